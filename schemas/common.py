@@ -1,0 +1,58 @@
+"""Shared vocabulary of the contracts: policy areas, topic names, size limits, field types."""
+
+from typing import Annotated, Final, Literal, get_args
+
+import msgspec
+
+SCHEMA_VERSION: Final = 1
+
+PolicyArea = Literal[
+    "harassment_bullying",
+    "hate",
+    "violent_extremism",
+    "dangerous_activities",
+    "shocking_graphic",
+    "self_harm",
+    "child_safety",
+    "human_exploitation",
+    "integrity_authenticity",
+    "regulated_goods",
+    "spam",
+]
+POLICY_AREAS: Final[tuple[str, ...]] = get_args(PolicyArea)
+
+# Input topics carry content_id as the Kafka key; outputs carry the target id.
+INPUT_TOPICS: Final = ("uploads", "reports", "model-scores", "reviews")
+OUTPUT_TOPICS: Final = (
+    "enforcement-actions",
+    "escalations",
+    "trend-alerts",
+    "shadow-actions",
+    "dead-letter",
+)
+
+# Input limits. Anything larger is dead-lettered, never truncated.
+MAX_MESSAGE_BYTES: Final = 64 * 1024
+MAX_ID_LEN: Final = 128
+MAX_CAPTION_LEN: Final = 2200
+MAX_HASHTAGS: Final = 30
+MAX_HASHTAG_LEN: Final = 100
+MAX_SCORES: Final = 32
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN)]
+Region = Annotated[
+    str,
+    msgspec.Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code"),
+]
+Language = Annotated[str, msgspec.Meta(min_length=2, max_length=35, description="BCP 47 tag")]
+Timestamp = Annotated[
+    str | int,
+    msgspec.Meta(
+        description=(
+            "event time: RFC 3339 UTC string such as 2026-11-20T10:00:00Z "
+            "(epoch milliseconds accepted on input)"
+        )
+    ),
+]
+Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+SchemaVersion = Annotated[int, msgspec.Meta(description="contract version; 1 today")]

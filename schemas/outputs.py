@@ -1,0 +1,118 @@
+"""Records on vigil's output topics. Every decision is idempotent (deterministic id) and explained."""
+
+from typing import Any, Literal
+
+import msgspec
+
+from schemas.common import Id, PolicyArea, SchemaVersion
+
+Outcome = Literal[
+    "label",
+    "age_restrict",
+    "limit_distribution",
+    "remove",
+    "strike",
+    "suspend_creator",
+    "review",
+    "escalate",
+]
+TargetType = Literal["content", "creator", "trend"]
+
+
+class Target(msgspec.Struct, frozen=True, kw_only=True):
+    """What a decision is about; its id is also the Kafka message key."""
+
+    type: TargetType
+    id: str
+
+
+class RuleRef(msgspec.Struct, frozen=True, kw_only=True):
+    """The rule and version that produced a decision."""
+
+    id: str
+    version: int
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """One decision (topics `enforcement-actions`, `escalations`, `shadow-actions`).
+
+    id is a deterministic hash of rule id, rule version, target and decision window, so a
+    redelivered or replayed decision carries the same id. ts is the event time of the event
+    that triggered it.
+    """
+
+    id: str
+    ts: str
+    kind: Literal["action", "escalation", "shadow"]
+    target: Target
+    policy_area: PolicyArea
+    rule: RuleRef
+    outcome: Outcome
+    mode: Literal["enforce", "shadow"]
+    pack_hash: str
+    evidence: dict[str, Any]
+    source_event_ids: list[str]
+    window: str
+    creator_id: str | None = None
+    region: str | None = None
+    queue: str | None = None
+    priority: int | None = None
+    schema_version: SchemaVersion = 1
+
+
+class TrendKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A trend key: what is spiking."""
+
+    kind: Literal["hashtag", "audio", "caption", "area_region"]
+    value: str
+
+
+class TrendAlert(msgspec.Struct, frozen=True, kw_only=True):
+    """An emerging trend (topic `trend-alerts`), with the evidence an on-call person needs.
+
+    incident_id is stable for one spike of one key; id is unique per message (incident, status,
+    severity), so a redelivered alert is recognisable and an update is not a repeat page.
+    """
+
+    id: str
+    incident_id: str
+    ts: str
+    key: TrendKey
+    status: Literal["firing", "updated", "resolved"]
+    severity: Literal["low", "medium", "high", "critical"]
+    window_start: str
+    window_end: str
+    observed: int
+    expected: float
+    score: float
+    growth: float
+    distinct_creators: int
+    first_seen: str
+    sample_content_ids: list[str]
+    top_creators: list[str]
+    policy_area: PolicyArea | None = None
+    region: str | None = None
+    schema_version: SchemaVersion = 1
+
+
+class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
+    """An input message vigil could not accept (topic `dead-letter`), kept whole for repair."""
+
+    id: Id
+    source_topic: str
+    reason: Literal[
+        "oversized",
+        "malformed_json",
+        "invalid_field",
+        "unknown_schema_version",
+        "key_mismatch",
+        "unknown_topic",
+        "invalid_envelope",
+    ]
+    detail: str
+    original_b64: str
+    original_size: int
+    partition: int | None = None
+    offset: int | None = None
+    line: int | None = None
+    schema_version: SchemaVersion = 1

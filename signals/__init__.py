@@ -1,0 +1,5 @@
+"""vigil's pure core: decoding, event-time windows, per-key state, rules, decisions.
+
+Nothing here reads the clock or talks to Kafka or Redis: the same input gives the same output,
+so the Faust worker and the in-process replay driver make identical decisions.
+"""

@@ -1,0 +1,211 @@
+"""Per-content state: reports in event-time windows, reporters, model scores, human verdicts.
+
+One ContentState per content_id, fixed in size: minute buckets for an hour, hour buckets for a
+day, at most REPORTER_CAP reporters, one score per policy area. It expires TTL after its
+newest event (event time, not wall clock).
+"""
+
+from typing import Any
+
+import orjson
+
+from schemas.common import POLICY_AREAS
+from schemas.inputs import ModelScore, Report, Review, Upload
+from signals import windows as w
+from signals.decode import Event
+from signals.eventtime import DAY, HOUR, MINUTE
+
+REPORTER_CAP = 256
+RECENT_IDS = 8
+TTL = 7 * DAY
+_ENCODING = 1
+
+
+class ContentState:
+    """Everything vigil remembers about one video."""
+
+    __slots__ = (
+        "appeal",
+        "area_hour",
+        "creator_id",
+        "fired",
+        "language",
+        "late",
+        "recent",
+        "region",
+        "rep_hour",
+        "rep_min",
+        "rep_total",
+        "reporters",
+        "score_latest",
+        "score_max",
+        "upload_ts",
+        "verdict",
+        "wm",
+    )
+
+    def __init__(self) -> None:
+        self.wm = 0  # watermark: newest event time seen for this content
+        self.upload_ts = 0
+        self.creator_id = ""
+        self.region = ""
+        self.language = ""
+        self.rep_min: w.Buckets = {}
+        self.rep_hour: w.Buckets = {}
+        self.rep_total = 0
+        self.reporters: dict[str, int] = {}
+        self.area_hour: dict[str, w.Buckets] = {}
+        self.score_max: dict[str, float] = {}
+        self.score_latest: dict[str, float] = {}
+        self.verdict = ""  # human review: "", violating, not_violating
+        self.appeal = ""  # appeal outcome: "", upheld, overturned
+        self.fired: dict[str, int] = {}  # rule key -> start of the window it last fired in
+        self.recent: list[str] = []  # newest source event ids
+        self.late = 0  # events too late for the windows (still counted in totals)
+
+    def encode(self) -> bytes:
+        """Serialize compactly for a table value / changelog record."""
+        return orjson.dumps(
+            [
+                _ENCODING,
+                self.wm,
+                self.upload_ts,
+                self.creator_id,
+                self.region,
+                self.language,
+                w.flatten(self.rep_min),
+                w.flatten(self.rep_hour),
+                self.rep_total,
+                self.reporters,
+                {a: w.flatten(b) for a, b in self.area_hour.items()},
+                self.score_max,
+                self.score_latest,
+                self.verdict,
+                self.appeal,
+                self.fired,
+                self.recent,
+                self.late,
+            ]
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> "ContentState":
+        """Inverse of encode."""
+        f: list[Any] = orjson.loads(data)
+        s = cls()
+        (
+            _,
+            s.wm,
+            s.upload_ts,
+            s.creator_id,
+            s.region,
+            s.language,
+            rep_min,
+            rep_hour,
+            s.rep_total,
+            s.reporters,
+            area_hour,
+            s.score_max,
+            s.score_latest,
+            s.verdict,
+            s.appeal,
+            s.fired,
+            s.recent,
+            s.late,
+        ) = f
+        s.rep_min = w.unflatten(rep_min)
+        s.rep_hour = w.unflatten(rep_hour)
+        s.area_hour = {a: w.unflatten(b) for a, b in area_hour.items()}
+        return s
+
+    def expired(self, now: int) -> bool:
+        """True when the newest event is more than TTL before now (event time)."""
+        return self.wm > 0 and now - self.wm > TTL
+
+
+def apply(state: ContentState, ev: Event, lateness: int) -> None:
+    """Fold one event into the content state."""
+    ts = ev.ts
+    rec = ev.record
+    if ts > state.wm:
+        state.wm = ts
+    in_window = ts >= state.wm - lateness
+    if not in_window:
+        state.late += 1
+    if isinstance(rec, Report):
+        state.rep_total += 1
+        if not state.creator_id:
+            state.creator_id = rec.creator_id
+        if not state.region:
+            state.region = rec.region
+        if in_window:
+            w.add(state.rep_min, ts, MINUTE)
+            w.add(state.rep_hour, ts, HOUR)
+            w.add(state.area_hour.setdefault(rec.reason, {}), ts, HOUR)
+        w.touch_recent(state.reporters, rec.reporter_id, ts, REPORTER_CAP)
+    elif isinstance(rec, ModelScore):
+        if not state.creator_id:
+            state.creator_id = rec.creator_id
+        for area, p in rec.scores.items():
+            state.score_latest[area] = p
+            if p > state.score_max.get(area, 0.0):
+                state.score_max[area] = p
+    elif isinstance(rec, Upload):
+        state.upload_ts = ts
+        state.creator_id = rec.creator_id
+        state.region = rec.region
+        state.language = rec.language
+    elif isinstance(rec, Review):
+        if rec.kind == "review":
+            state.verdict = rec.outcome
+        else:
+            state.appeal = rec.outcome
+        if rec.creator_id and not state.creator_id:
+            state.creator_id = rec.creator_id
+    state.recent.append(rec.event_id)
+    if len(state.recent) > RECENT_IDS:
+        del state.recent[0]
+    _prune(state)
+
+
+def _prune(state: ContentState) -> None:
+    now = state.wm
+    w.prune(state.rep_min, now, HOUR, MINUTE)
+    w.prune(state.rep_hour, now, DAY, HOUR)
+    for area in list(state.area_hour):
+        b = state.area_hour[area]
+        w.prune(b, now, DAY, HOUR)
+        if not b:
+            del state.area_hour[area]
+
+
+def human_cleared(state: ContentState) -> bool:
+    """A human found no violation (review or overturned appeal): automation stands down."""
+    return state.verdict == "not_violating" or state.appeal == "overturned"
+
+
+# Signal readers, referenced by the catalogue. `now` is the content's watermark.
+def reports(state: ContentState, now: int, span: int) -> int:
+    """Reports received in (now - span, now]."""
+    if span <= HOUR:
+        return w.window_sum(state.rep_min, now, span, MINUTE)
+    return w.window_sum(state.rep_hour, now, span, HOUR)
+
+
+def area_reports(state: ContentState, now: int, area: str) -> int:
+    """Reports for one policy area in the last 24h."""
+    b = state.area_hour.get(area)
+    return w.window_sum(b, now, DAY, HOUR) if b else 0
+
+
+def age_minutes(state: ContentState, now: int) -> float:
+    """Minutes from upload to now; -1.0 while the upload has not been seen."""
+    return (now - state.upload_ts) / MINUTE if state.upload_ts else -1.0
+
+
+def score_max_any(state: ContentState) -> float:
+    """The highest score any model gave this content in any policy area."""
+    return max(state.score_max.values(), default=0.0)
+
+
+__all__ = ["POLICY_AREAS", "ContentState", "apply", "human_cleared"]

@@ -1,0 +1,106 @@
+"""Decode and validate one raw input message; anything unacceptable raises Rejected.
+
+Rejected carries a machine-readable reason (the dead-letter contract's enum) and a detail
+for humans. The detail names fields, never their values: captions and report text must not
+reach logs.
+"""
+
+from typing import Final
+
+import msgspec
+
+from schemas.common import MAX_MESSAGE_BYTES, SCHEMA_VERSION
+from schemas.inputs import RECORD_FOR_TOPIC, InputRecord, ModelScore, Report, Review, Upload
+from signals.eventtime import BadTimestamp, parse_ts
+
+_DECODERS: Final = {topic: msgspec.json.Decoder(rec) for topic, rec in RECORD_FOR_TOPIC.items()}
+
+
+class _Versioned(msgspec.Struct):
+    schema_version: object = 1
+
+
+_VERSION_PEEK: Final = msgspec.json.Decoder(_Versioned)
+
+_REVIEW_OUTCOMES: Final = {
+    "review": ("violating", "not_violating"),
+    "appeal": ("upheld", "overturned"),
+}
+
+
+class Rejected(Exception):
+    """An input message that goes to the dead-letter topic instead of the engine."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class Event:
+    """A validated input event: its topic, event time in epoch ms, and the typed record."""
+
+    __slots__ = ("record", "topic", "ts")
+
+    def __init__(self, topic: str, ts: int, record: InputRecord) -> None:
+        self.topic = topic
+        self.ts = ts
+        self.record = record
+
+    def __repr__(self) -> str:
+        return f"Event({self.topic!r}, {self.ts}, {self.record!r})"
+
+
+def decode(topic: str, key: bytes | None, raw: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Event:
+    """Validate raw bytes from an input topic into an Event.
+
+    The Kafka key must be the content_id: state is partitioned by it, so a message keyed
+    otherwise would land on the wrong worker's state.
+    """
+    decoder = _DECODERS.get(topic)
+    if decoder is None:
+        raise Rejected("unknown_topic", f"topic {topic!r} is not an input topic")
+    if len(raw) > max_bytes:
+        raise Rejected("oversized", f"message is {len(raw)} bytes, limit {max_bytes}")
+    try:
+        record: InputRecord = decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        _reject_unknown_version(raw)
+        raise Rejected("invalid_field", str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise Rejected("malformed_json", str(exc)) from None
+    if record.schema_version != SCHEMA_VERSION:
+        raise Rejected(
+            "unknown_schema_version",
+            f"schema_version {record.schema_version} is not supported (expected {SCHEMA_VERSION})",
+        )
+    try:
+        ts = parse_ts(record.ts)
+    except BadTimestamp as exc:
+        raise Rejected("invalid_field", f"{exc} - at `$.ts`") from None
+    if isinstance(record, Review) and record.outcome not in _REVIEW_OUTCOMES[record.kind]:
+        allowed = " | ".join(_REVIEW_OUTCOMES[record.kind])
+        raise Rejected(
+            "invalid_field", f"a {record.kind} has outcome {allowed}, not {record.outcome!r}"
+        )
+    if key is not None and key.decode("utf-8", "replace") != record.content_id:
+        raise Rejected("key_mismatch", "the message key must be the content_id")
+    if key is None:
+        raise Rejected("key_mismatch", "the message has no key; it must be the content_id")
+    return Event(topic, ts, record)
+
+
+def _reject_unknown_version(raw: bytes) -> None:
+    """A record that fails validation may simply be a newer contract: say so precisely."""
+    try:
+        version = _VERSION_PEEK.decode(raw).schema_version
+    except msgspec.DecodeError:
+        return
+    if version != SCHEMA_VERSION:
+        raise Rejected(
+            "unknown_schema_version",
+            f"schema_version {version!r} is not supported (expected {SCHEMA_VERSION})",
+        )
+
+
+__all__ = ["Event", "ModelScore", "Rejected", "Report", "Review", "Upload", "decode"]

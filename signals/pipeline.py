@@ -1,0 +1,77 @@
+"""The in-process driver of the engine: decode, route facts between families, keep state in dicts.
+
+Used by `vigil replay`, `vigil demo`, backtests and tests. The Faust worker runs the same
+Engine steps, with tables for state and topics between the families.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from signals.content import ContentState
+from signals.creator import CreatorState
+from signals.deadletter import dead_letter
+from signals.decode import Rejected, decode
+from signals.engine import Emit, Engine
+from signals.trend import TrendState
+
+
+class LocalPipeline:
+    """All three state families in memory, fed one raw input message at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.content: dict[str, ContentState] = {}
+        self.creators: dict[str, CreatorState] = {}
+        self.trends: dict[str, TrendState] = {}
+        self.events = 0
+        self.dead_letters = 0
+        self.watermark = 0
+
+    def feed(self, topic: str, key: bytes | None, raw: bytes, line: int | None = None) -> list[Emit]:
+        """Process one input message; return everything it emits, in order."""
+        self.events += 1
+        try:
+            ev = decode(topic, key, raw)
+        except Rejected as r:
+            return [self.reject(topic, key, raw, r.reason, r.detail, line)]
+        if ev.ts > self.watermark:
+            self.watermark = ev.ts
+        engine = self.engine
+        cid = ev.record.content_id
+        step = engine.on_content(ev, self.content.get(cid))
+        self.content[cid] = step.state
+        out = step.emits
+        for cf in step.creator_facts:
+            cstate, emits = engine.on_creator(cf, self.creators.get(cf.creator_id))
+            self.creators[cf.creator_id] = cstate
+            out.extend(emits)
+        for tf in step.trend_facts:
+            tkey = tf.table_key
+            tstate, emits = engine.on_trend(tf, self.trends.get(tkey))
+            self.trends[tkey] = tstate
+            out.extend(emits)
+        return out
+
+    def reject(self, topic: str, key: bytes | None, raw: bytes, reason: str, detail: str,
+               line: int | None = None) -> Emit:
+        """Count a rejected message and build its dead-letter output."""
+        self.dead_letters += 1
+        k = key.decode("utf-8", "replace") if key else topic
+        return Emit("dead-letter", k, dead_letter(topic, raw, reason, detail, line=line))
+
+    def sweep(self) -> int:
+        """Drop state whose TTL has passed at the pipeline's watermark; return how many."""
+        now = self.watermark
+        dropped = 0
+        stores: tuple[dict[str, Any], ...] = (self.content, self.creators, self.trends)
+        for store in stores:
+            for k in [k for k, s in store.items() if s.expired(now)]:
+                del store[k]
+                dropped += 1
+        return dropped
+
+    def keys(self) -> Iterator[tuple[str, int]]:
+        """(family, live keys) for reporting."""
+        yield "content", len(self.content)
+        yield "creator", len(self.creators)
+        yield "trend", len(self.trends)
