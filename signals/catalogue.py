@@ -1,7 +1,8 @@
 """The catalogue of signals a policy condition may name, generated from the code that reads them.
 
 Each Signal knows its name, CEL type, window, meaning and how to read it from a state object at
-the key's watermark. `vigil signals list` prints this catalogue; the policy validator rejects any
+the time of the event that triggered the evaluation (`now`); windows fed by one kind of event
+read against that kind's own clock instead. `vigil signals list` prints this catalogue; the policy validator rejects any
 name not in it.
 """
 
@@ -44,7 +45,7 @@ def _content_reports(st: c.ContentState, now: int, span: int) -> int:
 
 
 def _distinct_reporters(st: c.ContentState, now: int, span: int) -> int:
-    return w.distinct_since(st.reporters, now - span)
+    return c.distinct_reporters(st, span)
 
 
 def _area_reports(st: c.ContentState, now: int, area: str) -> int:
@@ -60,11 +61,11 @@ def _score_latest(st: c.ContentState, now: int, area: str) -> float:
 
 
 def _creator_uploads(st: cr.CreatorState, now: int, span: int) -> int:
-    return cr.windowed(st.up_min, st.up_hour, now, span)
+    return cr.windowed(st.up_min, st.up_hour, st.up_wm, span)
 
 
 def _creator_reports(st: cr.CreatorState, now: int, span: int) -> int:
-    return cr.windowed(st.rep_min, st.rep_hour, now, span)
+    return cr.windowed(st.rep_min, st.rep_hour, st.rep_wm, span)
 
 
 def _content() -> list[Signal]:
@@ -126,10 +127,11 @@ def _creator() -> list[Signal]:
     s += [
         Signal("creator_distinct_reporters_24h", "creator", "int", "24h",
                "distinct accounts that reported the creator's videos in the last 24h",
-               lambda st, now: w.distinct_since(st.reporters, now - DAY), frozenset({"report"})),
+               lambda st, now: w.distinct_since(st.reporters, st.rep_wm - DAY),
+               frozenset({"report"})),
         Signal("creator_reported_videos_24h", "creator", "int", "24h",
                "distinct videos of the creator reported in the last 24h (exact up to 64)",
-               lambda st, now: w.distinct_since(st.reported_content, now - DAY),
+               lambda st, now: w.distinct_since(st.reported_content, st.rep_wm - DAY),
                frozenset({"report"})),
         Signal("creator_actions_90d", "creator", "int", "90d",
                "automatic enforcement actions on the creator's videos in the last 90 days",
@@ -139,10 +141,11 @@ def _creator() -> list[Signal]:
                lambda st, now: cr.days(st.removals_day, now), frozenset({"action"})),
         Signal("creator_confirmed_90d", "creator", "int", "90d",
                "videos human reviewers found violating in the last 90 days",
-               lambda st, now: cr.days(st.confirmed_day, now), frozenset({"confirmed"})),
+               lambda st, now: cr.times_in_horizon(st.confirmed, now), frozenset({"confirmed"})),
         Signal("creator_overturned_90d", "creator", "int", "90d",
                "appeals the creator won in the last 90 days",
-               lambda st, now: cr.days(st.overturned_day, now), frozenset({"overturned"})),
+               lambda st, now: cr.times_in_horizon(st.overturned, now),
+               frozenset({"overturned"})),
     ]
     return s
 

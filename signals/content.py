@@ -3,6 +3,10 @@
 One ContentState per content_id, fixed in size: minute buckets for an hour, hour buckets for a
 day, at most REPORTER_CAP reporters, one score per policy area. It expires TTL after its
 newest event (event time, not wall clock).
+
+Report windows are read against the newest *report* time (rep_wm), not the newest event of any
+kind: reports of one video arrive in order (one partition), but Kafka interleaves the input
+topics freely, so a review hours later must not push earlier reports out of their windows.
 """
 
 from typing import Any
@@ -37,15 +41,18 @@ class ContentState:
         "rep_min",
         "rep_total",
         "reporters",
+        "rep_wm",
         "score_latest",
         "score_max",
         "upload_ts",
         "verdict",
+        "verdict_ts",
         "wm",
     )
 
     def __init__(self) -> None:
         self.wm = 0  # watermark: newest event time seen for this content
+        self.rep_wm = 0  # newest report time: the clock report windows are read against
         self.upload_ts = 0
         self.creator_id = ""
         self.region = ""
@@ -59,6 +66,7 @@ class ContentState:
         self.score_latest: dict[str, float] = {}
         self.verdict = ""  # human review: "", violating, not_violating
         self.appeal = ""  # appeal outcome: "", upheld, overturned
+        self.verdict_ts = 0  # event time of the human decision that cleared the content
         self.fired: dict[str, int] = {}  # rule key -> start of the window it last fired in
         self.recent: list[str] = []  # newest source event ids
         self.late = 0  # events too late for the windows (still counted in totals)
@@ -69,6 +77,8 @@ class ContentState:
             [
                 _ENCODING,
                 self.wm,
+                self.rep_wm,
+                self.verdict_ts,
                 self.upload_ts,
                 self.creator_id,
                 self.region,
@@ -96,6 +106,8 @@ class ContentState:
         (
             _,
             s.wm,
+            s.rep_wm,
+            s.verdict_ts,
             s.upload_ts,
             s.creator_id,
             s.region,
@@ -124,24 +136,29 @@ class ContentState:
 
 
 def apply(state: ContentState, ev: Event, lateness: int) -> None:
-    """Fold one event into the content state."""
+    """Fold one event into the content state.
+
+    A report older than its clock minus lateness cannot be in any window: it is counted in the
+    totals and in `late`, not in the windows.
+    """
     ts = ev.ts
     rec = ev.record
     if ts > state.wm:
         state.wm = ts
-    in_window = ts >= state.wm - lateness
-    if not in_window:
-        state.late += 1
     if isinstance(rec, Report):
+        if ts > state.rep_wm:
+            state.rep_wm = ts
         state.rep_total += 1
         if not state.creator_id:
             state.creator_id = rec.creator_id
         if not state.region:
             state.region = rec.region
-        if in_window:
+        if ts >= state.rep_wm - lateness:
             w.add(state.rep_min, ts, MINUTE)
             w.add(state.rep_hour, ts, HOUR)
             w.add(state.area_hour.setdefault(rec.reason, {}), ts, HOUR)
+        else:
+            state.late += 1
         w.touch_recent(state.reporters, rec.reporter_id, ts, REPORTER_CAP)
     elif isinstance(rec, ModelScore):
         if not state.creator_id:
@@ -160,6 +177,8 @@ def apply(state: ContentState, ev: Event, lateness: int) -> None:
             state.verdict = rec.outcome
         else:
             state.appeal = rec.outcome
+        if rec.outcome in ("not_violating", "overturned"):
+            state.verdict_ts = ts
         if rec.creator_id and not state.creator_id:
             state.creator_id = rec.creator_id
     state.recent.append(rec.event_id)
@@ -169,7 +188,7 @@ def apply(state: ContentState, ev: Event, lateness: int) -> None:
 
 
 def _prune(state: ContentState) -> None:
-    now = state.wm
+    now = state.rep_wm
     w.prune(state.rep_min, now, HOUR, MINUTE)
     w.prune(state.rep_hour, now, DAY, HOUR)
     for area in list(state.area_hour):
@@ -179,23 +198,34 @@ def _prune(state: ContentState) -> None:
             del state.area_hour[area]
 
 
-def human_cleared(state: ContentState) -> bool:
-    """A human found no violation (review or overturned appeal): automation stands down."""
-    return state.verdict == "not_violating" or state.appeal == "overturned"
+def human_cleared(state: ContentState, ts: int) -> bool:
+    """A human found no violation at or before ts: automation stands down from then on.
+
+    Judged in event time, so the answer does not depend on whether Kafka delivered the
+    review before or after the event that triggered a rule.
+    """
+    return state.verdict_ts > 0 and state.verdict_ts <= ts and (
+        state.verdict == "not_violating" or state.appeal == "overturned")
 
 
-# Signal readers, referenced by the catalogue. `now` is the content's watermark.
+# Signal readers, referenced by the catalogue. `now` is the content's watermark; report
+# windows use the report clock instead.
 def reports(state: ContentState, now: int, span: int) -> int:
-    """Reports received in (now - span, now]."""
+    """Reports received in (rep_wm - span, rep_wm]."""
     if span <= HOUR:
-        return w.window_sum(state.rep_min, now, span, MINUTE)
-    return w.window_sum(state.rep_hour, now, span, HOUR)
+        return w.window_sum(state.rep_min, state.rep_wm, span, MINUTE)
+    return w.window_sum(state.rep_hour, state.rep_wm, span, HOUR)
+
+
+def distinct_reporters(state: ContentState, span: int) -> int:
+    """Distinct reporters in (rep_wm - span, rep_wm]."""
+    return w.distinct_since(state.reporters, state.rep_wm - span)
 
 
 def area_reports(state: ContentState, now: int, area: str) -> int:
     """Reports for one policy area in the last 24h."""
     b = state.area_hour.get(area)
-    return w.window_sum(b, now, DAY, HOUR) if b else 0
+    return w.window_sum(b, state.rep_wm, DAY, HOUR) if b else 0
 
 
 def age_minutes(state: ContentState, now: int) -> float:

@@ -1,6 +1,8 @@
 """Per-creator state: uploads, reports received, actions taken against the creator's content.
 
-Fed by creator facts that the content stage forwards (re-keyed by creator_id).
+Fed by creator facts that the content stage forwards (re-keyed by creator_id). Upload and
+report windows each read against their own clock (newest upload, newest report), like content
+report windows, so one kind of fact arriving early cannot push another out of its window.
 """
 
 from typing import Any
@@ -12,6 +14,7 @@ from signals.eventtime import DAY, HOUR, MINUTE
 
 REPORTER_CAP = 256
 CONTENT_CAP = 64
+HUMAN_CAP = 64
 RECENT_IDS = 8
 TTL = 90 * DAY
 ACTION_HORIZON = 90 * DAY
@@ -64,9 +67,9 @@ class CreatorState:
 
     __slots__ = (
         "actions_day",
-        "confirmed_day",
+        "confirmed",
         "fired",
-        "overturned_day",
+        "overturned",
         "recent",
         "removals_day",
         "rep_hour",
@@ -75,11 +78,15 @@ class CreatorState:
         "reporters",
         "up_hour",
         "up_min",
+        "up_wm",
+        "rep_wm",
         "wm",
     )
 
     def __init__(self) -> None:
         self.wm = 0
+        self.up_wm = 0
+        self.rep_wm = 0
         self.up_min: w.Buckets = {}
         self.up_hour: w.Buckets = {}
         self.rep_min: w.Buckets = {}
@@ -88,8 +95,10 @@ class CreatorState:
         self.reported_content: dict[str, int] = {}
         self.actions_day: w.Buckets = {}
         self.removals_day: w.Buckets = {}
-        self.confirmed_day: w.Buckets = {}
-        self.overturned_day: w.Buckets = {}
+        # human outcomes keep exact times (newest HUMAN_CAP): rules count those at or before the
+        # triggering event, so an appeal decided later never undoes an earlier decision
+        self.confirmed: list[int] = []
+        self.overturned: list[int] = []
         self.fired: dict[str, int] = {}  # rule key -> start of the window it last fired in
         self.recent: list[str] = []
 
@@ -99,6 +108,8 @@ class CreatorState:
             [
                 _ENCODING,
                 self.wm,
+                self.up_wm,
+                self.rep_wm,
                 w.flatten(self.up_min),
                 w.flatten(self.up_hour),
                 w.flatten(self.rep_min),
@@ -107,8 +118,8 @@ class CreatorState:
                 self.reported_content,
                 w.flatten(self.actions_day),
                 w.flatten(self.removals_day),
-                w.flatten(self.confirmed_day),
-                w.flatten(self.overturned_day),
+                self.confirmed,
+                self.overturned,
                 self.fired,
                 self.recent,
             ]
@@ -119,13 +130,12 @@ class CreatorState:
         """Inverse of encode."""
         f: list[Any] = orjson.loads(data)
         s = cls()
-        s.wm = f[1]
-        s.up_min, s.up_hour, s.rep_min, s.rep_hour = (w.unflatten(x) for x in f[2:6])
-        s.reporters, s.reported_content = f[6], f[7]
-        s.actions_day, s.removals_day, s.confirmed_day, s.overturned_day = (
-            w.unflatten(x) for x in f[8:12]
-        )
-        s.fired, s.recent = f[12], f[13]
+        s.wm, s.up_wm, s.rep_wm = f[1], f[2], f[3]
+        s.up_min, s.up_hour, s.rep_min, s.rep_hour = (w.unflatten(x) for x in f[4:8])
+        s.reporters, s.reported_content = f[8], f[9]
+        s.actions_day, s.removals_day = w.unflatten(f[10]), w.unflatten(f[11])
+        s.confirmed, s.overturned = f[12], f[13]
+        s.fired, s.recent = f[14], f[15]
         return s
 
     def expired(self, now: int) -> bool:
@@ -138,14 +148,15 @@ def apply(state: CreatorState, fact: CreatorFact, lateness: int) -> None:
     ts = fact.ts
     if ts > state.wm:
         state.wm = ts
-    in_window = ts >= state.wm - lateness
     kind = fact.kind
     if kind == UPLOAD:
-        if in_window:
+        state.up_wm = max(state.up_wm, ts)
+        if ts >= state.up_wm - lateness:
             w.add(state.up_min, ts, MINUTE)
             w.add(state.up_hour, ts, HOUR)
     elif kind == REPORT:
-        if in_window:
+        state.rep_wm = max(state.rep_wm, ts)
+        if ts >= state.rep_wm - lateness:
             w.add(state.rep_min, ts, MINUTE)
             w.add(state.rep_hour, ts, HOUR)
         w.touch_recent(state.reporters, fact.party, ts, REPORTER_CAP)
@@ -155,19 +166,32 @@ def apply(state: CreatorState, fact: CreatorFact, lateness: int) -> None:
         if fact.outcome == "remove":
             w.add(state.removals_day, ts, DAY)
     elif kind == CONFIRMED:
-        w.add(state.confirmed_day, ts, DAY)
+        _keep_time(state.confirmed, ts)
     elif kind == OVERTURNED:
-        w.add(state.overturned_day, ts, DAY)
+        _keep_time(state.overturned, ts)
     state.recent.append(fact.event_id)
     if len(state.recent) > RECENT_IDS:
         del state.recent[0]
     now = state.wm
-    w.prune(state.up_min, now, HOUR, MINUTE)
-    w.prune(state.rep_min, now, HOUR, MINUTE)
-    w.prune(state.up_hour, now, DAY, HOUR)
-    w.prune(state.rep_hour, now, DAY, HOUR)
-    for b in (state.actions_day, state.removals_day, state.confirmed_day, state.overturned_day):
+    w.prune(state.up_min, state.up_wm, HOUR, MINUTE)
+    w.prune(state.rep_min, state.rep_wm, HOUR, MINUTE)
+    w.prune(state.up_hour, state.up_wm, DAY, HOUR)
+    w.prune(state.rep_hour, state.rep_wm, DAY, HOUR)
+    for b in (state.actions_day, state.removals_day):
         w.prune(b, now, ACTION_HORIZON, DAY)
+
+
+def _keep_time(times: list[int], ts: int) -> None:
+    times.append(ts)
+    times.sort()
+    if len(times) > HUMAN_CAP:
+        del times[0]
+
+
+def times_in_horizon(times: list[int], now: int) -> int:
+    """How many of times fall in (now - 90 days, now]."""
+    lo = now - ACTION_HORIZON
+    return sum(1 for t in times if lo < t <= now)
 
 
 def windowed(minute: w.Buckets, hour: w.Buckets, now: int, span: int) -> int:

@@ -21,7 +21,7 @@ from signals import content, creator, trend
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id, window_label
 from signals.decode import Event
-from signals.eventtime import HOUR, format_ts
+from signals.eventtime import DAY, format_ts
 from signals.policy.model import ESCALATION_OUTCOMES, PolicyPack, Rule
 
 
@@ -37,7 +37,8 @@ class Emit(NamedTuple):
 class EngineConfig:
     """Engine parameters, all in event time."""
 
-    lateness: int = HOUR  # events older than the key's watermark minus this skip the windows
+    # an event older than its clock minus this cannot be in any window (the longest is 24h)
+    lateness: int = DAY
     trends: trend.TrendConfig = field(default_factory=trend.TrendConfig)
 
 
@@ -99,7 +100,7 @@ class Engine:
         target = Target(type="content", id=ev.record.content_id)
         for rule, values in self._fire(self._plans["content", ev.topic], state, ev.ts):
             if (rule.mode == "enforce" and rule.outcome not in ESCALATION_OUTCOMES
-                    and content.human_cleared(state)):
+                    and content.human_cleared(state, ev.ts)):
                 self.counters.suppressed_by_human += 1
                 continue
             window = window_label(rule, ev.ts)
@@ -139,8 +140,9 @@ class Engine:
         todo = [r for r in plan.rules if fired_before.get(r.key) != r.window_start(ts)]
         if not todo:
             return []
-        now = state.wm
-        values = {name: read(state, now) for name, read in plan.reads}
+        # signals are read as of the triggering event: facts later in event time that Kafka
+        # happened to deliver first do not count yet
+        values = {name: read(state, ts) for name, read in plan.reads}
         ctx = cel.Context(variables=values)
         self.counters.evaluations += len(todo)
         fired = []

@@ -219,3 +219,19 @@ def iter_lines(messages: list[Message]) -> Iterator[bytes]:
     """The JSONL lines of an events file."""
     for m in messages:
         yield m.line()
+
+
+def bad_lines() -> list[bytes]:
+    """Input a real feed will eventually carry; each must be dead-lettered with its reason."""
+    ok = {"event_id": "bad-1", "ts": "2026-11-20T12:00:00Z", "content_id": "v-bad",
+          "creator_id": "u-bad", "region": "US", "language": "en"}
+    return [
+        b'{"topic":"uploads","key":"v-bad","value":{"event_id":"bad-0","ts":',  # truncated line
+        orjson.dumps({"topic": "uploads", "key": "v-bad",
+                      "value": {k: v for k, v in ok.items() if k != "creator_id"}}),
+        orjson.dumps({"topic": "reports", "key": "v-bad", "value": {**ok, "report_id": 7}}),
+        orjson.dumps({"topic": "uploads", "key": "v-bad", "value": {**ok, "schema_version": 9}}),
+        orjson.dumps({"topic": "uploads", "key": "v-bad",
+                      "value": {**ok, "caption": "x" * 70_000}}),
+        orjson.dumps({"topic": "uploads", "key": "v-other", "value": ok}),
+    ]

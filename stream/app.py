@@ -1,0 +1,260 @@
+"""The Faust worker: three agents, one per state family, each with a changelog-backed table.
+
+content agent   <- uploads, reports, model-scores, reviews (keyed content_id)
+                -> decisions, dead letters; creator facts and trend facts re-keyed onto
+                   vigil-creator-facts (creator_id) and vigil-trend-facts (trend key)
+creator agent   <- vigil-creator-facts -> creator decisions
+trend agent     <- vigil-trend-facts   -> trend alerts
+
+Events are taken in batches; within a batch every event is applied and evaluated in order
+(the same Engine steps as replay), and each touched key is written back to its table once.
+"""
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import faust
+import msgspec
+import structlog
+from faust.types import EventT
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from schemas.common import INPUT_TOPICS
+from signals.content import ContentState
+from signals.creator import CreatorFact, CreatorState
+from signals.deadletter import dead_letter
+from signals.decode import Rejected, decode
+from signals.engine import Emit, Engine
+from signals.policy import PolicyPack
+from signals.trend import TrendFact, TrendState
+from stream import metrics
+from stream.config import Settings
+from stream.ledger import Ledger
+from stream.topics import CREATOR_FACTS, TREND_FACTS
+
+log = structlog.get_logger("vigil.worker")
+
+
+def _raw() -> faust.Schema:
+    """A fresh raw-bytes schema. Never share one: a Table mutates the Schema it is given, which
+    silently turned a shared topic's keys into JSON and stalled its stream."""
+    return faust.Schema(key_serializer="raw", value_serializer="raw")
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Runtime:
+    """The worker's moving parts: engine, ledger, tables, and how a batch is processed."""
+
+    def __init__(self, settings: Settings, pack: PolicyPack) -> None:
+        self.settings = settings
+        self.engine = Engine(pack)
+        self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
+        self.app = _make_app(settings)
+        n = settings.partitions
+        self.content = self.app.Table("content-state", partitions=n, use_partitioner=True,
+                                      schema=_raw())
+        self.creators = self.app.Table("creator-state", partitions=n, use_partitioner=True,
+                                       schema=_raw())
+        self.trends = self.app.Table("trend-state", partitions=n, use_partitioner=True,
+                                     schema=_raw())
+        self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
+        self.watermark = 0
+        self._wire()
+
+    # -- wiring ----------------------------------------------------------------------------
+    def _wire(self) -> None:
+        s, app = self.settings, self.app
+        n = s.partitions
+        inputs = app.topic(*[s.topic(t) for t in INPUT_TOPICS], schema=_raw())
+        creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
+        trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
+
+        async def content_agent(stream: faust.StreamT[bytes]) -> None:
+            async for events in stream.take_events(s.batch_size, s.batch_within):
+                await self.content_batch(events)
+
+        async def creator_agent(stream: faust.StreamT[bytes]) -> None:
+            async for events in stream.take_events(s.batch_size, s.batch_within):
+                await self.creator_batch(events)
+
+        async def trend_agent(stream: faust.StreamT[bytes]) -> None:
+            async for events in stream.take_events(s.batch_size, s.batch_within):
+                await self.trend_batch(events)
+
+        app.agent(inputs, name="vigil.content")(content_agent)
+        app.agent(creator_topic, name="vigil.creator")(creator_agent)
+        app.agent(trend_topic, name="vigil.trend")(trend_agent)
+
+        async def health(web: Any, request: Any) -> Any:
+            return web.json({"status": "ok", "pack_hash": self.engine.pack.hash,
+                             "rules": len(self.engine.pack.rules)})
+
+        async def prometheus(web: Any, request: Any) -> Any:
+            return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+        app.page("/health")(health)
+        app.page("/metrics")(prometheus)
+        app.timer(s.sweep_seconds)(self.sweep)
+
+    # -- batches ---------------------------------------------------------------------------
+    async def content_batch(self, events: Sequence[EventT[bytes, bytes]]) -> None:
+        """Decode, apply and evaluate each input event; write each content key once."""
+        t0 = time.perf_counter()
+        engine, table = self.engine, self.content
+        states: dict[bytes, ContentState] = {}
+        emits: list[Emit] = []
+        facts: list[tuple[str, str, bytes]] = []
+        seen: Counter[str] = Counter()
+        for event in events:
+            msg = event.message
+            topic = self.logical.get(msg.topic, msg.topic)
+            raw: bytes = event.value if isinstance(event.value, bytes) else b""
+            key = event.key if isinstance(event.key, bytes) else None
+            seen[topic] += 1
+            try:
+                ev = decode(topic, key, raw)
+            except Rejected as r:
+                metrics.DEAD_LETTERS.labels(reason=r.reason).inc()
+                k = key.decode("utf-8", "replace") if key else topic
+                emits.append(Emit("dead-letter", k, dead_letter(
+                    topic, raw, r.reason, r.detail, partition=msg.partition, offset=msg.offset)))
+                continue
+            self.watermark = max(self.watermark, ev.ts)
+            bkey = ev.record.content_id.encode()
+            st = states.get(bkey)
+            if st is None:
+                stored = table.get(bkey)
+                st = ContentState.decode(stored) if stored else None
+            step = engine.on_content(ev, st)
+            states[bkey] = step.state
+            emits.extend(step.emits)
+            facts.extend((CREATOR_FACTS, f.creator_id, f.encode()) for f in step.creator_facts)
+            facts.extend((TREND_FACTS, f.table_key, f.encode()) for f in step.trend_facts)
+        for topic, n in seen.items():
+            metrics.EVENTS.labels(topic=topic).inc(n)
+        await self._publish(emits, facts)
+        for bkey, st in states.items():
+            table[bkey] = st.encode()
+        self._gauges()
+        metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
+
+    async def creator_batch(self, events: Sequence[EventT[bytes, bytes]]) -> None:
+        """Apply creator facts and evaluate creator rules; write each creator once."""
+        await self._family_batch(events, "creator", self.creators, CreatorFact.decode,
+                                 CreatorState.decode, self.engine.on_creator)
+
+    async def trend_batch(self, events: Sequence[EventT[bytes, bytes]]) -> None:
+        """Apply trend facts and run the detector; write each trend key once."""
+        await self._family_batch(events, "trend", self.trends, TrendFact.decode,
+                                 TrendState.decode, self.engine.on_trend)
+
+    async def _family_batch(
+        self,
+        events: Sequence[EventT[bytes, bytes]],
+        family: str,
+        table: Any,
+        decode_fact: Callable[[bytes], Any],
+        decode_state: Callable[[bytes], Any],
+        step: Callable[[Any, Any], tuple[Any, list[Emit]]],
+    ) -> None:
+        t0 = time.perf_counter()
+        states: dict[bytes, Any] = {}
+        emits: list[Emit] = []
+        for event in events:
+            fact = decode_fact(event.value)  # written by our own content stage
+            bkey = event.key if isinstance(event.key, bytes) else b""
+            st = states.get(bkey)
+            if st is None:
+                stored = table.get(bkey)
+                st = decode_state(stored) if stored else None
+            st, out = step(fact, st)
+            states[bkey] = st
+            emits.extend(out)
+        await self._publish(emits, [])
+        for bkey, st in states.items():
+            table[bkey] = st.encode()
+        metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
+
+    async def _publish(self, emits: list[Emit], facts: list[tuple[str, str, bytes]]) -> None:
+        """Send new outputs and facts, wait for Kafka's acks, then record ids in the ledger."""
+        s = self.settings
+        keyed = [e for e in emits if e.topic != "dead-letter"]
+        fresh = await self.ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
+        skip = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
+        producer = self.app.producer
+        futures = []
+        sent_ids = []
+        for e in emits:
+            if id(e) in skip:
+                metrics.DUPLICATES.inc()
+                continue
+            futures.append(await producer.send(
+                s.topic(e.topic), e.key.encode(), _encode(e.record), None, None, None))
+            if e.topic != "dead-letter":
+                sent_ids.append(e.record.id)  # type: ignore[attr-defined]
+                if e.topic == "trend-alerts":
+                    metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
+                else:
+                    metrics.DECISIONS.labels(topic=e.topic,
+                                             rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
+        for topic, key, value in facts:
+            futures.append(await producer.send(s.topic(topic), key.encode(), value, None, None,
+                                               None))
+        if futures:
+            await asyncio.gather(*futures)
+        await self.ledger.record(sent_ids)
+
+    def _gauges(self) -> None:
+        c = self.engine.counters
+        metrics.RULE_ERRORS.set(c.rule_errors)
+        metrics.SUPPRESSED.set(c.suppressed_by_human)
+
+    async def sweep(self) -> None:
+        """Drop keys whose event-time TTL has passed at this worker's watermark."""
+        now = self.watermark
+        if not now:
+            return
+        for family, table, decode_state in (
+            ("content", self.content, ContentState.decode),
+            ("creator", self.creators, CreatorState.decode),
+            ("trend", self.trends, TrendState.decode),
+        ):
+            expired = []
+            for i, (k, v) in enumerate(list(table.items())):
+                if v and decode_state(v).expired(now):
+                    expired.append(k)
+                if i % 2000 == 0:
+                    await asyncio.sleep(0)  # stay responsive on large tables
+            for k in expired:
+                del table[k]
+            if expired:
+                metrics.SWEPT.labels(family=family).inc(len(expired))
+                log.info("state_expired", family=family, keys=len(expired))
+
+
+def _make_app(s: Settings) -> faust.App:
+    (s.data_dir / s.app_id).mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        s.app_id,
+        broker=s.broker,
+        store=s.store_url,
+        datadir=str(s.data_dir / s.app_id),
+        topic_partitions=s.partitions,
+        topic_disable_leader=True,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        web_port=s.web_port,
+        web_in_thread=False,
+        producer_acks=-1,
+        stream_wait_empty=False,
+    )
+
+
+def create_runtime(settings: Settings, pack: PolicyPack) -> Runtime:
+    """Build the worker for these settings and this validated pack."""
+    return Runtime(settings, pack)

@@ -1,0 +1,159 @@
+"""The `vigil` command."""
+
+import asyncio
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from signals.policy import PolicyPack, PolicyPackInvalid, load_pack
+from stream.config import SHIPPED_POLICIES, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="vigil: streaming enforcement signal processor for Trust & Safety.")
+schemas_cmd = typer.Typer(no_args_is_help=True, help="The event contracts.")
+policy_cmd = typer.Typer(no_args_is_help=True, help="Policy packs.")
+signals_cmd = typer.Typer(no_args_is_help=True, help="The signal catalogue.")
+app.add_typer(schemas_cmd, name="schemas")
+app.add_typer(policy_cmd, name="policy")
+app.add_typer(signals_cmd, name="signals")
+err = Console(stderr=True)
+
+POLICIES_OPT = typer.Option(SHIPPED_POLICIES, "--policies", help="policy pack directory")
+
+
+def _pack(directory: Path) -> PolicyPack:
+    try:
+        return load_pack(directory)
+    except PolicyPackInvalid as exc:
+        err.print(exc.render(), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def worker(loglevel: str = typer.Option("info", help="debug, info, warning, error")) -> None:
+    """Run a Faust worker (settings from VIGIL_* environment variables)."""
+    from faust.worker import Worker
+
+    from stream.app import create_runtime
+    from stream.logs import configure
+    from stream.topics import ensure_topics
+
+    configure(loglevel)
+    settings = Settings()
+    pack = _pack(settings.policies)
+    asyncio.run(ensure_topics(settings))
+    runtime = create_runtime(settings, pack)
+    Worker(runtime.app, loglevel=loglevel, quiet=True).execute_from_commandline()
+
+
+@app.command()
+def replay(
+    events: Path = typer.Argument(..., help="events file (JSONL), or - for stdin",
+                                  allow_dash=True),
+    policies: Path = POLICIES_OPT,
+    out: Path | None = typer.Option(None, "--out", help="write <topic>.jsonl files here"),
+) -> None:
+    """Run an events file through the engine in-process, no broker."""
+    from stream import replay as r
+
+    if str(events) != "-" and not events.is_file():
+        err.print(f"error: events file {events} does not exist")
+        raise typer.Exit(2)
+    pack = _pack(policies)
+    size = events.stat().st_size if str(events) != "-" else 0
+    with ExitStack() as stack, r.Progress(size) as progress:
+        sink: r.Sink = r.DirSink(out, stack) if out else r.StreamSink()
+        stats, pipe = r.run(pack, r.read_lines(events), sink, progress)
+    summary = ", ".join(f"{t} {n}" for t, n in sorted(stats.by_topic.items())) or "no outputs"
+    err.print(f"replayed {stats.events:,} events in {stats.seconds:.2f}s "
+              f"({stats.eps:,.0f}/s): {summary}", highlight=False)
+    if stats.dead_letters:
+        err.print("dead letters: " + ", ".join(
+            f"{k} {v}" for k, v in stats.dead_letters.items()), highlight=False)
+
+
+@app.command()
+def demo(
+    write: Path | None = typer.Option(None, "--write", help="also save the events to FILE"),
+    seed: int = typer.Option(7, help="random seed of the synthetic day"),
+    scale: float = typer.Option(1.0, min=0.01, max=20.0, help="traffic volume multiplier"),
+    policies: Path = POLICIES_OPT,
+) -> None:
+    """Generate a synthetic day with incidents, replay it and summarise the decisions."""
+    from stream import replay as r
+    from stream.demo import summarise
+    from stream.traffic import bad_lines, synthetic_day
+
+    pack = _pack(policies)
+    err.print(f"generating a synthetic day (seed {seed}, scale {scale}) ...")
+    lines = [m.line() for m in synthetic_day(seed, scale)] + bad_lines()
+    if write:
+        write.write_bytes(b"\n".join(lines) + b"\n")
+        err.print(f"wrote {len(lines):,} events to {write}")
+    sink = r.MemorySink()
+    stats, pipe = r.run(pack, lines, sink)
+    summarise(stats, sink, pack.hash, dict(pipe.keys()), Console(width=120))
+
+
+@app.command()
+def produce(
+    events: Path = typer.Argument(..., help="events file (JSONL), or - for stdin",
+                                  allow_dash=True),
+) -> None:
+    """Send an events file to Kafka (VIGIL_BROKER, VIGIL_TOPIC_PREFIX)."""
+    from stream.produce import produce as run_produce
+    from stream.replay import read_lines
+
+    if str(events) != "-" and not events.is_file():
+        err.print(f"error: events file {events} does not exist")
+        raise typer.Exit(2)
+    sent, bad = asyncio.run(run_produce(Settings(), read_lines(events)))
+    err.print("produced " + ", ".join(f"{t} {n}" for t, n in sorted(sent.items())))
+    if bad:
+        err.print(f"{len(bad)} lines were not envelopes and went to dead-letter: {bad[:10]}")
+
+
+@schemas_cmd.command("export")
+def schemas_export(directory: Path = typer.Argument(..., help="output directory")) -> None:
+    """Write the JSON Schema files of every topic's records."""
+    from schemas.export import export
+
+    for p in export(directory):
+        typer.echo(str(p))
+
+
+@policy_cmd.command("check")
+def policy_check(directory: Path = typer.Argument(SHIPPED_POLICIES, help="pack directory")) -> None:
+    """Validate a policy pack without running it; exit 1 on any error."""
+    pack = _pack(directory)
+    typer.echo(f"ok: {len(pack.rules)} rules, pack {pack.hash}")
+
+
+@signals_cmd.command("list")
+def signals_list() -> None:
+    """Print every signal a rule condition may read."""
+    from rich.table import Table
+
+    from signals.catalogue import SIGNALS
+
+    t = Table(title="vigil signals")
+    for col in ("name", "target", "type", "window", "meaning"):
+        t.add_column(col)
+    for s in SIGNALS.values():
+        t.add_row(s.name, s.target, s.type, s.window, s.meaning)
+    Console(width=160).print(t)
+
+
+def main() -> None:
+    """Entry point of the `vigil` command."""
+    try:
+        app()
+    except BrokenPipeError:  # `vigil replay ... | head` is normal use
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

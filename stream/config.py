@@ -1,0 +1,71 @@
+"""Worker settings from environment variables, with documented defaults (see README)."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_POLICIES = REPO_ROOT / "policies"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r}: expected a whole number") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r}: expected a number") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs to know about its surroundings."""
+
+    broker: str = field(default_factory=lambda: os.environ.get(
+        "VIGIL_BROKER", "kafka://127.0.0.1:9092"))
+    redis_url: str = field(default_factory=lambda: os.environ.get(
+        "VIGIL_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    topic_prefix: str = field(default_factory=lambda: os.environ.get("VIGIL_TOPIC_PREFIX", ""))
+    app_id: str = field(default_factory=lambda: os.environ.get("VIGIL_APP_ID", "vigil"))
+    store: str = field(default_factory=lambda: os.environ.get("VIGIL_STORE", "memory"))
+    partitions: int = field(default_factory=lambda: _int("VIGIL_PARTITIONS", 4))
+    policies: Path = field(default_factory=lambda: Path(
+        os.environ.get("VIGIL_POLICIES", str(SHIPPED_POLICIES))))
+    web_port: int = field(default_factory=lambda: _int("VIGIL_WEB_PORT", 6066))
+    data_dir: Path = field(default_factory=lambda: Path(
+        os.environ.get("VIGIL_DATA_DIR", str(REPO_ROOT / ".local" / "worker-data"))))
+    batch_size: int = field(default_factory=lambda: _int("VIGIL_BATCH_SIZE", 1000))
+    batch_within: float = field(default_factory=lambda: _float("VIGIL_BATCH_WITHIN", 0.05))
+    ledger_ttl: int = field(default_factory=lambda: _int("VIGIL_LEDGER_TTL_SECONDS", 7 * 86400))
+    sweep_seconds: float = field(default_factory=lambda: _float("VIGIL_SWEEP_SECONDS", 300.0))
+
+    def __post_init__(self) -> None:
+        if self.store not in ("memory", "rocksdb"):
+            raise SystemExit(f"VIGIL_STORE={self.store!r}: expected memory or rocksdb")
+        if self.partitions < 1:
+            raise SystemExit(f"VIGIL_PARTITIONS={self.partitions}: expected at least 1")
+
+    @property
+    def store_url(self) -> str:
+        """Faust's table store URL."""
+        return "rocksdb://" if self.store == "rocksdb" else "memory://"
+
+    @property
+    def bootstrap(self) -> str:
+        """host:port list for aiokafka clients (the broker URL without its scheme)."""
+        return ",".join(b.split("://", 1)[-1] for b in self.broker.split(","))
+
+    def topic(self, name: str) -> str:
+        """The full topic name for a logical one."""
+        return self.topic_prefix + name

@@ -1,0 +1,16 @@
+"""Prometheus metrics of the worker, served on /metrics."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS = Counter("vigil_events_total", "input messages processed", ["topic"])
+DEAD_LETTERS = Counter("vigil_dead_letters_total", "input messages dead-lettered", ["reason"])
+DECISIONS = Counter("vigil_decisions_total", "decisions emitted", ["topic", "rule"])
+DUPLICATES = Counter("vigil_decisions_deduplicated_total",
+                     "decisions not re-emitted because the ledger had them")
+TREND_ALERTS = Counter("vigil_trend_alerts_total", "trend alert messages", ["status"])
+LEDGER_ERRORS = Counter("vigil_ledger_errors_total", "Redis ledger failures (failed open)",
+                        ["op"])
+RULE_ERRORS = Gauge("vigil_rule_errors", "rule conditions that raised at evaluation")
+SUPPRESSED = Gauge("vigil_human_suppressed", "automatic actions suppressed by a human verdict")
+BATCH_SECONDS = Histogram("vigil_batch_seconds", "time to process one batch", ["family"])
+SWEPT = Counter("vigil_state_expired_total", "state keys dropped by TTL", ["family"])

@@ -1,0 +1,43 @@
+"""Topic names and creation. Inputs and state re-keying topics must share one partition count."""
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from schemas.common import INPUT_TOPICS, OUTPUT_TOPICS
+from stream.config import Settings
+
+log = structlog.get_logger("vigil.topics")
+
+CREATOR_FACTS = "vigil-creator-facts"
+TREND_FACTS = "vigil-trend-facts"
+INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS)
+
+
+class TopicMismatch(SystemExit):
+    """An existing topic has a partition count the worker's state cannot be co-partitioned with."""
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create vigil's topics if missing; refuse to run on mis-partitioned inputs."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    try:
+        keyed = [settings.topic(t) for t in INPUT_TOPICS + INTERNAL_TOPICS]
+        outputs = [settings.topic(t) for t in OUTPUT_TOPICS]
+        existing = set(await admin.list_topics())
+        missing = [t for t in keyed + outputs if t not in existing]
+        if missing:
+            await admin.create_topics(
+                [NewTopic(t, settings.partitions, 1) for t in missing], validate_only=False
+            )
+            log.info("topics_created", topics=missing, partitions=settings.partitions)
+        described = await admin.describe_topics([t for t in keyed if t in existing])
+        for d in described:
+            n = len(d.get("partitions", []))
+            if n and n != settings.partitions:
+                raise TopicMismatch(
+                    f"topic {d['topic']} has {n} partitions but VIGIL_PARTITIONS="
+                    f"{settings.partitions}; keyed state needs them equal"
+                )
+    finally:
+        await admin.close()
