@@ -1,9 +1,9 @@
 """vigil's event contracts: typed records for every topic, and the JSON Schema made from them."""
 
 from schemas.common import (
+    INPUT_TOPICS,
     MAX_MESSAGE_BYTES,
     OUTPUT_TOPICS,
-    INPUT_TOPICS,
     POLICY_AREAS,
     SCHEMA_VERSION,
     PolicyArea,

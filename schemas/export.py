@@ -34,7 +34,8 @@ def schema_documents() -> dict[str, bytes]:
             "x-vigil-topics": list(topics),
             **msgspec.json.schema(record),
         }
-        out[f"{stem}.v1.json"] = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+        opts = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+        out[f"{stem}.v1.json"] = orjson.dumps(doc, option=opts) + b"\n"
     return out
 
 

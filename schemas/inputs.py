@@ -1,4 +1,4 @@
-"""Records on vigil's input topics: uploads, reports, model-scores, reviews (keyed by content_id)."""
+"""Records on vigil's input topics: uploads, reports, model-scores, reviews (key: content_id)."""
 
 from typing import Annotated, Literal
 

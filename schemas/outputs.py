@@ -1,4 +1,4 @@
-"""Records on vigil's output topics. Every decision is idempotent (deterministic id) and explained."""
+"""Records on vigil's output topics. Every decision is idempotent (deterministic id), explained."""
 
 from typing import Any, Literal
 

@@ -2,8 +2,8 @@
 
 Each Signal knows its name, CEL type, window, meaning and how to read it from a state object at
 the time of the event that triggered the evaluation (`now`); windows fed by one kind of event
-read against that kind's own clock instead. `vigil signals list` prints this catalogue; the policy validator rejects any
-name not in it.
+read against that kind's own clock instead. `vigil signals list` prints this catalogue; the
+policy validator rejects any name not in it.
 """
 
 from collections.abc import Callable

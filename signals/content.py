@@ -20,7 +20,7 @@ from signals.decode import Event
 from signals.eventtime import DAY, HOUR, MINUTE
 
 REPORTER_CAP = 256
-RECENT_IDS = 8
+RECENT_IDS = 16  # also the redelivery guard: a repeated event id is not applied twice
 TTL = 7 * DAY
 _ENCODING = 1
 
@@ -40,8 +40,8 @@ class ContentState:
         "rep_hour",
         "rep_min",
         "rep_total",
-        "reporters",
         "rep_wm",
+        "reporters",
         "score_latest",
         "score_max",
         "upload_ts",
@@ -135,14 +135,16 @@ class ContentState:
         return self.wm > 0 and now - self.wm > TTL
 
 
-def apply(state: ContentState, ev: Event, lateness: int) -> None:
-    """Fold one event into the content state.
+def apply(state: ContentState, ev: Event, lateness: int) -> bool:
+    """Fold one event into the content state; False if it was already applied (redelivery).
 
     A report older than its clock minus lateness cannot be in any window: it is counted in the
     totals and in `late`, not in the windows.
     """
     ts = ev.ts
     rec = ev.record
+    if rec.event_id in state.recent:
+        return False
     if ts > state.wm:
         state.wm = ts
     if isinstance(rec, Report):
@@ -185,6 +187,7 @@ def apply(state: ContentState, ev: Event, lateness: int) -> None:
     if len(state.recent) > RECENT_IDS:
         del state.recent[0]
     _prune(state)
+    return True
 
 
 def _prune(state: ContentState) -> None:

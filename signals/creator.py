@@ -15,13 +15,14 @@ from signals.eventtime import DAY, HOUR, MINUTE
 REPORTER_CAP = 256
 CONTENT_CAP = 64
 HUMAN_CAP = 64
-RECENT_IDS = 8
+RECENT_IDS = 32  # also the redelivery guard for re-keyed facts
 TTL = 90 * DAY
 ACTION_HORIZON = 90 * DAY
 _ENCODING = 1
 
 # Fact kinds forwarded from the content stage.
-UPLOAD, REPORT, ACTION, CONFIRMED, OVERTURNED = "upload", "report", "action", "confirmed", "overturned"
+UPLOAD, REPORT, ACTION = "upload", "report", "action"
+CONFIRMED, OVERTURNED = "confirmed", "overturned"
 
 
 class CreatorFact:
@@ -74,12 +75,12 @@ class CreatorState:
         "removals_day",
         "rep_hour",
         "rep_min",
+        "rep_wm",
         "reported_content",
         "reporters",
         "up_hour",
         "up_min",
         "up_wm",
-        "rep_wm",
         "wm",
     )
 
@@ -143,8 +144,10 @@ class CreatorState:
         return self.wm > 0 and now - self.wm > TTL
 
 
-def apply(state: CreatorState, fact: CreatorFact, lateness: int) -> None:
-    """Fold one creator fact into the state."""
+def apply(state: CreatorState, fact: CreatorFact, lateness: int) -> bool:
+    """Fold one creator fact into the state; False if it was already applied (redelivery)."""
+    if fact.event_id in state.recent:
+        return False
     ts = fact.ts
     if ts > state.wm:
         state.wm = ts
@@ -179,6 +182,7 @@ def apply(state: CreatorState, fact: CreatorFact, lateness: int) -> None:
     w.prune(state.rep_hour, state.rep_wm, DAY, HOUR)
     for b in (state.actions_day, state.removals_day):
         w.prune(b, now, ACTION_HORIZON, DAY)
+    return True
 
 
 def _keep_time(times: list[int], ts: int) -> None:

@@ -8,8 +8,8 @@ Each step takes the key's state (or None) and returns the new state and what to 
 drivers decide where state lives (a dict, a Faust table) and how facts travel (a list, a topic).
 """
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import cel
@@ -50,6 +50,7 @@ class Counters:
     suppressed_by_human: int = 0
     rule_errors: int = 0
     late_events: int = 0
+    redelivered: int = 0  # events and facts skipped because their id was already applied
 
 
 class _Plan(NamedTuple):
@@ -93,7 +94,9 @@ class Engine:
         if state is None or state.expired(ev.ts):
             state = content.ContentState()
         late_before = state.late
-        content.apply(state, ev, self.config.lateness)
+        if not content.apply(state, ev, self.config.lateness):
+            self.counters.redelivered += 1
+            return ContentStep(state, [], [], [])
         self.counters.late_events += state.late - late_before
         creator_facts, trend_facts = _forward(ev, state)
         emits: list[Emit] = []
@@ -121,7 +124,9 @@ class Engine:
         """Fold one creator fact and evaluate creator rules."""
         if state is None or state.expired(fact.ts):
             state = creator.CreatorState()
-        creator.apply(state, fact, self.config.lateness)
+        if not creator.apply(state, fact, self.config.lateness):
+            self.counters.redelivered += 1
+            return state, []
         emits: list[Emit] = []
         target = Target(type="creator", id=fact.creator_id)
         for rule, values in self._fire(self._plans["creator", fact.kind], state, fact.ts):
@@ -165,6 +170,9 @@ class Engine:
         if state is None or state.expired(fact.ts):
             state = trend.TrendState()
         r = trend.apply(state, fact, cfg, self.config.lateness)
+        if r is None:
+            self.counters.redelivered += 1
+            return state, []
         now = state.wm
         inc = state.incident
         status = None
@@ -197,7 +205,7 @@ class Engine:
             growth=round(r.ratio, 2),
             distinct_creators=r.distinct,
             first_seen=format_ts(state.first_seen),
-            sample_content_ids=list(state.samples),
+            sample_content_ids=state.samples[-5:],
             top_creators=trend.top_creators(state),
             region=fact.region or None,
         )

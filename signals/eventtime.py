@@ -1,12 +1,14 @@
 """Event-time parsing and formatting. Internally every timestamp is epoch milliseconds (int)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 
 # Timestamps outside this range are rejected as invalid input (years 2000..2200).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 MIN_TS = 946_684_800_000
 MAX_TS = 7_258_118_400_000
 
@@ -26,7 +28,7 @@ def parse_ts(value: str | int) -> int:
             raise BadTimestamp(f"ts {value[:40]!r} is not RFC 3339") from exc
         if dt.tzinfo is None:
             raise BadTimestamp(f"ts {value[:40]!r} has no UTC offset")
-        ms = int(dt.timestamp() * 1000)
+        ms = (dt - _EPOCH) // _MS  # exact: float timestamps lose milliseconds
     if not MIN_TS <= ms < MAX_TS:
         raise BadTimestamp(f"ts {value!r} is outside years 2000..2200")
     return ms

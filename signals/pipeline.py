@@ -27,7 +27,9 @@ class LocalPipeline:
         self.dead_letters = 0
         self.watermark = 0
 
-    def feed(self, topic: str, key: bytes | None, raw: bytes, line: int | None = None) -> list[Emit]:
+    def feed(
+        self, topic: str, key: bytes | None, raw: bytes, line: int | None = None
+    ) -> list[Emit]:
         """Process one input message; return everything it emits, in order."""
         self.events += 1
         try:

@@ -15,7 +15,7 @@ from signals import windows as w
 from signals.eventtime import HOUR, MINUTE
 
 CREATOR_CAP = 64
-SAMPLE_CAP = 5
+SAMPLE_CAP = 16  # newest content ids: alert samples, and the redelivery guard
 TTL = 7 * 24 * HOUR
 _ENCODING = 1
 
@@ -32,7 +32,7 @@ class TrendConfig:
     min_count: int = 10  # never alert below this many events in the period
     min_creators: int = 5  # ... nor with fewer distinct creators behind them
     min_ratio: float = 3.0  # observed / expected needed to alert (practical significance)
-    min_surprise: float = 6.0  # -log10 Poisson tail probability needed (statistical significance)
+    min_surprise: float = 6.0  # -log10 Poisson tail probability needed (significance)
     cooldown: int = HOUR  # one incident pages once; re-fires only after this
 
 
@@ -107,9 +107,9 @@ class TrendState:
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record."""
         return orjson.dumps(
-            [_ENCODING, self.wm, self.first_seen, self.total, w.flatten(self.minutes), self.base, self.base_n,
-             self.cur_period, self.cur_count, self.creators, self.ccount, self.samples,
-             self.incident]
+            [_ENCODING, self.wm, self.first_seen, self.total, w.flatten(self.minutes),
+             self.base, self.base_n, self.cur_period, self.cur_count, self.creators,
+             self.ccount, self.samples, self.incident]
         )
 
     @classmethod
@@ -176,8 +176,13 @@ def poisson_surprise(k: int, mu: float) -> float:
     return max(0.0, -(log_term + math.log(total)) / math.log(10))
 
 
-def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -> Reading:
-    """Fold one fact into the key's state and return the detector's reading."""
+def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -> Reading | None:
+    """Fold one fact into the key's state and return the detector's reading.
+
+    None when the fact was already applied (a redelivered upload under the same key).
+    """
+    if fact.content_id in state.samples:
+        return None
     ts = fact.ts
     if not state.first_seen or ts < state.first_seen:
         state.first_seen = ts

@@ -19,7 +19,7 @@ signals_cmd = typer.Typer(no_args_is_help=True, help="The signal catalogue.")
 app.add_typer(schemas_cmd, name="schemas")
 app.add_typer(policy_cmd, name="policy")
 app.add_typer(signals_cmd, name="signals")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 POLICIES_OPT = typer.Option(SHIPPED_POLICIES, "--policies", help="policy pack directory")
 
@@ -66,7 +66,7 @@ def replay(
     size = events.stat().st_size if str(events) != "-" else 0
     with ExitStack() as stack, r.Progress(size) as progress:
         sink: r.Sink = r.DirSink(out, stack) if out else r.StreamSink()
-        stats, pipe = r.run(pack, r.read_lines(events), sink, progress)
+        stats, _ = r.run(pack, r.read_lines(events), sink, progress)
     summary = ", ".join(f"{t} {n}" for t, n in sorted(stats.by_topic.items())) or "no outputs"
     err.print(f"replayed {stats.events:,} events in {stats.seconds:.2f}s "
               f"({stats.eps:,.0f}/s): {summary}", highlight=False)

@@ -8,7 +8,6 @@ import msgspec
 from aiokafka import AIOKafkaProducer
 
 from signals.deadletter import dead_letter
-
 from stream.config import Settings
 from stream.envelope import BadLine, parse_lines
 from stream.topics import ensure_topics

@@ -14,7 +14,7 @@ import cel
 import yaml
 
 from schemas.common import POLICY_AREAS
-from signals.catalogue import SAMPLE_VALUES, for_target
+from signals.catalogue import SAMPLE_VALUES, SIGNALS, for_target
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError, PolicyPackInvalid
 from signals.policy.model import MODES, OUTCOMES, TARGETS, PolicyPack, Rule
@@ -134,8 +134,8 @@ def _build_rule(fname: str, text: str, node: yaml.MappingNode,
     for key, (knode, _) in fields.items():
         if key not in FIELDS:
             close = difflib.get_close_matches(key, FIELDS, 1)
-            raise fail(knode, f"unknown field {key!r}",
-                       f"did you mean {close[0]!r}?" if close else f"fields are {', '.join(FIELDS)}")
+            hint = f"did you mean {close[0]!r}?" if close else f"fields are {', '.join(FIELDS)}"
+            raise fail(knode, f"unknown field {key!r}", hint)
     for key in REQUIRED:
         if key not in fields:
             raise fail(node, f"rule is missing required field `{key}`")
@@ -206,8 +206,13 @@ def _compile(fname: str, text: str, node: yaml.Node, when: str, target: str,
     for name in reads:
         if name not in known:
             close = difflib.get_close_matches(name, list(known), 3)
-            hint = (f"did you mean {', '.join(close)}?" if close
-                    else "`vigil signals list` prints every signal")
+            if name in SIGNALS:
+                other = SIGNALS[name].target
+                hint = f"`{name}` is a {other} signal: use it in a rule with `target: {other}`"
+            elif close:
+                hint = f"did you mean {', '.join(close)}?"
+            else:
+                hint = "`vigil signals list` prints every signal"
             raise _RuleErrors(_locate(fname, text, node, name, f"unknown {target} signal "
                                       f"`{name}`", rid, hint))
     sample = {n: SAMPLE_VALUES[known[n].type] for n in reads}

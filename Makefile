@@ -1,0 +1,55 @@
+# vigil: `make demo` and `make test` work on a fresh machine (Python 3.11, Java 17, Maven, apt).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: help venv demo test test-unit test-integration services-up services-down lint typecheck bench schemas clean
+
+help:
+	@echo "make demo           - replay a synthetic day through vigil (no broker needed)"
+	@echo "make test           - start Kafka + Redis, run lint, types and the whole suite"
+	@echo "make services-up    - start local Kafka (KRaft) and Redis; services-down stops them"
+	@echo "make bench          - replay throughput vs orjson decode ceiling -> docs/benchmarks.md"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/vigil demo
+
+services-up:
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+lint: venv
+	$(BIN)/ruff check schemas signals stream tests
+
+typecheck: venv
+	$(BIN)/mypy
+
+test-unit: venv
+	$(BIN)/pytest -q tests/unit tests/contract
+
+test-integration: venv services-up
+	$(BIN)/pytest -q tests/integration tests/e2e
+
+test: venv services-up lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+bench: venv
+	$(BIN)/python scripts/bench.py
+
+schemas: venv
+	$(BIN)/vigil schemas export schemas/json
+
+clean:
+	rm -rf $(VENV) .local build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,63 @@
+"""The committed JSON Schema files are what the records generate, and outputs obey them."""
+
+from pathlib import Path
+
+import msgspec
+import pytest
+from typer.testing import CliRunner
+
+from schemas import DeadLetter, Decision, TrendAlert
+from schemas.export import COMMITTED_DIR, schema_documents
+from signals.engine import Engine
+from signals.pipeline import LocalPipeline
+from signals.policy import load_pack
+from stream.cli import app
+from stream.config import SHIPPED_POLICIES
+from stream.envelope import BadLine, parse_lines
+from stream.traffic import bad_lines, synthetic_day
+
+
+def test_committed_schemas_match_the_records() -> None:
+    generated = schema_documents()
+    committed = {p.name: p.read_bytes() for p in COMMITTED_DIR.glob("*.json")}
+    assert committed.keys() == generated.keys(), "run `make schemas` and commit schemas/json"
+    for name, data in generated.items():
+        assert committed[name] == data, f"{name} drifted from its record: run `make schemas`"
+
+
+def test_cli_export_writes_the_same_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["schemas", "export", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == schema_documents()
+
+
+@pytest.fixture(scope="module")
+def outputs() -> list:
+    pipe = LocalPipeline(Engine(load_pack(SHIPPED_POLICIES)))
+    lines = [m.line() for m in synthetic_day(seed=11, scale=0.1)] + bad_lines()
+    out = []
+    for item in parse_lines(lines):
+        if isinstance(item, BadLine):
+            continue
+        out.extend(pipe.feed(item.topic, item.key, item.value))
+    return out
+
+
+RECORD = {"enforcement-actions": Decision, "escalations": Decision, "shadow-actions": Decision,
+          "trend-alerts": TrendAlert, "dead-letter": DeadLetter}
+
+
+def test_every_output_round_trips_through_its_contract(outputs: list) -> None:
+    seen = set()
+    for e in outputs:
+        data = msgspec.json.encode(e.record)
+        assert msgspec.json.decode(data, type=RECORD[e.topic]) == e.record
+        seen.add(e.topic)
+    assert seen >= {"enforcement-actions", "escalations", "dead-letter"}
+
+
+def test_output_keys_are_target_ids(outputs: list) -> None:
+    for e in outputs:
+        if isinstance(e.record, Decision):
+            assert e.key == e.record.target.id
+            assert e.record.evidence["condition"] and e.record.evidence["signals"]

@@ -1,0 +1,87 @@
+"""The `vigil` command as a user runs it: replay, demo, policy check, bad arguments."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+VIGIL = str(Path(sys.executable).parent / "vigil")
+
+
+def vigil(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([VIGIL, *args], capture_output=True, input=input, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("events") / "day.jsonl"
+    r = vigil("demo", "--scale", "0.05", "--write", str(path))
+    assert r.returncode == 0, r.stderr
+    assert b"Enforcement actions" in r.stdout and b"Trend alerts" in r.stdout
+    assert b"events/s" in r.stdout
+    return path
+
+
+def test_demo_writes_a_replayable_day(events: Path) -> None:
+    lines = events.read_bytes().splitlines()
+    assert len(lines) > 5000
+    assert orjson.loads(lines[0])["topic"] in {"uploads", "reports", "model-scores", "reviews"}
+
+
+def test_replay_to_a_directory_writes_one_file_per_output_topic(
+    events: Path, tmp_path: Path
+) -> None:
+    r = vigil("replay", str(events), "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    files = {p.name for p in tmp_path.iterdir()}
+    assert files == {f"{t}.jsonl" for t in ("enforcement-actions", "escalations", "trend-alerts",
+                                            "shadow-actions", "dead-letter")}
+    actions = [orjson.loads(x) for x in (tmp_path / "enforcement-actions.jsonl").read_bytes()
+               .splitlines()]
+    assert actions and all(a["topic"] == "enforcement-actions" and a["key"] for a in actions)
+    dead = [orjson.loads(x)["value"] for x in (tmp_path / "dead-letter.jsonl").read_bytes()
+            .splitlines()]
+    assert {d["reason"] for d in dead} == {"invalid_envelope", "invalid_field", "oversized",
+                                           "unknown_schema_version", "key_mismatch"}
+    assert b"dead letters:" in r.stderr
+
+
+def test_replay_to_stdout_matches_the_directory_output(events: Path, tmp_path: Path) -> None:
+    r = vigil("replay", str(events))
+    assert r.returncode == 0
+    vigil("replay", str(events), "--out", str(tmp_path))
+    from_dir = sorted(b"".join(p.read_bytes() for p in tmp_path.iterdir()).splitlines())
+    assert sorted(r.stdout.splitlines()) == from_dir
+
+
+def test_replay_reads_stdin(events: Path) -> None:
+    r = vigil("replay", "-", input=events.read_bytes()[:200_000].rsplit(b"\n", 1)[0])
+    assert r.returncode == 0, r.stderr
+    assert b"replayed" in r.stderr
+
+
+def test_missing_events_file_is_a_clear_error(tmp_path: Path) -> None:
+    r = vigil("replay", str(tmp_path / "nope.jsonl"))
+    assert r.returncode == 2
+    assert b"does not exist" in r.stderr
+
+
+def test_invalid_policy_pack_is_refused_with_file_and_line(tmp_path: Path, events: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        "rules:\n  - id: x.y\n    version: 1\n    owner: o\n    description: d\n"
+        "    policy_area: hate\n    target: content\n    when: score_max_hat > 1\n"
+        "    outcome: remove\n")
+    for args in (("policy", "check", str(tmp_path)),
+                 ("replay", str(events), "--policies", str(tmp_path))):
+        r = vigil(*args)
+        assert r.returncode == 1
+        assert b"bad.yaml:8:11" in r.stderr and b"score_max_hat" in r.stderr
+
+
+def test_shipped_pack_checks_clean_and_signals_list() -> None:
+    r = vigil("policy", "check")
+    assert r.returncode == 0 and b"ok:" in r.stdout
+    r = vigil("signals", "list")
+    assert r.returncode == 0 and b"score_max_hate" in r.stdout

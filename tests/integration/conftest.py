@@ -1,0 +1,168 @@
+"""Fixtures for tests against the real local Kafka broker and Redis (`make services-up`).
+
+These tests never skip: without the services they fail with the command to start them.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP", "127.0.0.1:9092")
+REDIS_URL = os.environ.get("VIGIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+VIGIL = str(Path(sys.executable).parent / "vigil")
+OUTPUTS = ("enforcement-actions", "escalations", "trend-alerts", "shadow-actions", "dead-letter")
+SOURCES = ("uploads", "reports", "model-scores", "reviews", "vigil-creator-facts",
+           "vigil-trend-facts")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def services() -> None:
+    host, port = BOOTSTRAP.split(":")
+    if not _answers(host, int(port)):
+        pytest.fail(f"Kafka is not answering on {BOOTSTRAP}: run `make services-up`")
+    if not _answers("127.0.0.1", 6379):
+        pytest.fail("Redis is not answering on 127.0.0.1:6379: run `make services-up`")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Deployment:
+    """One isolated vigil deployment on the shared broker: its own topic prefix and app id."""
+
+    tmp: Path
+    prefix: str = field(default_factory=lambda: f"it-{uuid.uuid4().hex[:8]}.")
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def app_id(self) -> str:
+        return f"vigil-{self.prefix.rstrip('.')}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
+                "VIGIL_REDIS_URL": REDIS_URL, "VIGIL_TOPIC_PREFIX": self.prefix,
+                "VIGIL_APP_ID": self.app_id, "VIGIL_DATA_DIR": str(self.tmp / "data"),
+                "VIGIL_PARTITIONS": "4", "VIGIL_LOG_FORMAT": "json", **extra}
+
+    def start_worker(self, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
+        port = free_port()
+        log = (self.tmp / f"worker-{len(self.procs)}.log").open("wb")
+        proc = subprocess.Popen([VIGIL, "worker"], env=self.env(VIGIL_WEB_PORT=str(port), **extra),
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        deadline = time.monotonic() + 90
+        path = Path(log.name)
+        while b"Worker]: Ready" not in path.read_bytes():
+            if proc.poll() is not None:
+                raise AssertionError(f"worker exited: {path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"worker not ready: {path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        return proc, port
+
+    def stop(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def produce(self, path: Path) -> None:
+        r = subprocess.run([VIGIL, "produce", str(path)], env=self.env(), capture_output=True,
+                           timeout=180)
+        assert r.returncode == 0, r.stderr
+
+    def drained(self, timeout: float = 180) -> None:
+        """Wait until the worker group has committed every source and re-keying topic's end."""
+        asyncio.run(_wait_drained(self.app_id, [self.prefix + t for t in SOURCES], timeout))
+
+    def outputs(self) -> dict[str, list[dict[str, object]]]:
+        """Everything on the output topics, decoded, per logical topic."""
+        return asyncio.run(_read_all([self.prefix + t for t in OUTPUTS], self.prefix))
+
+
+async def _wait_drained(group: str, topics: list[str], timeout: float) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in range(4)]
+        deadline = time.monotonic() + timeout
+        stable = 0
+        while True:
+            ends = await consumer.end_offsets(tps)
+            committed = await admin.list_consumer_group_offsets(group)
+            lag = sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in tps)
+            stable = stable + 1 if lag == 0 else 0
+            if stable >= 3:  # three quiet polls: re-keyed facts have been consumed too
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"worker group {group} still has lag {lag}")
+            await asyncio.sleep(1.0)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def _read_all(topics: list[str], prefix: str) -> dict[str, list[dict[str, object]]]:
+    c = AIOKafkaConsumer(*topics, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest",
+                         enable_auto_commit=False, group_id=None)
+    await c.start()
+    out: dict[str, list[dict[str, object]]] = {t[len(prefix):]: [] for t in topics}
+    try:
+        await asyncio.sleep(0.5)
+        idle = 0
+        while idle < 3:
+            batch = await c.getmany(timeout_ms=700)
+            idle = idle + 1 if not batch else 0
+            for tp, msgs in batch.items():
+                out[tp.topic[len(prefix):]].extend(orjson.loads(m.value) for m in msgs)
+    finally:
+        await c.stop()
+    return out
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    d = Deployment(tmp_path)
+    yield d
+    for p in d.procs:
+        d.stop(p)
+
+
+@pytest.fixture(scope="session")
+def day_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic day with the injected incidents and the bad-input lines."""
+    path = tmp_path_factory.mktemp("day") / "day.jsonl"
+    r = subprocess.run([VIGIL, "demo", "--scale", "0.05", "--write", str(path)],
+                       capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return path

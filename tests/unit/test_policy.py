@@ -1,0 +1,92 @@
+"""Policy pack validation: compiler-style errors, pinned as snapshot files.
+
+Set UPDATE_SNAPSHOTS=1 to rewrite the snapshots after an intended change of wording.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from signals.policy import PolicyPackInvalid, load_pack, parse_pack
+from stream.config import SHIPPED_POLICIES
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "policy"
+
+GOOD_RULE = """\
+  - id: hate.test
+    version: 1
+    owner: tests
+    description: a rule
+    policy_area: hate
+    target: content
+    when: score_max_hate >= 0.9
+    outcome: remove
+"""
+
+CASES = {
+    "yaml_syntax": "rules:\n  - id: x\n    when: [unclosed\n",
+    "unknown_signal": GOOD_RULE.replace("score_max_hate >= 0.9",
+                                        "score_max_hate >= 0.9 && reports_2h > 3"),
+    "unknown_outcome": GOOD_RULE.replace("outcome: remove", "outcome: delete"),
+    "missing_field": GOOD_RULE.replace("    owner: tests\n", ""),
+    "cel_syntax": GOOD_RULE.replace("score_max_hate >= 0.9", "score_max_hate >= "),
+    "cel_type": GOOD_RULE.replace("score_max_hate >= 0.9", "reports_1h + 0.5 > 2.0"),
+    "not_boolean": GOOD_RULE.replace("score_max_hate >= 0.9", "reports_1h + 1"),
+    "review_without_queue": GOOD_RULE.replace("outcome: remove", "outcome: review"),
+    "unknown_field": GOOD_RULE + "    treshold: 3\n",
+    "wrong_target_outcome": GOOD_RULE.replace("outcome: remove", "outcome: strike"),
+    "creator_signal_on_content": GOOD_RULE.replace("score_max_hate >= 0.9",
+                                                   "creator_uploads_1h > 3"),
+    "several_errors": GOOD_RULE.replace("outcome: remove", "outcome: delete")
+    + GOOD_RULE.replace("hate.test", "hate.other").replace("policy_area: hate",
+                                                           "policy_area: hatred"),
+    "folded_condition": GOOD_RULE.replace(
+        "    when: score_max_hate >= 0.9\n",
+        "    when: >-\n      score_max_hate >= 0.9\n      && reprots_1h > 2\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_error_messages_match_snapshots(case: str) -> None:
+    text = CASES[case]
+    if not text.startswith("rules:"):
+        text = "rules:\n" + text
+    with pytest.raises(PolicyPackInvalid) as exc:
+        parse_pack({"policies/test.yaml": text})
+    rendered = exc.value.render() + "\n"
+    snap = SNAPSHOTS / f"{case}.txt"
+    if os.environ.get("UPDATE_SNAPSHOTS") or not snap.exists():
+        snap.write_text(rendered)
+    assert rendered == snap.read_text()
+
+
+def test_every_error_names_file_line_and_rule() -> None:
+    text = "rules:\n" + CASES["several_errors"]
+    with pytest.raises(PolicyPackInvalid) as exc:
+        parse_pack({"policies/test.yaml": text})
+    errs = exc.value.errors
+    assert len(errs) == 2
+    assert {e.rule_id for e in errs} == {"hate.test", "hate.other"}
+    assert all(e.file == "policies/test.yaml" and e.line > 1 for e in errs)
+
+
+def test_duplicate_ids_across_files() -> None:
+    with pytest.raises(PolicyPackInvalid) as exc:
+        parse_pack({"a.yaml": "rules:\n" + GOOD_RULE, "b.yaml": "rules:\n" + GOOD_RULE})
+    assert "duplicate rule id 'hate.test'" in exc.value.render()
+    assert "first defined at a.yaml:2" in exc.value.render()
+
+
+def test_shipped_pack_is_valid_and_hash_is_stable() -> None:
+    a, b = load_pack(SHIPPED_POLICIES), load_pack(SHIPPED_POLICIES)
+    assert a.hash == b.hash and a.hash.startswith("sha256:")
+    assert len(a.rules) >= 10
+    assert {r.outcome for r in a.rules} >= {"remove", "review", "escalate", "label", "strike"}
+    assert any(r.mode == "shadow" for r in a.rules)
+
+
+def test_hash_changes_with_any_edit() -> None:
+    one = parse_pack({"p.yaml": "rules:\n" + GOOD_RULE})
+    two = parse_pack({"p.yaml": "rules:\n" + GOOD_RULE.replace("0.9", "0.91")})
+    assert one.hash != two.hash

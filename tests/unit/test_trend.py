@@ -1,0 +1,89 @@
+"""The first trend detector on synthetic series: spikes alert, daily cycles and floods do not."""
+
+import math
+import random
+
+from signals import trend as t
+from signals.eventtime import DAY, MINUTE
+
+CFG = t.TrendConfig()
+
+
+def run(series: list[tuple[int, str]]) -> list[tuple[int, t.Reading]]:
+    """Feed (ts, creator) uploads under one key; return the readings that alert."""
+    st = t.TrendState()
+    alerts = []
+    for i, (ts, creator) in enumerate(series):
+        r = t.apply(st, t.TrendFact("hashtag", "x", ts, creator, f"v{i}", f"e{i}", "US"), CFG, DAY)
+        if r.alerting(CFG):
+            alerts.append((ts, r))
+    return alerts
+
+
+def poisson_series(rate_per_min: float, minutes: int, rng: random.Random, start: int = 0,
+                   creators: int = 500) -> list[tuple[int, str]]:
+    out = []
+    for m in range(minutes):
+        n = _poisson(rng, rate_per_min)
+        for _ in range(n):
+            out.append((start + m * MINUTE + rng.randrange(MINUTE), f"c{rng.randrange(creators)}"))
+    return sorted(out)
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def test_sudden_spike_alerts_within_two_minutes() -> None:
+    rng = random.Random(1)
+    base = poisson_series(1.0, 180, rng)
+    spike_start = 180 * MINUTE
+    spike = poisson_series(10.0, 20, rng, start=spike_start)
+    alerts = run(base + spike)
+    assert alerts, "a 10x spike must alert"
+    assert alerts[0][0] - spike_start <= 2 * MINUTE
+    assert all(ts >= spike_start for ts, _ in alerts)
+
+
+def test_daily_cycle_without_incident_stays_quiet() -> None:
+    rng = random.Random(2)
+    series = []
+    for m in range(3 * 24 * 60):
+        rate = 2.0 + 1.5 * math.sin(2 * math.pi * m / (24 * 60))
+        series += [(m * MINUTE + rng.randrange(MINUTE), f"c{rng.randrange(800)}")
+                   for _ in range(_poisson(rng, rate))]
+    assert run(sorted(series)) == []
+
+
+def test_one_account_flooding_is_not_a_trend() -> None:
+    rng = random.Random(3)
+    base = poisson_series(0.5, 120, rng)
+    flood = [(120 * MINUTE + i * 2000, "spammer") for i in range(300)]
+    assert run(sorted(base + flood)) == []
+
+
+def test_a_busy_key_seen_for_the_first_time_is_not_a_spike() -> None:
+    rng = random.Random(4)
+    assert run(poisson_series(5.0, 60, rng)) == []
+
+
+def test_surprise_matches_the_exact_poisson_tail() -> None:
+    for k, mu in [(10, 2.31), (14, 1.42), (100, 20.0)]:
+        exact = -math.log10(sum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1))
+                                for i in range(k, k + 500)))
+        assert abs(t.poisson_surprise(k, mu) - exact) < 1e-6
+    assert t.poisson_surprise(2, 5.0) == 0.0
+
+
+def test_encoding_roundtrip() -> None:
+    st = t.TrendState()
+    for i in range(50):
+        t.apply(st, t.TrendFact("audio", "a1", i * 20_000, f"c{i % 7}", f"v{i}", f"e{i}", "BR"),
+                CFG, DAY)
+    back = t.TrendState.decode(st.encode())
+    assert {s: getattr(back, s) for s in t.TrendState.__slots__} == \
+        {s: getattr(st, s) for s in t.TrendState.__slots__}
