@@ -22,7 +22,7 @@ from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id, window_label
 from signals.decode import Event
 from signals.eventtime import DAY, format_ts
-from signals.policy.model import ESCALATION_OUTCOMES, PolicyPack, Rule
+from signals.policy.model import ESCALATION_OUTCOMES, OPS, PolicyPack, Rule
 
 
 class Emit(NamedTuple):
@@ -56,6 +56,26 @@ class Counters:
 class _Plan(NamedTuple):
     rules: tuple[Rule, ...]
     reads: tuple[tuple[str, Callable[[Any, int], Any]], ...]
+    readers: dict[str, Callable[[Any, int], Any]]
+    # rules whose first guard is `signal >= c` or `signal > c`, grouped by signal with the
+    # lowest such c: one read and one comparison rule out the whole group on most events
+    groups: tuple[tuple[str, float, tuple[Rule, ...]], ...]
+    ungrouped: tuple[Rule, ...]
+
+
+def _plan(rules: tuple[Rule, ...]) -> _Plan:
+    reads = dict.fromkeys(n for r in rules for n in r.reads)
+    by_signal: dict[str, list[Rule]] = {}
+    ungrouped = []
+    for r in rules:
+        if r.guards and r.guards[0][1] in (">=", ">"):
+            by_signal.setdefault(r.guards[0][0], []).append(r)
+        else:
+            ungrouped.append(r)
+    groups = tuple((sig, min(r.guards[0][2] for r in rs), tuple(rs))
+                   for sig, rs in by_signal.items())
+    return _Plan(rules, tuple((n, SIGNALS[n].read) for n in reads),
+                 {n: SIGNALS[n].read for n in reads}, groups, tuple(ungrouped))
 
 
 class ContentStep(NamedTuple):
@@ -82,11 +102,9 @@ class Engine:
         self._plans: dict[tuple[str, str], _Plan] = {}
         for target, kinds in EVENT_KINDS.items():
             for kind in kinds:
-                rules = tuple(r for r in pack.active(target)
-                              if any(kind in SIGNALS[n].touched_by for n in r.reads))
-                reads = dict.fromkeys(n for r in rules for n in r.reads)
-                self._plans[target, kind] = _Plan(
-                    rules, tuple((n, SIGNALS[n].read) for n in reads))
+                self._plans[target, kind] = _plan(tuple(
+                    r for r in pack.active(target)
+                    if any(kind in SIGNALS[n].touched_by for n in r.reads)))
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:
@@ -138,16 +156,28 @@ class Engine:
         return state, emits
 
     def _fire(self, plan: "_Plan", state: Any, ts: int) -> list[tuple[Rule, dict[str, Any]]]:
-        """Rules of the plan whose condition holds now and that have not fired in this window."""
-        if not plan.rules:
-            return []
+        """Rules of the plan whose condition holds now and that have not fired in this window.
+
+        Signals are read lazily and once: a rule whose guard (a necessary `signal OP number`
+        conjunct) fails is skipped without running CEL, which is most rules on most events.
+        Signals are read as of the triggering event: facts later in event time that Kafka
+        happened to deliver first do not count yet.
+        """
         fired_before = state.fired
-        todo = [r for r in plan.rules if fired_before.get(r.key) != r.window_start(ts)]
+        readers = plan.readers
+        values: dict[str, Any] = {}
+        todo: list[Rule] = []
+        for sig, lowest, group in plan.groups:
+            v = values[sig] = readers[sig](state, ts)
+            if v >= lowest:
+                self._screen(group, state, ts, fired_before, readers, values, todo)
+        if plan.ungrouped:
+            self._screen(plan.ungrouped, state, ts, fired_before, readers, values, todo)
         if not todo:
             return []
-        # signals are read as of the triggering event: facts later in event time that Kafka
-        # happened to deliver first do not count yet
-        values = {name: read(state, ts) for name, read in plan.reads}
+        for name, read in plan.reads:
+            if name not in values:
+                values[name] = read(state, ts)
         ctx = cel.Context(variables=values)
         self.counters.evaluations += len(todo)
         fired = []
@@ -160,6 +190,23 @@ class Engine:
             if hit is True:
                 fired.append((rule, values))
         return fired
+
+    @staticmethod
+    def _screen(rules: tuple[Rule, ...], state: Any, ts: int, fired_before: dict[str, int],
+                readers: dict[str, Callable[[Any, int], Any]], values: dict[str, Any],
+                todo: list[Rule]) -> None:
+        """Append the rules that have not fired in this window and whose guards all pass."""
+        for rule in rules:
+            if fired_before.get(rule.key, -1) == rule.window_start(ts):
+                continue
+            for name, op, const in rule.guards:
+                v = values.get(name)
+                if v is None:
+                    v = values[name] = readers[name](state, ts)
+                if not OPS[op](v, const):
+                    break
+            else:
+                todo.append(rule)
 
     # -- trend ---------------------------------------------------------------------------
     def on_trend(

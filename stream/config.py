@@ -3,29 +3,33 @@
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_POLICIES = REPO_ROOT / "policies"
 
 
-def _int(name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _number(name: str, default: N, kind: type[N]) -> N:
+    """Read a numeric environment variable, naming the variable when it is not a number."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise SystemExit(f"{name}={raw!r}: expected a whole number") from None
+        what = "a whole number" if kind is int else "a number"
+        raise SystemExit(f"{name}={raw!r}: expected {what}") from None
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int)
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name}={raw!r}: expected a number") from None
+    return _number(name, default, float)
 
 
 @dataclass(frozen=True)

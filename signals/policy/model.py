@@ -1,5 +1,8 @@
 """The compiled form of a policy pack: rules ready to evaluate, and the pack's content hash."""
 
+import operator
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +20,28 @@ OUTCOMES: tuple[str, ...] = (
 ESCALATION_OUTCOMES = frozenset({"review", "escalate"})
 MODES: tuple[str, ...] = ("enforce", "shadow", "disabled")
 TARGETS: tuple[str, ...] = ("content", "creator")
+
+
+_COMPARISON = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
+OPS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
+}
+
+
+def guards_of(when: str) -> tuple[tuple[str, str, float], ...]:
+    """Top-level `signal OP number` conjuncts of a condition: each is necessary for it to hold.
+
+    Only for plain conjunctions (no ||, ?:, !, parentheses or strings), where splitting on &&
+    is exact. A failed guard means CEL would return false too, so evaluation can stop early.
+    """
+    if any(tok in when for tok in ("||", "?", "!", "(", ")", '"', "'")):
+        return ()
+    out = []
+    for part in when.split("&&"):
+        m = _COMPARISON.match(part)
+        if m:
+            out.append((m.group(1), m.group(2), float(m.group(3))))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -40,9 +65,12 @@ class Rule:
     line: int
     program: Any = field(compare=False, repr=False)  # cel.Program
     key: str = field(init=False, compare=False, repr=False)  # identity in per-key state
+    # necessary conditions checked in Python before CEL runs: (signal, op, constant)
+    guards: tuple[tuple[str, str, float], ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", f"{self.id}@{self.version}")
+        object.__setattr__(self, "guards", guards_of(self.when))
 
     def window_start(self, ts: int) -> int:
         """Start of the decision window ts falls in (0 for once-per-lifetime rules)."""
