@@ -12,6 +12,7 @@ Events are taken in batches; within a batch every event is applied and evaluated
 
 import asyncio
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 import faust
 import msgspec
 import structlog
+from aiokafka.partitioner import murmur2
+from faust.streams import _current_event
 from faust.types import EventT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -39,8 +42,8 @@ log = structlog.get_logger("vigil.worker")
 
 
 def _raw() -> faust.Schema:
-    """A fresh raw-bytes schema. Never share one: a Table mutates the Schema it is given, which
-    silently turned a shared topic's keys into JSON and stalled its stream."""
+    """A fresh raw-bytes schema for a topic. Never share one object: Faust mutates a Schema it
+    is given, which once silently turned a shared topic's keys into JSON and stalled it."""
     return faust.Schema(key_serializer="raw", value_serializer="raw")
 
 _encode = msgspec.json.Encoder().encode
@@ -55,12 +58,14 @@ class Runtime:
         self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
         self.app = _make_app(settings)
         n = settings.partitions
-        self.content = self.app.Table("content-state", partitions=n, use_partitioner=True,
-                                      schema=_raw())
-        self.creators = self.app.Table("creator-state", partitions=n, use_partitioner=True,
-                                       schema=_raw())
-        self.trends = self.app.Table("trend-state", partitions=n, use_partitioner=True,
-                                     schema=_raw())
+        # bytes in, bytes out: Faust picks the changelog and store serializers from the types
+        # (anything else means JSON, which would mangle the encoded state on recovery)
+        self.content = self.app.Table("content-state", partitions=n, key_type=bytes,
+                                      value_type=bytes)
+        self.creators = self.app.Table("creator-state", partitions=n, key_type=bytes,
+                                       value_type=bytes)
+        self.trends = self.app.Table("trend-state", partitions=n, key_type=bytes,
+                                     value_type=bytes)
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
         self.watermark = 0
         self._wire()
@@ -106,6 +111,7 @@ class Runtime:
         t0 = time.perf_counter()
         engine, table = self.engine, self.content
         states: dict[bytes, ContentState] = {}
+        sources: dict[bytes, EventT[bytes, bytes]] = {}
         emits: list[Emit] = []
         facts: list[tuple[str, str, bytes]] = []
         seen: Counter[str] = Counter()
@@ -131,14 +137,14 @@ class Runtime:
                 st = ContentState.decode(stored) if stored else None
             step = engine.on_content(ev, st)
             states[bkey] = step.state
+            sources[bkey] = event
             emits.extend(step.emits)
             facts.extend((CREATOR_FACTS, f.creator_id, f.encode()) for f in step.creator_facts)
             facts.extend((TREND_FACTS, f.table_key, f.encode()) for f in step.trend_facts)
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
         await self._publish(emits, facts)
-        for bkey, st in states.items():
-            table[bkey] = st.encode()
+        _write_back(table, states, sources)
         self._gauges()
         metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
 
@@ -163,6 +169,7 @@ class Runtime:
     ) -> None:
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
+        sources: dict[bytes, EventT[bytes, bytes]] = {}
         emits: list[Emit] = []
         for event in events:
             fact = decode_fact(event.value)  # written by our own content stage
@@ -173,10 +180,10 @@ class Runtime:
                 st = decode_state(stored) if stored else None
             st, out = step(fact, st)
             states[bkey] = st
+            sources[bkey] = event
             emits.extend(out)
         await self._publish(emits, [])
-        for bkey, st in states.items():
-            table[bkey] = st.encode()
+        _write_back(table, states, sources)
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
 
     async def _publish(self, emits: list[Emit], facts: list[tuple[str, str, bytes]]) -> None:
@@ -218,10 +225,11 @@ class Runtime:
         now = self.watermark
         if not now:
             return
-        for family, table, decode_state in (
-            ("content", self.content, ContentState.decode),
-            ("creator", self.creators, CreatorState.decode),
-            ("trend", self.trends, TrendState.decode),
+        s = self.settings
+        for family, table, decode_state, source in (
+            ("content", self.content, ContentState.decode, s.topic("uploads")),
+            ("creator", self.creators, CreatorState.decode, s.topic(CREATOR_FACTS)),
+            ("trend", self.trends, TrendState.decode, s.topic(TREND_FACTS)),
         ):
             expired = []
             for i, (k, v) in enumerate(list(table.items())):
@@ -230,10 +238,44 @@ class Runtime:
                 if i % 2000 == 0:
                     await asyncio.sleep(0)  # stay responsive on large tables
             for k in expired:
-                del table[k]
+                # the key's partition, as the producers' default partitioner chose it
+                hint = _PartitionHint(source, (murmur2(k) & 0x7FFFFFFF) % s.partitions)
+                token = _current_event.set(weakref.ref(hint))  # type: ignore[arg-type]
+                try:
+                    del table[k]
+                finally:
+                    _current_event.reset(token)
             if expired:
                 metrics.SWEPT.labels(family=family).inc(len(expired))
                 log.info("state_expired", family=family, keys=len(expired))
+
+
+class _PartitionHint:
+    """Stands in for a stream event when a table is changed outside stream iteration."""
+
+    class _Message:
+        def __init__(self, topic: str, partition: int) -> None:
+            self.topic = topic
+            self.partition = partition
+
+    def __init__(self, topic: str, partition: int) -> None:
+        self.message = self._Message(topic, partition)
+
+
+def _write_back(table: Any, states: dict[bytes, Any],
+                sources: dict[bytes, EventT[bytes, bytes]]) -> None:
+    """Write each key touched in a batch once, under the event that last touched it.
+
+    Faust tables take the changelog partition (and RocksDB the store partition) from the
+    current stream event, which a batch consumer no longer has: set it per key. The key's
+    events all come from one partition, the one its state is co-partitioned with.
+    """
+    for bkey, st in states.items():
+        token = _current_event.set(weakref.ref(sources[bkey]))
+        try:
+            table[bkey] = st.encode()
+        finally:
+            _current_event.reset(token)
 
 
 def _make_app(s: Settings) -> faust.App:

@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+import pytest
 
 from .conftest import VIGIL, Deployment
 
@@ -27,10 +28,11 @@ def identity(d: dict[str, object]) -> tuple[object, ...]:
             d["pack_hash"], d["window"])
 
 
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
 def test_kafka_worker_and_replay_make_the_same_decisions(
-    deployment: Deployment, day_file: Path, tmp_path: Path
+    deployment: Deployment, day_file: Path, tmp_path: Path, store: str
 ) -> None:
-    deployment.start_worker()
+    deployment.start_worker(VIGIL_STORE=store)
     deployment.produce(day_file)
     deployment.drained()
     kafka = deployment.outputs()
@@ -55,3 +57,29 @@ def test_kafka_worker_and_replay_make_the_same_decisions(
                 if a["status"] == "firing"}
     assert incidents(kafka["trend-alerts"]) == incidents(local["trend-alerts"])
     assert ("hashtag", "blackoutchallenge2") in incidents(kafka["trend-alerts"])
+
+
+def test_a_restarted_worker_resumes_from_its_changelog(
+    deployment: Deployment, day_file: Path, tmp_path: Path
+) -> None:
+    """Half the day, a restart on an empty data dir, the other half: the same as one replay."""
+    lines = day_file.read_bytes().splitlines(keepends=True)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second.write_bytes(b"".join(lines[len(lines) // 2:]))
+
+    proc, _ = deployment.start_worker()
+    deployment.produce(first)
+    deployment.drained()
+    deployment.stop(proc)
+    import shutil
+    shutil.rmtree(deployment.tmp / "data", ignore_errors=True)  # state only in the changelog
+    deployment.start_worker()
+    deployment.produce(second)
+    deployment.drained()
+
+    kafka = deployment.outputs()
+    local = replay(day_file, tmp_path / "replay")
+    for topic in DECISION_TOPICS:
+        assert Counter(identity(d) for d in kafka[topic]) == \
+            Counter(identity(d) for d in local[topic]), topic

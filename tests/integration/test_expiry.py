@@ -1,0 +1,33 @@
+"""State expires by event time: a key silent for longer than its TTL is swept from the table."""
+
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.unit.events import upload
+
+from .conftest import Deployment
+
+
+def metric(port: int, name: str) -> float:
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+               if line.startswith(name + "{") or line.startswith(name + " "))
+
+
+def test_silent_keys_are_swept_after_their_ttl(deployment: Deployment, tmp_path: Path) -> None:
+    day = 86_400_000
+    events = tmp_path / "events.jsonl"
+    lines = []
+    for topic, key, value in (upload("v-old", creator="u-old", at=0),
+                              upload("v-new", creator="u-new", at=100 * day)):
+        lines.append(b'{"topic":"%s","key":"%s","value":%s}' % (topic.encode(), key, value))
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    _, port = deployment.start_worker(VIGIL_SWEEP_SECONDS="1", VIGIL_STORE="rocksdb")
+    deployment.produce(events)
+    deployment.drained()
+    deadline = time.monotonic() + 30
+    while metric(port, "vigil_state_expired_total") < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    # the old video and its creator are past their TTLs at the new watermark; the new ones not
+    assert metric(port, "vigil_state_expired_total") >= 2
