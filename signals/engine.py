@@ -254,7 +254,7 @@ class Engine:
             first_seen=format_ts(state.first_seen),
             sample_content_ids=state.samples[-5:],
             top_creators=trend.top_creators(state),
-            region=fact.region or None,
+            region=None,  # hashtag and audio trends span regions
         )
         return state, [Emit("trend-alerts", fact.table_key, alert)]
 
