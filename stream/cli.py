@@ -38,7 +38,7 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     from faust.worker import Worker
 
     from stream.app import create_runtime
-    from stream.logs import configure
+    from stream.logs import configure, stdlib_config
     from stream.topics import ensure_topics
 
     configure(loglevel)
@@ -46,7 +46,8 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     pack = _pack(settings.policies)
     asyncio.run(ensure_topics(settings))
     runtime = create_runtime(settings, pack)
-    Worker(runtime.app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    Worker(runtime.app, loglevel=loglevel, quiet=True,
+           logging_config=stdlib_config(loglevel)).execute_from_commandline()
 
 
 @app.command()

@@ -1,28 +1,57 @@
-"""structlog setup: JSON lines in production, key=value on a terminal. Ids only, never text."""
+"""structlog setup: JSON lines in production, key=value on a terminal. Ids only, never text.
+
+Faust, aiokafka and redis log through the standard library; `stdlib_config` renders those
+records with the same processors, so an operator reads one format from one stream.
+"""
 
 import logging
 import os
 import sys
+from typing import Any
 
 import structlog
 
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def _renderer() -> Any:
+    fmt = os.environ.get("VIGIL_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
+    if fmt == "console":
+        return structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.processors.JSONRenderer()
+
 
 def configure(level: str = "info") -> None:
-    """Configure structlog (and route stdlib logging through the same level)."""
-    fmt = os.environ.get("VIGIL_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
-    renderer: structlog.types.Processor = (
-        structlog.dev.ConsoleRenderer(colors=False) if fmt == "console"
-        else structlog.processors.JSONRenderer()
-    )
+    """Configure structlog for vigil's own loggers."""
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=[*_SHARED, _renderer()],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def stdlib_config(level: str = "info") -> dict[str, Any]:
+    """A logging.config.dictConfig for third-party loggers, rendered like vigil's own."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "structlog": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                               _renderer()],
+                "foreign_pre_chain": [structlog.stdlib.add_logger_name, *_SHARED],
+            }
+        },
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "structlog",
+                       "stream": "ext://sys.stderr"}
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+    }
