@@ -29,6 +29,7 @@ class ContentState:
     """Everything vigil remembers about one video."""
 
     __slots__ = (
+        "acted",
         "appeal",
         "area_hour",
         "creator_id",
@@ -68,6 +69,7 @@ class ContentState:
         self.appeal = ""  # appeal outcome: "", upheld, overturned
         self.verdict_ts = 0  # event time of the human decision that cleared the content
         self.fired: dict[str, int] = {}  # rule key -> start of the window it last fired in
+        self.acted = 0  # severity of the most severe action taken (see ACTION_SEVERITY)
         self.recent: list[str] = []  # newest source event ids
         self.late = 0  # events too late for the windows (still counted in totals)
 
@@ -95,6 +97,7 @@ class ContentState:
                 self.fired,
                 self.recent,
                 self.late,
+                self.acted,
             ]
         )
 
@@ -124,6 +127,7 @@ class ContentState:
             s.fired,
             s.recent,
             s.late,
+            s.acted,
         ) = f
         s.rep_min = w.unflatten(rep_min)
         s.rep_hour = w.unflatten(rep_hour)

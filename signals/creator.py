@@ -28,7 +28,8 @@ CONFIRMED, OVERTURNED = "confirmed", "overturned"
 class CreatorFact:
     """Something that happened to one creator, as forwarded by the content stage."""
 
-    __slots__ = ("area", "content_id", "creator_id", "event_id", "kind", "outcome", "party", "ts")
+    __slots__ = ("area", "content_id", "creator_id", "event_id", "kind", "outcome", "party",
+                 "region", "ts")
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class CreatorFact:
         party: str = "",
         area: str = "",
         outcome: str = "",
+        region: str = "",
     ) -> None:
         self.kind = kind
         self.ts = ts
@@ -49,12 +51,13 @@ class CreatorFact:
         self.party = party  # the reporter for reports
         self.area = area
         self.outcome = outcome
+        self.region = region  # the upload's region, for creator rules' region overrides
 
     def encode(self) -> bytes:
         """Serialize for the creator re-keying topic."""
         return orjson.dumps(
             [self.kind, self.ts, self.creator_id, self.content_id, self.event_id,
-             self.party, self.area, self.outcome]
+             self.party, self.area, self.outcome, self.region]
         )
 
     @classmethod
@@ -72,6 +75,7 @@ class CreatorState:
         "fired",
         "overturned",
         "recent",
+        "region",
         "removals_day",
         "rep_hour",
         "rep_min",
@@ -86,6 +90,7 @@ class CreatorState:
 
     def __init__(self) -> None:
         self.wm = 0
+        self.region = ""  # region of the newest upload
         self.up_wm = 0
         self.rep_wm = 0
         self.up_min: w.Buckets = {}
@@ -123,6 +128,7 @@ class CreatorState:
                 self.overturned,
                 self.fired,
                 self.recent,
+                self.region,
             ]
         )
 
@@ -136,7 +142,7 @@ class CreatorState:
         s.reporters, s.reported_content = f[8], f[9]
         s.actions_day, s.removals_day = w.unflatten(f[10]), w.unflatten(f[11])
         s.confirmed, s.overturned = f[12], f[13]
-        s.fired, s.recent = f[14], f[15]
+        s.fired, s.recent, s.region = f[14], f[15], f[16]
         return s
 
     def expired(self, now: int) -> bool:
@@ -153,6 +159,8 @@ def apply(state: CreatorState, fact: CreatorFact, lateness: int) -> bool:
         state.wm = ts
     kind = fact.kind
     if kind == UPLOAD:
+        if ts >= state.up_wm and fact.region:
+            state.region = fact.region
         state.up_wm = max(state.up_wm, ts)
         if ts >= state.up_wm - lateness:
             w.add(state.up_min, ts, MINUTE)

@@ -6,6 +6,7 @@ from typing import Any
 from schemas.outputs import Decision, RuleRef, Target
 from signals.eventtime import format_ts
 from signals.policy.model import ESCALATION_OUTCOMES, Rule
+from signals.rules import Hit
 
 KIND_TOPIC = {
     "action": "enforcement-actions",
@@ -26,40 +27,54 @@ def window_label(rule: Rule, ts: int) -> str:
     return format_ts(rule.window_start(ts))
 
 
-def kind_of(rule: Rule) -> str:
-    """action, escalation or shadow: which output topic the rule's decisions go to."""
-    if rule.mode == "shadow":
+def kind_of(hit: Hit) -> str:
+    """action, escalation or shadow: which output topic a hit's decision goes to."""
+    if hit.rule.mode == "shadow":
         return "shadow"
-    return "escalation" if rule.outcome in ESCALATION_OUTCOMES else "action"
+    return "escalation" if hit.outcome in ESCALATION_OUTCOMES else "action"
 
 
 def build(
-    rule: Rule,
+    hit: Hit,
     pack_hash: str,
     target: Target,
-    window: str,
     ts: int,
-    values: dict[str, Any],
     sources: list[str],
     creator_id: str | None,
     region: str | None,
+    outranked: list[Hit],
 ) -> Decision:
     """Assemble the decision record with its full evidence."""
+    rule = hit.rule
+    window = window_label(rule, ts)
+    parts = [rule.id, str(rule.version), target.type, target.id, window]
+    if hit.band == "review":
+        parts.append("review")  # the review band is a decision of its own
+    evidence: dict[str, Any] = {
+        "condition": rule.when,
+        "signals": {name: hit.values[name] for name in rule.reads},
+        "rule_file": rule.file.rsplit("/", 1)[-1],
+        "band": hit.band,
+        "region_override": rule.region,
+    }
+    if rule.bands:
+        evidence["bands"] = {"signal": rule.bands.signal, "enforce_at": rule.bands.enforce_at,
+                             "review_at": rule.bands.review_at}
+    if outranked:
+        evidence["also_matched"] = [
+            {"rule": h.rule.id, "version": h.rule.version, "outcome": h.outcome}
+            for h in outranked]
     return Decision(
-        id=stable_id(rule.id, str(rule.version), target.type, target.id, window),
+        id=stable_id(*parts),
         ts=format_ts(ts),
-        kind=kind_of(rule),  # type: ignore[arg-type]
+        kind=kind_of(hit),  # type: ignore[arg-type]
         target=target,
         policy_area=rule.policy_area,  # type: ignore[arg-type]
         rule=RuleRef(id=rule.id, version=rule.version),
-        outcome=rule.outcome,  # type: ignore[arg-type]
+        outcome=hit.outcome,  # type: ignore[arg-type]
         mode="shadow" if rule.mode == "shadow" else "enforce",
         pack_hash=pack_hash,
-        evidence={
-            "condition": rule.when,
-            "signals": {name: values[name] for name in rule.reads},
-            "rule_file": rule.file.rsplit("/", 1)[-1],
-        },
+        evidence=evidence,
         source_event_ids=sources,
         window=window,
         creator_id=creator_id or None,

@@ -8,21 +8,19 @@ Each step takes the key's state (or None) and returns the new state and what to 
 drivers decide where state lives (a dict, a Faust table) and how facts travel (a list, a topic).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import cel
 import msgspec
 
 from schemas.inputs import ModelScore, Report, Review, Upload
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
-from signals import content, creator, trend
+from signals import content, creator, rules, trend
 from signals.catalogue import EVENT_KINDS, SIGNALS
-from signals.decision import KIND_TOPIC, build, stable_id, window_label
+from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
 from signals.eventtime import DAY, format_ts
-from signals.policy.model import ESCALATION_OUTCOMES, OPS, PolicyPack, Rule
+from signals.policy.model import ACTION_SEVERITY, PolicyPack
 
 
 class Emit(NamedTuple):
@@ -46,36 +44,10 @@ class EngineConfig:
 class Counters:
     """What the engine did, for metrics and the demo summary."""
 
-    evaluations: int = 0
     suppressed_by_human: int = 0
-    rule_errors: int = 0
+    superseded: int = 0  # actions not emitted: the target already got a more severe one
     late_events: int = 0
     redelivered: int = 0  # events and facts skipped because their id was already applied
-
-
-class _Plan(NamedTuple):
-    rules: tuple[Rule, ...]
-    reads: tuple[tuple[str, Callable[[Any, int], Any]], ...]
-    readers: dict[str, Callable[[Any, int], Any]]
-    # rules whose first guard is `signal >= c` or `signal > c`, grouped by signal with the
-    # lowest such c: one read and one comparison rule out the whole group on most events
-    groups: tuple[tuple[str, float, tuple[Rule, ...]], ...]
-    ungrouped: tuple[Rule, ...]
-
-
-def _plan(rules: tuple[Rule, ...]) -> _Plan:
-    reads = dict.fromkeys(n for r in rules for n in r.reads)
-    by_signal: dict[str, list[Rule]] = {}
-    ungrouped = []
-    for r in rules:
-        if r.guards and r.guards[0][1] in (">=", ">"):
-            by_signal.setdefault(r.guards[0][0], []).append(r)
-        else:
-            ungrouped.append(r)
-    groups = tuple((sig, min(r.guards[0][2] for r in rs), tuple(rs))
-                   for sig, rs in by_signal.items())
-    return _Plan(rules, tuple((n, SIGNALS[n].read) for n in reads),
-                 {n: SIGNALS[n].read for n in reads}, groups, tuple(ungrouped))
 
 
 class ContentStep(NamedTuple):
@@ -90,21 +62,32 @@ class ContentStep(NamedTuple):
 class Engine:
     """Pure decision logic for all three state families."""
 
+    @property
+    def evaluations(self) -> int:
+        """Rule conditions run so far."""
+        return self._eval.evaluations
+
+    @property
+    def rule_errors(self) -> int:
+        """Rule conditions that raised at evaluation (counted, never fatal)."""
+        return self._eval.errors
+
     def __init__(self, pack: PolicyPack, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         self.counters = Counters()
+        self._eval = rules.Evaluation()
         self.set_pack(pack)
 
     def set_pack(self, pack: PolicyPack) -> None:
         """Switch to a new validated pack; per-key state carries over."""
         self.pack = pack
         # (target, event kind) -> rules to evaluate after such an event, and what they read
-        self._plans: dict[tuple[str, str], _Plan] = {}
+        self._plans: dict[tuple[str, str], rules.Plan] = {}
         for target, kinds in EVENT_KINDS.items():
             for kind in kinds:
-                self._plans[target, kind] = _plan(tuple(
+                self._plans[target, kind] = rules.plan(tuple(
                     r for r in pack.active(target)
-                    if any(kind in SIGNALS[n].touched_by for n in r.reads)))
+                    if any(kind in SIGNALS[n].touched_by for n in r.all_reads)))
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:
@@ -117,22 +100,21 @@ class Engine:
             return ContentStep(state, [], [], [])
         self.counters.late_events += state.late - late_before
         creator_facts, trend_facts = _forward(ev, state)
-        emits: list[Emit] = []
         target = Target(type="content", id=ev.record.content_id)
-        for rule, values in self._fire(self._plans["content", ev.topic], state, ev.ts):
-            if (rule.mode == "enforce" and rule.outcome not in ESCALATION_OUTCOMES
-                    and content.human_cleared(state, ev.ts)):
-                self.counters.suppressed_by_human += 1
-                continue
-            window = window_label(rule, ev.ts)
-            state.fired[rule.key] = rule.window_start(ev.ts)
-            d = build(rule, self.pack.hash, target, window, ev.ts, values, list(state.recent),
-                      state.creator_id, state.region)
-            emits.append(Emit(KIND_TOPIC[d.kind], target.id, d))
-            if d.kind == "action" and state.creator_id:
-                creator_facts.append(creator.CreatorFact(
-                    creator.ACTION, ev.ts, state.creator_id, target.id, d.id,
-                    area=rule.policy_area, outcome=rule.outcome))
+        hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, state.region)
+        if hits and content.human_cleared(state, ev.ts):
+            kept = [h for h in hits if h.channel != "action"]
+            self.counters.suppressed_by_human += len(hits) - len(kept)
+            hits = kept
+        emits = self._decide(hits, state, ev.ts, target, state.region, state.creator_id)
+        for e in emits:
+            d = e.record
+            if isinstance(d, Decision) and d.kind == "action":
+                state.acted = max(state.acted, ACTION_SEVERITY[d.outcome])
+                if state.creator_id:
+                    creator_facts.append(creator.CreatorFact(
+                        creator.ACTION, ev.ts, state.creator_id, target.id, d.id,
+                        area=d.policy_area, outcome=d.outcome))
         return ContentStep(state, emits, creator_facts, trend_facts)
 
     # -- creator -------------------------------------------------------------------------
@@ -145,68 +127,28 @@ class Engine:
         if not creator.apply(state, fact, self.config.lateness):
             self.counters.redelivered += 1
             return state, []
-        emits: list[Emit] = []
         target = Target(type="creator", id=fact.creator_id)
-        for rule, values in self._fire(self._plans["creator", fact.kind], state, fact.ts):
-            window = window_label(rule, fact.ts)
-            state.fired[rule.key] = rule.window_start(fact.ts)
-            d = build(rule, self.pack.hash, target, window, fact.ts, values, list(state.recent),
-                      fact.creator_id, None)
-            emits.append(Emit(KIND_TOPIC[d.kind], target.id, d))
-        return state, emits
+        hits = self._eval.hits(self._plans["creator", fact.kind], state, fact.ts, state.region)
+        # creator actions have windows of their own (a 6h reach limit, a 30d strike), so they
+        # are settled per event only, not against earlier ones
+        return state, self._decide(hits, state, fact.ts, target, state.region, fact.creator_id,
+                                   acted=0)
 
-    def _fire(self, plan: "_Plan", state: Any, ts: int) -> list[tuple[Rule, dict[str, Any]]]:
-        """Rules of the plan whose condition holds now and that have not fired in this window.
-
-        Signals are read lazily and once: a rule whose guard (a necessary `signal OP number`
-        conjunct) fails is skipped without running CEL, which is most rules on most events.
-        Signals are read as of the triggering event: facts later in event time that Kafka
-        happened to deliver first do not count yet.
-        """
-        fired_before = state.fired
-        readers = plan.readers
-        values: dict[str, Any] = {}
-        todo: list[Rule] = []
-        for sig, lowest, group in plan.groups:
-            v = values[sig] = readers[sig](state, ts)
-            if v >= lowest:
-                self._screen(group, state, ts, fired_before, readers, values, todo)
-        if plan.ungrouped:
-            self._screen(plan.ungrouped, state, ts, fired_before, readers, values, todo)
-        if not todo:
+    def _decide(self, hits: list[rules.Hit], state: Any, ts: int, target: Target, region: str,
+                creator_id: str | None, acted: int | None = None) -> list[Emit]:
+        """Settle conflicts, mark every hit as fired in its window, build the decisions."""
+        if not hits:
             return []
-        for name, read in plan.reads:
-            if name not in values:
-                values[name] = read(state, ts)
-        ctx = cel.Context(variables=values)
-        self.counters.evaluations += len(todo)
-        fired = []
-        for rule in todo:
-            try:
-                hit = rule.program.execute(ctx)
-            except Exception:  # a condition error must never stop the stream
-                self.counters.rule_errors += 1
-                continue
-            if hit is True:
-                fired.append((rule, values))
-        return fired
-
-    @staticmethod
-    def _screen(rules: tuple[Rule, ...], state: Any, ts: int, fired_before: dict[str, int],
-                readers: dict[str, Callable[[Any, int], Any]], values: dict[str, Any],
-                todo: list[Rule]) -> None:
-        """Append the rules that have not fired in this window and whose guards all pass."""
-        for rule in rules:
-            if fired_before.get(rule.key, -1) == rule.window_start(ts):
-                continue
-            for name, op, const in rule.guards:
-                v = values.get(name)
-                if v is None:
-                    v = values[name] = readers[name](state, ts)
-                if not OPS[op](v, const):
-                    break
-            else:
-                todo.append(rule)
+        settled = rules.settle(hits, state.acted if acted is None else acted)
+        self.counters.superseded += len(settled.superseded)
+        for h in hits:
+            state.fired[h.key] = h.rule.window_start(ts)
+        emits = []
+        for hit, outranked in settled.emit:
+            d = build(hit, self.pack.hash, target, ts, list(state.recent), creator_id, region,
+                      outranked)
+            emits.append(Emit(KIND_TOPIC[d.kind], target.id, d))
+        return emits
 
     # -- trend ---------------------------------------------------------------------------
     def on_trend(
@@ -266,7 +208,7 @@ def _forward(
     rec = ev.record
     if isinstance(rec, Upload):
         facts = [creator.CreatorFact(creator.UPLOAD, ev.ts, rec.creator_id, rec.content_id,
-                                     rec.event_id)]
+                                     rec.event_id, region=rec.region)]
         tags = dict.fromkeys(t.lstrip("#").lower() for t in rec.hashtags)
         trends = [trend.TrendFact("hashtag", t, ev.ts, rec.creator_id, rec.content_id,
                                   rec.event_id, rec.region) for t in tags if t]

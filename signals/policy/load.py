@@ -13,18 +13,20 @@ from typing import Any
 import cel
 import yaml
 
-from schemas.common import POLICY_AREAS
+from schemas.common import POLICY_AREAS, REGIONS
 from signals.catalogue import SAMPLE_VALUES, SIGNALS, for_target
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError, PolicyPackInvalid
-from signals.policy.model import MODES, OUTCOMES, TARGETS, PolicyPack, Rule
+from signals.policy.model import MODES, OUTCOMES, TARGETS, Bands, PolicyPack, Rule
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 FIELDS = (
-    "id", "version", "owner", "description", "policy_area", "target", "when", "outcome", "mode",
-    "once_per", "queue", "priority",
+    "id", "version", "owner", "description", "policy_area", "target", "when", "bands", "outcome",
+    "mode", "once_per", "queue", "priority", "regions",
 )
-REQUIRED = ("id", "version", "owner", "description", "policy_area", "target", "when", "outcome")
+REQUIRED = ("id", "version", "owner", "description", "policy_area", "target", "outcome")
+# what a region may override (local law and cultural context differ)
+REGION_FIELDS = ("when", "enforce_at", "review_at", "outcome", "mode", "queue", "priority")
 TARGET_OUTCOMES = {
     "content": ("label", "age_restrict", "limit_distribution", "remove", "review", "escalate"),
     "creator": ("limit_distribution", "strike", "suspend_creator", "review", "escalate"),
@@ -121,77 +123,152 @@ def _parse_rule(fname: str, text: str, node: yaml.Node) -> tuple[Rule | None, Po
     rid_node = fields.get("id", (None, None))[1]
     rid = str(_scalar(rid_node)) if rid_node is not None else None
     try:
-        return _build_rule(fname, text, node, fields, rid), None
+        return _Reader(fname, text, node, rid).rule(), None
     except _RuleErrors as e:
         return None, e.err
 
 
-def _build_rule(fname: str, text: str, node: yaml.MappingNode,
-                fields: dict[str, tuple[yaml.Node, yaml.Node]], rid: str | None) -> Rule:
-    def fail(at: yaml.Node, msg: str, hint: str | None = None) -> _RuleErrors:
-        return _RuleErrors(_at(fname, at, msg, rid, hint))
+class _Reader:
+    """Validates one rule mapping field by field; the first problem raises _RuleErrors."""
 
-    for key, (knode, _) in fields.items():
-        if key not in FIELDS:
-            close = difflib.get_close_matches(key, FIELDS, 1)
-            hint = f"did you mean {close[0]!r}?" if close else f"fields are {', '.join(FIELDS)}"
-            raise fail(knode, f"unknown field {key!r}", hint)
-    for key in REQUIRED:
-        if key not in fields:
-            raise fail(node, f"rule is missing required field `{key}`")
-    v = {k: _scalar(vn) for k, (_, vn) in fields.items()}
+    def __init__(self, fname: str, text: str, node: yaml.MappingNode, rid: str | None) -> None:
+        self.fname, self.text, self.node, self.rid = fname, text, node, rid
 
-    def field_node(k: str) -> yaml.Node:
-        return fields[k][1]
+    def fail(self, at: yaml.Node, msg: str, hint: str | None = None) -> _RuleErrors:
+        return _RuleErrors(_at(self.fname, at, msg, self.rid, hint))
 
-    if not isinstance(v["id"], str) or not RULE_ID.match(v["id"]):
-        raise fail(field_node("id"), "rule id must be lowercase letters, digits, `.`, `_`, `-`",
-                   "for example hate.slur_high_confidence")
-    if not isinstance(v["version"], int) or isinstance(v["version"], bool) or v["version"] < 1:
-        raise fail(field_node("version"), "version must be a whole number >= 1")
-    for k in ("owner", "description", "when"):
-        if not isinstance(v[k], str) or not v[k].strip():
-            raise fail(field_node(k), f"`{k}` must be a non-empty string")
-    if v["policy_area"] not in POLICY_AREAS:
-        close = difflib.get_close_matches(str(v["policy_area"]), POLICY_AREAS, 1)
-        raise fail(field_node("policy_area"), f"unknown policy area {v['policy_area']!r}",
-                   f"did you mean {close[0]!r}?" if close else "see schemas/common.py")
-    target = v["target"]
-    if target not in TARGETS:
-        raise fail(field_node("target"), f"unknown target {target!r}",
-                   f"targets are {', '.join(TARGETS)}")
-    outcome = v["outcome"]
-    if outcome not in OUTCOMES:
-        close = difflib.get_close_matches(str(outcome), OUTCOMES, 1)
-        raise fail(field_node("outcome"), f"unknown outcome {outcome!r}",
-                   f"did you mean {close[0]!r}?" if close else f"outcomes: {', '.join(OUTCOMES)}")
-    if outcome not in TARGET_OUTCOMES[target]:
-        raise fail(field_node("outcome"), f"a {target} rule cannot have outcome {outcome!r}",
-                   f"{target} outcomes: {', '.join(TARGET_OUTCOMES[target])}")
-    mode = v.get("mode", "enforce")
-    if mode not in MODES:
-        raise fail(field_node("mode"), f"unknown mode {mode!r}", f"modes: {', '.join(MODES)}")
-    once_text = str(v.get("once_per", DEFAULT_ONCE_PER[target]))
-    try:
-        once_per = 0 if once_text == "lifetime" else parse_duration(once_text)
-    except ValueError as exc:
-        raise fail(field_node("once_per"), str(exc), "or `lifetime`") from None
-    queue, priority = v.get("queue"), v.get("priority")
-    if outcome == "review" and not queue:
-        raise fail(node, "a `review` rule must name its human review `queue`")
-    if queue is not None and not isinstance(queue, str):
-        raise fail(field_node("queue"), "queue must be a string")
-    if priority is not None and (not isinstance(priority, int) or not 1 <= priority <= 5):
-        raise fail(field_node("priority"), "priority must be 1 (most urgent) to 5")
-    if outcome in ("review", "escalate") and priority is None:
-        priority = 3
-    program, reads = _compile(fname, text, field_node("when"), v["when"], target, rid)
-    return Rule(
-        id=v["id"], version=v["version"], owner=v["owner"], description=v["description"].strip(),
-        policy_area=v["policy_area"], target=target, when=v["when"].strip(), outcome=outcome,
-        mode=mode, once_per=once_per, queue=queue, priority=priority, reads=reads, file=fname,
-        line=node.start_mark.line + 1, program=program,
-    )
+    def mapping(self, node: yaml.MappingNode, allowed: tuple[str, ...], required: tuple[str, ...],
+                what: str) -> dict[str, tuple[Any, yaml.Node]]:
+        """{field: (value, value node)}, refusing unknown and missing fields."""
+        fields = _keys(node)
+        for key, (knode, _) in fields.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, 1)
+                hint = f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(allowed)}"
+                raise self.fail(knode, f"unknown {what} field {key!r}", hint)
+        for key in required:
+            if key not in fields:
+                raise self.fail(node, f"{what} is missing required field `{key}`")
+        return {k: (_scalar(vn), vn) for k, (_, vn) in fields.items()}
+
+    def rule(self) -> Rule:
+        v = self.mapping(self.node, FIELDS, REQUIRED, "rule")
+        rid, rid_node = v["id"]
+        if not isinstance(rid, str) or not RULE_ID.match(rid):
+            raise self.fail(rid_node, "rule id must be lowercase letters, digits, `.`, `_`, `-`",
+                            "for example hate.slur_high_confidence")
+        version, vnode = v["version"]
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self.fail(vnode, "version must be a whole number >= 1")
+        for k in ("owner", "description"):
+            self.text_field(v, k)
+        area, anode = v["policy_area"]
+        if area not in POLICY_AREAS:
+            close = difflib.get_close_matches(str(area), POLICY_AREAS, 1)
+            raise self.fail(anode, f"unknown policy area {area!r}",
+                            f"did you mean {close[0]!r}?" if close else "see schemas/common.py")
+        target, tnode = v["target"]
+        if target not in TARGETS:
+            raise self.fail(tnode, f"unknown target {target!r}", f"targets: {', '.join(TARGETS)}")
+        once_text, onode = v.get("once_per", (DEFAULT_ONCE_PER[target], self.node))
+        try:
+            once_per = 0 if str(once_text) == "lifetime" else parse_duration(str(once_text))
+        except ValueError as exc:
+            raise self.fail(onode, str(exc), "or `lifetime`") from None
+        common = {"id": rid, "version": version, "owner": v["owner"][0],
+                  "description": v["description"][0].strip(), "policy_area": area,
+                  "target": target, "once_per": once_per, "file": self.fname,
+                  "line": self.node.start_mark.line + 1}
+        base = self.variant(common, v, None)
+        if "regions" not in v:
+            return base
+        regions_node = v["regions"][1]
+        if not isinstance(regions_node, yaml.MappingNode):
+            raise self.fail(regions_node, "`regions` maps a region code to overrides")
+        variants = {}
+        for knode, onode_ in regions_node.value:
+            code = str(knode.value)
+            if code not in REGIONS:
+                raise self.fail(knode, f"unknown region {code!r}",
+                                "regions are ISO 3166-1 alpha-2 codes such as DE, IN, BR")
+            if not isinstance(onode_, yaml.MappingNode):
+                raise self.fail(onode_, f"overrides for {code} must be a mapping")
+            over = self.mapping(onode_, REGION_FIELDS, (), f"{code} override")
+            variants[code] = self.variant(common, {**v, **over}, code)
+        object.__setattr__(base, "regions", variants)
+        return base
+
+    def text_field(self, v: dict[str, tuple[Any, yaml.Node]], k: str) -> str:
+        value, node = v[k]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(node, f"`{k}` must be a non-empty string")
+        return value
+
+    def variant(self, common: dict[str, Any], v: dict[str, tuple[Any, yaml.Node]],
+                region: str | None) -> Rule:
+        """The rule as it applies in one region (None: everywhere without an override)."""
+        target = common["target"]
+        outcome, onode = v["outcome"]
+        if outcome not in OUTCOMES:
+            close = difflib.get_close_matches(str(outcome), OUTCOMES, 1)
+            raise self.fail(onode, f"unknown outcome {outcome!r}",
+                            f"did you mean {close[0]!r}?" if close
+                            else f"outcomes: {', '.join(OUTCOMES)}")
+        if outcome not in TARGET_OUTCOMES[target]:
+            raise self.fail(onode, f"a {target} rule cannot have outcome {outcome!r}",
+                            f"{target} outcomes: {', '.join(TARGET_OUTCOMES[target])}")
+        mode, mnode = v.get("mode", ("enforce", self.node))
+        if mode not in MODES:
+            raise self.fail(mnode, f"unknown mode {mode!r}", f"modes: {', '.join(MODES)}")
+        queue, qnode = v.get("queue", (None, self.node))
+        priority, pnode = v.get("priority", (None, self.node))
+        bands = self.bands(v, target)
+        if (outcome == "review" or (bands and bands.review_at is not None)) and not queue:
+            raise self.fail(qnode if "queue" in v else self.node,
+                            "a rule that routes to review must name its human review `queue`")
+        if queue is not None and not isinstance(queue, str):
+            raise self.fail(qnode, "queue must be a string")
+        if priority is not None and (not isinstance(priority, int) or not 1 <= priority <= 5):
+            raise self.fail(pnode, "priority must be 1 (most urgent) to 5")
+        if priority is None and (outcome in ("review", "escalate") or bands):
+            priority = 3
+        when_value, wnode = v.get("when", ("true", self.node))
+        if not isinstance(when_value, str) or not when_value.strip():
+            raise self.fail(wnode, "`when` must be a non-empty CEL condition")
+        program, reads = _compile(self.fname, self.text, wnode, when_value, target, self.rid)
+        if bands and bands.signal not in reads:
+            reads = (*reads, bands.signal)
+        return Rule(**common, when=when_value.strip(), outcome=outcome, mode=mode, queue=queue,
+                    priority=priority, reads=reads, program=program, bands=bands, region=region)
+
+    def bands(self, v: dict[str, tuple[Any, yaml.Node]], target: str) -> Bands | None:
+        if "bands" not in v and "enforce_at" not in v and "review_at" not in v:
+            return None
+        if "bands" not in v:
+            raise self.fail(self.node, "a region may change band thresholds only of a rule "
+                                       "with `bands`")
+        bnode = v["bands"][1]
+        if not isinstance(bnode, yaml.MappingNode):
+            raise self.fail(bnode, "`bands` is a mapping: signal, enforce_at, review_at")
+        b = self.mapping(bnode, ("signal", "enforce_at", "review_at"), ("signal", "enforce_at"),
+                         "bands")
+        signal, snode = b["signal"]
+        known = for_target(target)
+        if signal not in known or known[signal].type not in ("int", "double"):
+            raise self.fail(snode, f"band signal {signal!r} is not a numeric {target} signal",
+                            "bands apply to scores and counts, e.g. score_max_hate")
+        enforce_at = v.get("enforce_at", b["enforce_at"])
+        review_at = v.get("review_at", b.get("review_at", (None, bnode)))
+        for value, node in (enforce_at, review_at):
+            if value is not None and (isinstance(value, bool) or
+                                      not isinstance(value, int | float)):
+                raise self.fail(node, "band thresholds are numbers")
+        if review_at[0] is not None and review_at[0] > enforce_at[0]:
+            raise self.fail(review_at[1], f"review band starts at {review_at[0]}, above the "
+                            f"enforce band at {enforce_at[0]}",
+                            "review_at must be <= enforce_at: review sits below auto-enforcement")
+        return Bands(signal, float(enforce_at[0]),
+                     float(review_at[0]) if review_at[0] is not None else None)
 
 
 def _compile(fname: str, text: str, node: yaml.Node, when: str, target: str,

@@ -6,18 +6,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Outcomes, least to most severe. Human-routing outcomes sit between soft and hard actions.
 OUTCOMES: tuple[str, ...] = (
     "label",
     "age_restrict",
     "limit_distribution",
-    "review",
-    "escalate",
     "remove",
     "strike",
     "suspend_creator",
+    "review",
+    "escalate",
 )
 ESCALATION_OUTCOMES = frozenset({"review", "escalate"})
+# Conflicts are settled per channel. Enforcement actions, least to most severe: a target gets an
+# action only if it is more severe than every action it already got in the rule's window.
+# Routing to humans, least to most urgent: one routing per target per event, the most urgent.
+ACTION_SEVERITY: dict[str, int] = {
+    "label": 1, "age_restrict": 2, "limit_distribution": 3, "remove": 4, "strike": 5,
+    "suspend_creator": 6,
+}
+ROUTING_URGENCY: dict[str, int] = {"review": 1, "escalate": 2}
 MODES: tuple[str, ...] = ("enforce", "shadow", "disabled")
 TARGETS: tuple[str, ...] = ("content", "creator")
 
@@ -45,8 +52,28 @@ def guards_of(when: str) -> tuple[tuple[str, str, float], ...]:
 
 
 @dataclass(frozen=True)
+class Bands:
+    """Confidence bands on one signal: >= enforce_at acts, [review_at, enforce_at) goes to review.
+
+    Below review_at (or below enforce_at when there is no review band) nothing happens.
+    """
+
+    signal: str
+    enforce_at: float
+    review_at: float | None = None
+
+    def band(self, value: float) -> str | None:
+        """`enforce`, `review` or None for a signal value."""
+        if value >= self.enforce_at:
+            return "enforce"
+        if self.review_at is not None and value >= self.review_at:
+            return "review"
+        return None
+
+
+@dataclass(frozen=True)
 class Rule:
-    """One validated, compiled rule."""
+    """One validated, compiled rule (or one region's variant of it)."""
 
     id: str
     version: int
@@ -64,13 +91,33 @@ class Rule:
     file: str
     line: int
     program: Any = field(compare=False, repr=False)  # cel.Program
+    bands: Bands | None = None
+    region: str | None = None  # the region whose override this variant is
+    regions: dict[str, "Rule"] = field(default_factory=dict, compare=False, repr=False)
     key: str = field(init=False, compare=False, repr=False)  # identity in per-key state
     # necessary conditions checked in Python before CEL runs: (signal, op, constant)
     guards: tuple[tuple[str, str, float], ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", f"{self.id}@{self.version}")
-        object.__setattr__(self, "guards", guards_of(self.when))
+        guards = guards_of(self.when)
+        if self.bands:
+            low = self.bands.review_at if self.bands.review_at is not None else (
+                self.bands.enforce_at)
+            guards = ((self.bands.signal, ">=", low), *guards)
+        object.__setattr__(self, "guards", guards)
+
+    def for_region(self, region: str) -> "Rule":
+        """The variant that applies in a region (the rule itself without an override)."""
+        return self.regions.get(region, self) if self.regions else self
+
+    @property
+    def all_reads(self) -> tuple[str, ...]:
+        """Signals read by this rule in any region."""
+        out = dict.fromkeys(self.reads)
+        for v in self.regions.values():
+            out.update(dict.fromkeys(v.reads))
+        return tuple(out)
 
     def window_start(self, ts: int) -> int:
         """Start of the decision window ts falls in (0 for once-per-lifetime rules)."""
@@ -86,13 +133,18 @@ class PolicyPack:
     source: str
 
     def active(self, target: str) -> tuple[Rule, ...]:
-        """Rules of a target that run (enforce or shadow), in file order."""
-        return tuple(r for r in self.rules if r.target == target and r.mode != "disabled")
+        """Rules of a target that run (enforce or shadow) in some region, in file order."""
+        return tuple(r for r in self.rules if r.target == target and (
+            r.mode != "disabled" or any(v.mode != "disabled" for v in r.regions.values())))
 
     def reads(self, target: str) -> tuple[str, ...]:
         """Every signal the active rules of a target read, each once."""
         seen: dict[str, None] = {}
         for r in self.active(target):
-            for name in r.reads:
+            for name in r.all_reads:
                 seen[name] = None
         return tuple(seen)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule with this id, if the pack has it."""
+        return next((r for r in self.rules if r.id == rule_id), None)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from signals.engine import Engine
 from signals.pipeline import LocalPipeline
 from signals.policy import load_pack, parse_pack
+from signals.policy.model import ACTION_SEVERITY, ROUTING_URGENCY
 from stream.config import SHIPPED_POLICIES
 
 from .events import MIN, report, review, score, upload
@@ -102,12 +103,12 @@ def test_a_condition_failing_at_runtime_is_counted_not_raised() -> None:
     outcome: label
 """})
     out, pipe = run([upload("v1"), report("v1"), review("v1", outcome="violating")], pack)
-    assert pipe.engine.counters.rule_errors == 0
+    assert pipe.engine.rule_errors == 0
     assert rules(out) == [("enforcement-actions", "spam.ratio", "v1")]
     pipe2 = LocalPipeline(Engine(pack))
     pipe2.engine._plans["content", "uploads"] = pipe2.engine._plans["content", "reports"]
     pipe2.feed(*upload("v9"))  # evaluated with reports_1h == 0: division by zero
-    assert pipe2.engine.counters.rule_errors == 1
+    assert pipe2.engine.rule_errors == 1
 
 
 # --- order invariance: the property that makes Kafka and replay agree ------------------------
@@ -145,18 +146,43 @@ def interleave(msgs: list[tuple[str, bytes, bytes]], rng: random.Random) -> list
     return out
 
 
+def strongest(out: list) -> set[tuple[object, ...]]:
+    """What no interleaving may change: per target the most severe action and the most urgent
+    routing, and every shadow and creator decision.
+
+    Which *lesser* actions also go out can depend on arrival order when conflicting rules are
+    triggered by different topics: a lesser action that arrives first is emitted before the
+    greater one exists. That is inherent to deciding in a stream and is documented.
+    """
+    best: dict[tuple[str, str], tuple[object, ...]] = {}
+    rest = set()
+    for e in out:
+        d = e.record
+        if not hasattr(d, "rule"):
+            continue
+        if d.target.type == "creator" or e.topic == "shadow-actions":
+            rest.add((e.topic, d.id))
+            continue
+        rank = (ACTION_SEVERITY.get(d.outcome, 0), ROUTING_URGENCY.get(d.outcome, 0),
+                -(d.priority or 3))
+        cur = best.get((e.topic, d.target.id))
+        if cur is None or rank > cur[0]:
+            best[e.topic, d.target.id] = (rank, d.outcome, d.priority)
+    return rest | {(k, v[1:]) for k, v in best.items()}
+
+
 BASE = scenario()
-EXPECTED = {(e.topic, e.record.id) for e in run(BASE)[0] if e.topic != "trend-alerts"}
+EXPECTED = strongest(run(BASE)[0])
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_decisions_do_not_depend_on_topic_interleaving(rng: random.Random) -> None:
     out, _ = run(interleave(BASE, rng))
-    assert {(e.topic, e.record.id) for e in out if e.topic != "trend-alerts"} == EXPECTED
+    assert strongest(out) == EXPECTED
 
 
 def test_the_scenario_exercises_every_path() -> None:
-    topics = {t for t, _ in EXPECTED}
+    topics = {k[0] if isinstance(k[0], str) else k[0][0] for k in EXPECTED}
     assert {"enforcement-actions", "escalations"} <= topics
     assert len(EXPECTED) >= 6

@@ -41,6 +41,16 @@ CASES = {
     "several_errors": GOOD_RULE.replace("outcome: remove", "outcome: delete")
     + GOOD_RULE.replace("hate.test", "hate.other").replace("policy_area: hate",
                                                            "policy_area: hatred"),
+    "band_order": GOOD_RULE.replace(
+        "    when: score_max_hate >= 0.9\n",
+        "    bands:\n      signal: score_max_hate\n      enforce_at: 0.8\n      review_at: 0.9\n"
+        "    queue: hate\n"),
+    "band_signal_not_numeric": GOOD_RULE.replace(
+        "    when: score_max_hate >= 0.9\n",
+        "    bands: {signal: region, enforce_at: 0.8}\n"),
+    "unknown_region": GOOD_RULE + "    regions:\n      EU: {mode: disabled}\n",
+    "region_override_field": GOOD_RULE + "    regions:\n      DE: {owner: someone}\n",
+    "region_bad_outcome": GOOD_RULE + "    regions:\n      IN: {outcome: suspend_creator}\n",
     "folded_condition": GOOD_RULE.replace(
         "    when: score_max_hate >= 0.9\n",
         "    when: >-\n      score_max_hate >= 0.9\n      && reprots_1h > 2\n"),
