@@ -79,6 +79,7 @@ def build(
         window=window,
         creator_id=creator_id or None,
         region=region or None,
-        queue=rule.queue,
-        priority=rule.priority,
+        # a queue and priority belong to routing; a banded rule's enforce decision has neither
+        queue=rule.queue if hit.outcome == "review" else None,
+        priority=rule.priority if hit.outcome in ESCALATION_OUTCOMES else None,
     )

@@ -22,6 +22,9 @@ from signals.decode import Event
 from signals.eventtime import DAY, format_ts
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
 
+# the events that set a key's region
+REGION_SOURCES = {"content": ("uploads", "reports"), "creator": ("upload",)}
+
 
 class Emit(NamedTuple):
     """A record for an output topic (logical name, without prefix), keyed by target id."""
@@ -87,7 +90,10 @@ class Engine:
             for kind in kinds:
                 self._plans[target, kind] = rules.plan(tuple(
                     r for r in pack.active(target)
-                    if any(kind in SIGNALS[n].touched_by for n in r.all_reads)))
+                    if any(kind in SIGNALS[n].touched_by for n in r.all_reads)
+                    # a rule with regional variants re-runs when the region becomes known:
+                    # Kafka may deliver a video's score before its upload
+                    or (r.regions and kind in REGION_SOURCES[target])))
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:

@@ -41,7 +41,7 @@ from stream.topics import CREATOR_FACTS, TREND_FACTS
 log = structlog.get_logger("vigil.worker")
 
 
-def _raw() -> faust.Schema:
+def _raw() -> faust.Schema:  # type: ignore[type-arg]
     """A fresh raw-bytes schema for a topic. Never share one object: Faust mutates a Schema it
     is given, which once silently turned a shared topic's keys into JSON and stalled it."""
     return faust.Schema(key_serializer="raw", value_serializer="raw")
@@ -78,15 +78,15 @@ class Runtime:
         creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
         trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
 
-        async def content_agent(stream: faust.StreamT[bytes]) -> None:
+        async def content_agent(stream: Any) -> None:  # faust.Stream; its stubs lack take_events
             async for events in stream.take_events(s.batch_size, s.batch_within):
                 await self.content_batch(events)
 
-        async def creator_agent(stream: faust.StreamT[bytes]) -> None:
+        async def creator_agent(stream: Any) -> None:
             async for events in stream.take_events(s.batch_size, s.batch_within):
                 await self.creator_batch(events)
 
-        async def trend_agent(stream: faust.StreamT[bytes]) -> None:
+        async def trend_agent(stream: Any) -> None:
             async for events in stream.take_events(s.batch_size, s.batch_within):
                 await self.trend_batch(events)
 
@@ -106,12 +106,12 @@ class Runtime:
         app.timer(s.sweep_seconds)(self.sweep)
 
     # -- batches ---------------------------------------------------------------------------
-    async def content_batch(self, events: Sequence[EventT[bytes, bytes]]) -> None:
+    async def content_batch(self, events: Sequence[EventT[bytes]]) -> None:
         """Decode, apply and evaluate each input event; write each content key once."""
         t0 = time.perf_counter()
         engine, table = self.engine, self.content
         states: dict[bytes, ContentState] = {}
-        sources: dict[bytes, EventT[bytes, bytes]] = {}
+        sources: dict[bytes, EventT[bytes]] = {}
         emits: list[Emit] = []
         facts: list[tuple[str, str, bytes]] = []
         seen: Counter[str] = Counter()
@@ -148,19 +148,19 @@ class Runtime:
         self._gauges()
         metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
 
-    async def creator_batch(self, events: Sequence[EventT[bytes, bytes]]) -> None:
+    async def creator_batch(self, events: Sequence[EventT[bytes]]) -> None:
         """Apply creator facts and evaluate creator rules; write each creator once."""
         await self._family_batch(events, "creator", self.creators, CreatorFact.decode,
                                  CreatorState.decode, self.engine.on_creator)
 
-    async def trend_batch(self, events: Sequence[EventT[bytes, bytes]]) -> None:
+    async def trend_batch(self, events: Sequence[EventT[bytes]]) -> None:
         """Apply trend facts and run the detector; write each trend key once."""
         await self._family_batch(events, "trend", self.trends, TrendFact.decode,
                                  TrendState.decode, self.engine.on_trend)
 
     async def _family_batch(
         self,
-        events: Sequence[EventT[bytes, bytes]],
+        events: Sequence[EventT[bytes]],
         family: str,
         table: Any,
         decode_fact: Callable[[bytes], Any],
@@ -169,7 +169,7 @@ class Runtime:
     ) -> None:
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
-        sources: dict[bytes, EventT[bytes, bytes]] = {}
+        sources: dict[bytes, EventT[bytes]] = {}
         emits: list[Emit] = []
         for event in events:
             fact = decode_fact(event.value)  # written by our own content stage
@@ -217,7 +217,7 @@ class Runtime:
 
     def _gauges(self) -> None:
         c = self.engine.counters
-        metrics.RULE_ERRORS.set(c.rule_errors)
+        metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
 
     async def sweep(self) -> None:
@@ -263,7 +263,7 @@ class _PartitionHint:
 
 
 def _write_back(table: Any, states: dict[bytes, Any],
-                sources: dict[bytes, EventT[bytes, bytes]]) -> None:
+                sources: dict[bytes, EventT[bytes]]) -> None:
     """Write each key touched in a batch once, under the event that last touched it.
 
     Faust tables take the changelog partition (and RocksDB the store partition) from the

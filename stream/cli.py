@@ -24,6 +24,12 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 POLICIES_OPT = typer.Option(SHIPPED_POLICIES, "--policies", help="policy pack directory")
 
 
+def _require_file(path: Path) -> None:
+    if str(path) != "-" and not path.is_file():
+        err.print(f"error: events file {path} does not exist")
+        raise typer.Exit(2)
+
+
 def _pack(directory: Path) -> PolicyPack:
     try:
         return load_pack(directory)
@@ -133,6 +139,76 @@ def policy_check(directory: Path = typer.Argument(SHIPPED_POLICIES, help="pack d
     typer.echo(f"ok: {len(pack.rules)} rules, pack {pack.hash}")
 
 
+@policy_cmd.command("test")
+def policy_test(directory: Path = typer.Argument(SHIPPED_POLICIES, help="pack directory")) -> None:
+    """Run the pack's fixtures (DIR/tests/*.yaml); exit 1 on any mismatch."""
+    from signals.policy import PolicyPackInvalid
+    from signals.policy.fixtures import run_fixtures
+
+    pack = _pack(directory)
+    files = sorted((directory / "tests").glob("*.y*ml"))
+    if not files:
+        err.print(f"error: no fixtures in {directory / 'tests'} (*.yaml)")
+        raise typer.Exit(1)
+    sources = {str(p): p.read_text(encoding="utf-8") for p in files}
+    results, errors = run_fixtures(pack, sources)
+    if errors:
+        err.print(PolicyPackInvalid(errors, sources).render(), markup=False)
+        raise typer.Exit(1)
+    failed = [r for r in results if not r.ok]
+    out = Console(soft_wrap=True, highlight=False)
+    for r in results:
+        mark = "[green]ok  [/green]" if r.ok else "[red]FAIL[/red]"
+        out.print(f"{mark} {r.name}  [dim]{_relative(r.file)}:{r.line}[/dim]")
+        for m in r.mismatches:
+            out.print(f"       rule {m.rule}: expected [green]{m.expected}[/green], "
+                      f"got [red]{m.got}[/red]")
+            if m.read:
+                out.print("       it read: " + ", ".join(f"{k}={v}" for k, v in m.read.items()))
+    typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@policy_cmd.command("diff")
+def policy_diff(
+    old: Path = typer.Argument(..., help="current pack directory"),
+    new: Path = typer.Argument(..., help="proposed pack directory"),
+    events: Path = typer.Argument(..., help="events file to replay under both"),
+) -> None:
+    """Replay events under two packs and show the decisions that would change."""
+    from stream.policydiff import decisions, diff, print_diff
+    from stream.replay import read_lines
+
+    _require_file(events)
+    old_pack, new_pack = _pack(old), _pack(new)
+    before = decisions(old_pack, read_lines(events))
+    after = decisions(new_pack, read_lines(events))
+    print_diff(diff(before, after), len(before), len(after),
+               Console(soft_wrap=True, highlight=False))
+
+
+@app.command()
+def explain(
+    decision_id: str = typer.Argument(..., help="the decision (action) id"),
+    events: Path = typer.Option(..., "--events", help="the events the decision came from"),
+    policies: Path = POLICIES_OPT,
+) -> None:
+    """Reconstruct a decision from its events and explain it in words."""
+    from stream.policydiff import explain as words
+    from stream.policydiff import find
+
+    _require_file(events)
+    pack = _pack(policies)
+    decision = find(pack, events, decision_id)
+    if decision is None:
+        err.print(f"error: replaying {events} under pack {pack.hash} makes no decision "
+                  f"{decision_id}; was it made under another pack (see its pack_hash)?")
+        raise typer.Exit(1)
+    for line in words(decision, pack):
+        typer.echo(line)
+
+
 @signals_cmd.command("list")
 def signals_list() -> None:
     """Print every signal a rule condition may read."""
@@ -146,6 +222,13 @@ def signals_list() -> None:
     for s in SIGNALS.values():
         t.add_row(s.name, s.target, s.type, s.window, s.meaning)
     Console(width=160).print(t)
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def main() -> None:

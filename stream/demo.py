@@ -21,7 +21,7 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
     for col in ("rule", "outcome", "target", "count"):
         t.add_column(col)
     by_rule: Counter[tuple[str, str, str]] = Counter(
-        (a["rule"]["id"], a["outcome"], a["target"]["type"]) for a in actions)  # type: ignore[index]
+        (a["rule"]["id"], a["outcome"], a["target"]["type"]) for a in actions)
     for (rule, outcome, target), n in by_rule.most_common():
         t.add_row(rule, outcome, target, str(n))
     console.print(t)
@@ -31,7 +31,7 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
     for col in ("rule", "outcome", "queue", "priority", "count"):
         t.add_column(col)
     by_q: Counter[tuple[str, str, str, str]] = Counter(
-        (e["rule"]["id"], e["outcome"], e.get("queue") or "on-call",  # type: ignore[index]
+        (e["rule"]["id"], e["outcome"], e.get("queue") or "on-call",
          str(e.get("priority"))) for e in esc)
     for (rule, outcome, queue, prio), n in by_q.most_common():
         t.add_row(rule, outcome, queue, prio, str(n))
@@ -39,7 +39,7 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
 
     shadow = sink.records("shadow-actions")
     if shadow:
-        c = Counter(s["rule"]["id"] for s in shadow)  # type: ignore[index]
+        c = Counter(s["rule"]["id"] for s in shadow)
         console.print("Shadow rules (would have acted, did not): "
                       + ", ".join(f"{r} x{n}" for r, n in c.items()))
 
@@ -53,10 +53,10 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
         first, last = msgs[0], msgs[-1]
         key = first["key"]
         console.print(
-            f"  {key['kind']} [bold]{key['value']}[/bold]: fired {first['ts']} "  # type: ignore[index]
+            f"  {key['kind']} [bold]{key['value']}[/bold]: fired {first['ts']} "
             f"({first['severity']}), now {last['severity']}; {last['observed']} uploads in 5 min "
             f"vs {last['expected']} expected, {last['distinct_creators']} creators; "
-            f"samples {', '.join(last['sample_content_ids'][:3])}"  # type: ignore[index]
+            f"samples {', '.join(last['sample_content_ids'][:3])}"
         )
 
     dl = stats.dead_letters

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import msgspec
 
@@ -86,7 +86,7 @@ class MemorySink(Sink):
     def write(self, emit: Emit) -> None:
         self.items.append((emit.topic, emit.key, _encode(emit.record)))
 
-    def records(self, topic: str) -> list[dict[str, object]]:
+    def records(self, topic: str) -> list[dict[str, Any]]:
         """Decoded values of one topic."""
         return [msgspec.json.decode(v) for t, _, v in self.items if t == topic]
 

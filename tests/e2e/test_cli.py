@@ -85,3 +85,54 @@ def test_shipped_pack_checks_clean_and_signals_list() -> None:
     assert r.returncode == 0 and b"ok:" in r.stdout
     r = vigil("signals", "list")
     assert r.returncode == 0 and b"score_max_hate" in r.stdout
+
+
+def test_policy_test_passes_on_the_shipped_pack() -> None:
+    r = vigil("policy", "test")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert b" 0 failed" in r.stdout
+
+
+def test_policy_test_shows_a_readable_diff_and_fails(tmp_path: Path) -> None:
+    from stream.config import SHIPPED_POLICIES
+
+    for p in SHIPPED_POLICIES.glob("*.yaml"):
+        (tmp_path / p.name).write_text(p.read_text())
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "t.yaml").write_text(
+        "tests:\n  - name: wrong on purpose\n    signals: {score_max_hate: 0.9}\n"
+        "    expect: {hate.model_remove: remove}\n")
+    r = vigil("policy", "test", str(tmp_path))
+    assert r.returncode == 1
+    assert b"FAIL wrong on purpose" in r.stdout
+    assert b"rule hate.model_remove: expected remove, got none" in r.stdout
+    assert b"score_max_hate=0.9" in r.stdout
+
+
+def test_policy_diff_shows_what_a_threshold_change_does(events: Path, tmp_path: Path) -> None:
+    from stream.config import SHIPPED_POLICIES
+
+    for p in SHIPPED_POLICIES.glob("*.yaml"):
+        text = p.read_text().replace("score_max_hate >= 0.97", "score_max_hate >= 0.9")
+        (tmp_path / p.name).write_text(text)
+    r = vigil("policy", "diff", str(SHIPPED_POLICIES), str(tmp_path), str(events))
+    assert r.returncode == 0, r.stderr
+    assert b"hate.model_remove  remove (action)" in r.stdout
+    assert b"added: content" in r.stdout and b"score_max_hate=" in r.stdout
+    same = vigil("policy", "diff", str(SHIPPED_POLICIES), str(SHIPPED_POLICIES), str(events))
+    assert b"no decision would change" in same.stdout
+
+
+def test_explain_reconstructs_a_decision_in_words(events: Path, tmp_path: Path) -> None:
+    vigil("replay", str(events), "--out", str(tmp_path))
+    line = (tmp_path / "enforcement-actions.jsonl").read_bytes().splitlines()[0]
+    decision = orjson.loads(line)["value"]
+    r = vigil("explain", decision["id"], "--events", str(events))
+    assert r.returncode == 0, r.stderr
+    text = r.stdout.decode()
+    assert decision["rule"]["id"] in text and decision["pack_hash"] in text
+    assert "What the rule read" in text
+    for name in decision["evidence"]["signals"]:
+        assert name in text
+    missing = vigil("explain", "0" * 32, "--events", str(events))
+    assert missing.returncode == 1 and b"makes no decision" in missing.stderr

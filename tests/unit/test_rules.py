@@ -115,3 +115,8 @@ def test_the_most_urgent_routing_wins_and_records_the_other() -> None:
 def test_a_rule_fires_once_per_band_window_not_on_every_event() -> None:
     ds = decisions(upload(), *[score(hate=0.75 + i / 100, at=i * MIN) for i in range(5)])
     assert summary(ds) == [("hate.model", "review", "review")]
+
+
+def test_a_regional_override_applies_when_the_upload_arrives_after_the_score() -> None:
+    late_upload = decisions(score(hate=0.92), upload(region="DE", at=MIN))
+    assert summary(late_upload)[-1] == ("hate.model", "remove", "enforce")

@@ -1,0 +1,30 @@
+"""What no arrival order can change, for comparing Kafka runs with replay."""
+
+from typing import Any
+
+ACTION_SEVERITY = {"label": 1, "age_restrict": 2, "limit_distribution": 3, "remove": 4,
+                   "strike": 5, "suspend_creator": 6}
+ROUTING_URGENCY = {"review": 1, "escalate": 2}
+
+
+def invariant(decisions: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """Per content: the most severe action and the most urgent routing, ids included; every
+    creator and shadow decision.
+
+    Which lesser actions also go out can depend on arrival order when conflicting rules are
+    triggered by different topics (a lesser action that arrives first is emitted before the
+    greater one exists), so those are not compared.
+    """
+    best: dict[tuple[str, str], tuple[tuple[int, int, int], tuple[Any, ...]]] = {}
+    out: set[tuple[Any, ...]] = set()
+    for d in decisions:
+        ident = (d["kind"], d["id"], d["rule"]["id"], d["target"]["id"], d["outcome"])
+        if d["target"]["type"] == "creator" or d["kind"] == "shadow":
+            out.add(ident)
+            continue
+        rank = (ACTION_SEVERITY.get(d["outcome"], 0), ROUTING_URGENCY.get(d["outcome"], 0),
+                -(d.get("priority") or 3))
+        key = (d["kind"], d["target"]["id"])
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, ident)
+    return out | {ident for _, ident in best.values()}
