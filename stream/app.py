@@ -36,6 +36,7 @@ from signals.trend import TrendFact, TrendState
 from stream import metrics
 from stream.config import Settings
 from stream.ledger import Ledger
+from stream.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 
 log = structlog.get_logger("vigil.worker")
@@ -68,6 +69,7 @@ class Runtime:
                                      value_type=bytes)
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
         self.watermark = 0
+        self.packs = PackSwitch(pack, self.engine.set_pack)
         self._wire()
 
     # -- wiring ----------------------------------------------------------------------------
@@ -104,6 +106,15 @@ class Runtime:
         app.page("/health")(health)
         app.page("/metrics")(prometheus)
         app.timer(s.sweep_seconds)(self.sweep)
+
+        async def policy_files() -> None:
+            await watch_directory(self.packs, s.policies, s.policy_poll_seconds)
+
+        async def policy_topic() -> None:
+            await follow_topic(self.packs, s)
+
+        app.task(policy_files)
+        app.task(policy_topic)
 
     # -- batches ---------------------------------------------------------------------------
     async def content_batch(self, events: Sequence[EventT[bytes]]) -> None:

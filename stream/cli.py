@@ -22,6 +22,7 @@ app.add_typer(signals_cmd, name="signals")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 POLICIES_OPT = typer.Option(SHIPPED_POLICIES, "--policies", help="policy pack directory")
+PACK_DIR = typer.Argument(SHIPPED_POLICIES, help="pack directory")
 
 
 def _require_file(path: Path) -> None:
@@ -133,14 +134,14 @@ def schemas_export(directory: Path = typer.Argument(..., help="output directory"
 
 
 @policy_cmd.command("check")
-def policy_check(directory: Path = typer.Argument(SHIPPED_POLICIES, help="pack directory")) -> None:
+def policy_check(directory: Path = PACK_DIR) -> None:
     """Validate a policy pack without running it; exit 1 on any error."""
     pack = _pack(directory)
     typer.echo(f"ok: {len(pack.rules)} rules, pack {pack.hash}")
 
 
 @policy_cmd.command("test")
-def policy_test(directory: Path = typer.Argument(SHIPPED_POLICIES, help="pack directory")) -> None:
+def policy_test(directory: Path = PACK_DIR) -> None:
     """Run the pack's fixtures (DIR/tests/*.yaml); exit 1 on any mismatch."""
     from signals.policy import PolicyPackInvalid
     from signals.policy.fixtures import run_fixtures
@@ -168,6 +169,17 @@ def policy_test(directory: Path = typer.Argument(SHIPPED_POLICIES, help="pack di
     typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
         raise typer.Exit(1)
+
+
+@policy_cmd.command("publish")
+def policy_publish(directory: Path = PACK_DIR) -> None:
+    """Validate a pack and publish it to policy-updates: every worker switches to it."""
+    from stream.policyreload import publish
+
+    _pack(directory)  # refuse an invalid pack here, with its errors
+    pack = asyncio.run(publish(Settings(), directory))
+    typer.echo(f"published {pack.hash} ({len(pack.rules)} rules) to "
+               f"{Settings().topic('policy-updates')}")
 
 
 @policy_cmd.command("diff")

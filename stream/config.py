@@ -53,6 +53,8 @@ class Settings:
     batch_within: float = field(default_factory=lambda: _float("VIGIL_BATCH_WITHIN", 0.05))
     ledger_ttl: int = field(default_factory=lambda: _int("VIGIL_LEDGER_TTL_SECONDS", 7 * 86400))
     sweep_seconds: float = field(default_factory=lambda: _float("VIGIL_SWEEP_SECONDS", 300.0))
+    policy_poll_seconds: float = field(
+        default_factory=lambda: _float("VIGIL_POLICY_POLL_SECONDS", 5.0))
 
     def __post_init__(self) -> None:
         if self.store not in ("memory", "rocksdb"):

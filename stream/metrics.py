@@ -14,3 +14,6 @@ RULE_ERRORS = Gauge("vigil_rule_errors", "rule conditions that raised at evaluat
 SUPPRESSED = Gauge("vigil_human_suppressed", "automatic actions suppressed by a human verdict")
 BATCH_SECONDS = Histogram("vigil_batch_seconds", "time to process one batch", ["family"])
 SWEPT = Counter("vigil_state_expired_total", "state keys dropped by TTL", ["family"])
+POLICY_LOADED = Counter("vigil_policy_packs_loaded_total", "policy packs switched to", ["source"])
+POLICY_REJECTED = Counter("vigil_policy_packs_rejected_total",
+                          "policy packs refused because they failed validation", ["source"])

@@ -31,6 +31,11 @@ async def ensure_topics(settings: Settings) -> None:
                 [NewTopic(t, settings.partitions, 1) for t in missing], validate_only=False
             )
             log.info("topics_created", topics=missing, partitions=settings.partitions)
+        updates = settings.topic("policy-updates")
+        if updates not in existing:
+            # one partition, compacted: the latest pack is what every worker should run
+            await admin.create_topics([NewTopic(updates, 1, 1, topic_configs={
+                "cleanup.policy": "compact"})], validate_only=False)
         described = await admin.describe_topics([t for t in keyed if t in existing])
         for d in described:
             n = len(d.get("partitions", []))
