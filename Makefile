@@ -31,7 +31,7 @@ services-down:
 	scripts/services.sh down
 
 lint: venv
-	$(BIN)/ruff check schemas signals stream tests
+	$(BIN)/ruff check schemas signals stream tests scripts
 
 typecheck: venv
 	$(BIN)/mypy
@@ -50,6 +50,7 @@ bench: venv
 
 schemas: venv
 	$(BIN)/vigil schemas export schemas/json
+	$(BIN)/vigil signals list --markdown > docs/signals.md
 
 clean:
 	rm -rf $(VENV) .local build *.egg-info .pytest_cache .mypy_cache .ruff_cache

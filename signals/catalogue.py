@@ -166,3 +166,22 @@ SAMPLE_VALUES: dict[str, Any] = {"int": 1, "double": 0.5, "bool": True, "string"
 def for_target(target: str) -> dict[str, Signal]:
     """The signals a rule of this target may read."""
     return {n: sig for n, sig in SIGNALS.items() if sig.target == target}
+
+
+def markdown() -> str:
+    """The catalogue as a Markdown document (docs/signals.md is generated from this)."""
+    lines = [
+        "# vigil signals",
+        "",
+        "Generated from `signals/catalogue.py` by `vigil signals list --markdown`; a test fails",
+        "when it drifts. Every name below can appear in a rule's `when` or `bands`. Counts are",
+        "`int`, scores `double`; windows are event time.",
+        "",
+    ]
+    for target in ("content", "creator"):
+        lines += [f"## {target} rules", "", "| signal | type | window | meaning |",
+                  "|---|---|---|---|"]
+        lines += [f"| `{s.name}` | {s.type} | {s.window} | {s.meaning} |"
+                  for s in SIGNALS.values() if s.target == target]
+        lines.append("")
+    return "\n".join(lines)

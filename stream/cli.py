@@ -222,11 +222,17 @@ def explain(
 
 
 @signals_cmd.command("list")
-def signals_list() -> None:
+def signals_list(
+    as_markdown: bool = typer.Option(False, "--markdown", help="print docs/signals.md"),
+) -> None:
     """Print every signal a rule condition may read."""
     from rich.table import Table
 
-    from signals.catalogue import SIGNALS
+    from signals.catalogue import SIGNALS, markdown
+
+    if as_markdown:
+        typer.echo(markdown())
+        return
 
     t = Table(title="vigil signals")
     for col in ("name", "target", "type", "window", "meaning"):

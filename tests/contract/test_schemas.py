@@ -61,3 +61,10 @@ def test_output_keys_are_target_ids(outputs: list) -> None:
         if isinstance(e.record, Decision):
             assert e.key == e.record.target.id
             assert e.record.evidence["condition"] and e.record.evidence["signals"]
+
+
+def test_signal_catalogue_document_is_current() -> None:
+    from signals.catalogue import markdown
+
+    doc = Path(__file__).parents[2] / "docs" / "signals.md"
+    assert doc.read_text() == markdown() + "\n", "run `vigil signals list --markdown`"
