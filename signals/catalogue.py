@@ -14,6 +14,7 @@ from typing import Any
 from schemas.common import POLICY_AREAS
 from signals import content as c
 from signals import creator as cr
+from signals import trend as tr
 from signals import windows as w
 from signals.eventtime import DAY, HOUR, MINUTE
 
@@ -150,13 +151,39 @@ def _creator() -> list[Signal]:
     return s
 
 
-SIGNALS: dict[str, Signal] = {sig.name: sig for sig in _content() + _creator()}
+def _trend() -> list[Signal]:
+    up = frozenset({"upload"})
+    return [
+        Signal("trend_kind", "trend", "string", "-", "what the key is: 'hashtag' or 'audio'",
+               lambda st, now: st.kind, up),
+        Signal("trend_key", "trend", "string", "-",
+               "the hashtag (lower case, without #) or sound id", lambda st, now: st.key, up),
+        Signal("trend_observed_5m", "trend", "int", "5m", "uploads under the key in 5 minutes",
+               lambda st, now: tr.observed(st), up),
+        Signal("trend_expected_5m", "trend", "double", "5m",
+               "the detector's expected uploads in 5 minutes (baseline, with the cold-start "
+               "prior)", lambda st, now: tr.read(st, tr.DEFAULT).expected, up),
+        Signal("trend_growth", "trend", "double", "5m", "observed / expected",
+               lambda st, now: tr.read(st, tr.DEFAULT).ratio, up),
+        Signal("trend_creators_5m", "trend", "int", "5m",
+               "distinct creators uploading under the key in 5 minutes (exact up to 64)",
+               lambda st, now: tr.creators_recent(st), up),
+        Signal("trend_total", "trend", "int", "lifetime", "uploads under the key since first seen",
+               lambda st, now: st.total, up),
+        Signal("trend_age_minutes", "trend", "double", "-",
+               "minutes since vigil first saw the key", lambda st, now: (st.wm - st.first_seen)
+               / 60_000, up),
+    ]
+
+
+SIGNALS: dict[str, Signal] = {sig.name: sig for sig in _content() + _creator() + _trend()}
 assert all(sig.touched_by for sig in SIGNALS.values()), "every signal names what changes it"
 
 # The event kinds each target's rules can be triggered by.
 EVENT_KINDS = {
     "content": tuple(sorted(ANY_CONTENT)),
     "creator": ("action", "confirmed", "overturned", "report", "upload"),
+    "trend": ("upload",),
 }
 
 # A value of each CEL type, for checking conditions without live traffic.
@@ -178,7 +205,7 @@ def markdown() -> str:
         "`int`, scores `double`; windows are event time.",
         "",
     ]
-    for target in ("content", "creator"):
+    for target in ("content", "creator", "trend"):
         lines += [f"## {target} rules", "", "| signal | type | window | meaning |",
                   "|---|---|---|---|"]
         lines += [f"| `{s.name}` | {s.type} | {s.window} | {s.meaning} |"

@@ -23,7 +23,7 @@ from signals.eventtime import DAY, format_ts
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
 
 # the events that set a key's region
-REGION_SOURCES = {"content": ("uploads", "reports"), "creator": ("upload",)}
+REGION_SOURCES = {"content": ("uploads", "reports"), "creator": ("upload",), "trend": ()}
 
 
 class Emit(NamedTuple):
@@ -183,8 +183,12 @@ class Engine:
             inc[3] = False
             status = "resolved"
         state.incident = inc
+        # trend rules (watchlists, escalation policies) run on every fact, like the detector
+        emits = self._decide(
+            self._eval.hits(self._plans["trend", "upload"], state, fact.ts, ""), state, fact.ts,
+            Target(type="trend", id=fact.table_key), "", None, acted=0)
         if status is None or inc is None:
-            return state, []
+            return state, emits
         alert = TrendAlert(
             id=stable_id(inc[0], status, str(inc[1])),
             incident_id=inc[0],
@@ -204,7 +208,7 @@ class Engine:
             top_creators=trend.top_creators(state),
             region=None,  # hashtag and audio trends span regions
         )
-        return state, [Emit("trend-alerts", fact.table_key, alert)]
+        return state, [*emits, Emit("trend-alerts", fact.table_key, alert)]
 
 
 def _forward(

@@ -75,15 +75,20 @@ class TrendState:
     """What vigil remembers about one trend key."""
 
     __slots__ = (
+        "acted",
         "base",
         "base_n",
         "ccount",
         "creators",
         "cur_count",
         "cur_period",
+        "fired",
         "first_seen",
         "incident",
+        "key",
+        "kind",
         "minutes",
+        "recent",
         "samples",
         "total",
         "wm",
@@ -92,6 +97,11 @@ class TrendState:
     def __init__(self) -> None:
         self.wm = 0
         self.first_seen = 0
+        self.kind = ""  # hashtag | audio
+        self.key = ""  # the hashtag or sound id
+        self.fired: dict[str, int] = {}  # trend rules: rule key -> window start
+        self.acted = 0  # trend rules only route to humans; kept for the shared decision path
+        self.recent: list[str] = []  # newest upload event ids, the source of trend decisions
         self.total = 0
         self.minutes: w.Buckets = {}
         self.base = 0.0
@@ -109,7 +119,8 @@ class TrendState:
         return orjson.dumps(
             [_ENCODING, self.wm, self.first_seen, self.total, w.flatten(self.minutes),
              self.base, self.base_n, self.cur_period, self.cur_count, self.creators,
-             self.ccount, self.samples, self.incident]
+             self.ccount, self.samples, self.incident, self.kind, self.key, self.fired,
+             self.recent]
         )
 
     @classmethod
@@ -118,7 +129,7 @@ class TrendState:
         f: list[Any] = orjson.loads(data)
         s = cls()
         (_, s.wm, s.first_seen, s.total, minutes, s.base, s.base_n, s.cur_period, s.cur_count,
-         s.creators, s.ccount, s.samples, s.incident) = f
+         s.creators, s.ccount, s.samples, s.incident, s.kind, s.key, s.fired, s.recent) = f
         s.minutes = w.unflatten(minutes)
         return s
 
@@ -186,6 +197,10 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
     ts = fact.ts
     if not state.first_seen or ts < state.first_seen:
         state.first_seen = ts
+    state.kind, state.key = fact.kind, fact.key
+    state.recent.append(fact.event_id)
+    if len(state.recent) > 8:
+        del state.recent[0]
     if ts > state.wm:
         state.wm = ts
     period = ts // cfg.period
@@ -242,3 +257,16 @@ def _close_periods(state: TrendState, period: int, cfg: TrendConfig) -> None:
 def top_creators(state: TrendState, n: int = 5) -> list[str]:
     """The creators with the most uploads under this key."""
     return sorted(state.ccount, key=lambda c: (-state.ccount[c], c))[:n]
+
+
+DEFAULT = TrendConfig()
+
+
+def observed(state: TrendState) -> int:
+    """Uploads under the key in the last detector period (5 minutes by default)."""
+    return w.window_sum(state.minutes, state.wm, DEFAULT.period, MINUTE)
+
+
+def creators_recent(state: TrendState) -> int:
+    """Distinct creators under the key in the last detector period."""
+    return w.distinct_since(state.creators, state.wm - DEFAULT.period)

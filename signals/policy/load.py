@@ -30,8 +30,9 @@ REGION_FIELDS = ("when", "enforce_at", "review_at", "outcome", "mode", "queue", 
 TARGET_OUTCOMES = {
     "content": ("label", "age_restrict", "limit_distribution", "remove", "review", "escalate"),
     "creator": ("limit_distribution", "strike", "suspend_creator", "review", "escalate"),
+    "trend": ("review", "escalate"),
 }
-DEFAULT_ONCE_PER = {"content": "lifetime", "creator": "24h"}
+DEFAULT_ONCE_PER = {"content": "lifetime", "creator": "24h", "trend": "24h"}
 
 
 def load_pack(directory: str | Path) -> PolicyPack:

@@ -26,7 +26,7 @@ ACTION_SEVERITY: dict[str, int] = {
 }
 ROUTING_URGENCY: dict[str, int] = {"review": 1, "escalate": 2}
 MODES: tuple[str, ...] = ("enforce", "shadow", "disabled")
-TARGETS: tuple[str, ...] = ("content", "creator")
+TARGETS: tuple[str, ...] = ("content", "creator", "trend")
 
 
 _COMPARISON = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
