@@ -186,8 +186,13 @@ EVENT_KINDS = {
     "trend": ("upload",),
 }
 
-# A value of each CEL type, for checking conditions without live traffic.
-SAMPLE_VALUES: dict[str, Any] = {"int": 1, "double": 0.5, "bool": True, "string": "US"}
+# Values of each CEL type for checking conditions without live traffic: low, middle and high,
+# so both sides of && and || get evaluated (and type-checked) in at least one of them.
+SAMPLE_SETS: tuple[dict[str, Any], ...] = (
+    {"int": 1, "double": 0.5, "bool": True, "string": "US"},
+    {"int": 0, "double": 0.0, "bool": False, "string": ""},
+    {"int": 100_000, "double": 1.0, "bool": True, "string": "hashtag"},
+)
 
 
 def for_target(target: str) -> dict[str, Signal]:

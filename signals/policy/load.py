@@ -14,7 +14,7 @@ import cel
 import yaml
 
 from schemas.common import POLICY_AREAS, REGIONS
-from signals.catalogue import SAMPLE_VALUES, SIGNALS, for_target
+from signals.catalogue import SAMPLE_SETS, SIGNALS, for_target
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError, PolicyPackInvalid
 from signals.policy.model import MODES, OUTCOMES, TARGETS, Bands, PolicyPack, Rule
@@ -293,16 +293,21 @@ def _compile(fname: str, text: str, node: yaml.Node, when: str, target: str,
                 hint = "`vigil signals list` prints every signal"
             raise _RuleErrors(_locate(fname, text, node, name, f"unknown {target} signal "
                                       f"`{name}`", rid, hint))
-    sample = {n: SAMPLE_VALUES[known[n].type] for n in reads}
-    try:
-        result = program.execute(sample)
-    except (TypeError, RuntimeError, ValueError) as exc:
-        raise _RuleErrors(_at(fname, node, f"condition has a type error: {str(exc)[:160]}", rid,
-                              "counts are int, scores are double; CEL does no implicit "
-                              "arithmetic between them (use double(x))")) from None
-    if not isinstance(result, bool):
-        raise _RuleErrors(_at(fname, node, f"condition must be true or false, not "
-                              f"{type(result).__name__}", rid))
+    for sample_set in SAMPLE_SETS:
+        sample = {n: sample_set[known[n].type] for n in reads}
+        try:
+            result = program.execute(sample)
+        except ZeroDivisionError:
+            continue  # a value, not a type, problem: counted at run time if it happens
+        except (TypeError, RuntimeError, ValueError) as exc:
+            if "divide by zero" in str(exc) or "division by zero" in str(exc):
+                continue
+            raise _RuleErrors(_at(fname, node, f"condition has a type error: {str(exc)[:160]}",
+                                  rid, "counts are int, scores are double; CEL does no "
+                                  "implicit arithmetic between them (use double(x))")) from None
+        if not isinstance(result, bool):
+            raise _RuleErrors(_at(fname, node, f"condition must be true or false, not "
+                                  f"{type(result).__name__}", rid))
     return program, reads
 
 

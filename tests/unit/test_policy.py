@@ -32,6 +32,8 @@ CASES = {
     "missing_field": GOOD_RULE.replace("    owner: tests\n", ""),
     "cel_syntax": GOOD_RULE.replace("score_max_hate >= 0.9", "score_max_hate >= "),
     "cel_type": GOOD_RULE.replace("score_max_hate >= 0.9", "reports_1h + 0.5 > 2.0"),
+    "cel_type_behind_and": GOOD_RULE.replace("score_max_hate >= 0.9",
+                                             "score_max_hate >= 0.9 && reports_1h + 0.5 > 2.0"),
     "not_boolean": GOOD_RULE.replace("score_max_hate >= 0.9", "reports_1h + 1"),
     "review_without_queue": GOOD_RULE.replace("outcome: remove", "outcome: review"),
     "unknown_field": GOOD_RULE + "    treshold: 3\n",
