@@ -98,6 +98,10 @@ def _content() -> list[Signal]:
                SCORES),
         Signal("has_upload", "content", "bool", "-", "the upload event has been seen",
                lambda st, now: st.upload_ts > 0, UPLOADS),
+        Signal("has_score", "content", "bool", "-",
+               "a model has scored the video (guard 'low score' conditions with it: before "
+               "the score arrives every score reads 0)", lambda st, now: bool(st.score_latest),
+               SCORES),
         Signal("age_minutes", "content", "double", "-",
                "minutes since upload, at the newest event (-1 before the upload is seen)",
                c.age_minutes, ANY_CONTENT),
