@@ -124,6 +124,27 @@ def produce(
         err.print(f"{len(bad)} lines were not envelopes and went to dead-letter: {bad[:10]}")
 
 
+@app.command()
+def detect(
+    csv_file: Path = typer.Argument(..., help="CSV with a header row: timestamp,count (or -)",
+                                    allow_dash=True),
+) -> None:
+    """Run the trend detector over a series of buckets; print timestamp,count,score,alert."""
+    from stream.detectcsv import BadRow
+    from stream.detectcsv import detect as run_detect
+
+    if str(csv_file) != "-" and not csv_file.is_file():
+        err.print(f"error: {csv_file} does not exist")
+        raise typer.Exit(2)
+    lines = sys.stdin if str(csv_file) == "-" else csv_file.open(encoding="utf-8")
+    try:
+        out = list(run_detect(lines, str(csv_file)))  # validate everything before printing
+    except BadRow as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo("\n".join(["timestamp,count,score,alert", *out]))
+
+
 @schemas_cmd.command("export")
 def schemas_export(directory: Path = typer.Argument(..., help="output directory")) -> None:
     """Write the JSON Schema files of every topic's records."""

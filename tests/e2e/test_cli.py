@@ -136,3 +136,27 @@ def test_explain_reconstructs_a_decision_in_words(events: Path, tmp_path: Path) 
         assert name in text
     missing = vigil("explain", "0" * 32, "--events", str(events))
     assert missing.returncode == 1 and b"makes no decision" in missing.stderr
+
+
+def test_detect_reads_a_csv_and_flags_the_spike(tmp_path: Path) -> None:
+    csv = tmp_path / "series.csv"
+    rows = ["timestamp,count"] + [f"2026-11-20 10:{m:02d},{5 if m != 30 else 80}"
+                                  for m in range(45)]
+    csv.write_text("\n".join(rows) + "\n")
+    r = vigil("detect", str(csv))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode().splitlines()
+    assert out[0] == "timestamp,count,score,alert"
+    assert len(out) == 46
+    flagged = [line.split(",")[0] for line in out[1:] if line.endswith(",1")]
+    assert flagged == ["2026-11-20 10:30"]
+    assert vigil("detect", "-", input=csv.read_bytes()).stdout == r.stdout
+
+
+def test_detect_refuses_a_bad_row_with_its_line(tmp_path: Path) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text("timestamp,count\n2026-11-20 10:00,5\nlater,7\n")
+    r = vigil("detect", str(csv))
+    assert r.returncode == 1
+    assert b"bad.csv:3: timestamp 'later' is not ISO 8601" in r.stderr
+    assert r.stdout == b""

@@ -1,0 +1,68 @@
+"""`vigil detect`: run the trend detector over a CSV of (timestamp, count) buckets."""
+
+import csv
+import math
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from signals.detect import detect_series
+from signals.eventtime import MAX_TS, MIN_TS
+
+
+class BadRow(ValueError):
+    """A CSV row that is not `timestamp,count`; names the line."""
+
+
+def parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
+    """(original timestamp text, epoch ms, count) per data row; the first row is the header."""
+    try:
+        return _parse(lines, source)
+    except csv.Error as exc:
+        raise BadRow(f"{source}: not valid CSV ({exc})") from None
+
+
+def _parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
+    rows: list[tuple[str, int, float]] = []
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        raise BadRow(f"{source}: empty file; expected a header row `timestamp,count`")
+    for number, row in enumerate(reader, start=2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != 2:
+            raise BadRow(f"{source}:{number}: expected 2 columns (timestamp,count), "
+                         f"got {len(row)}")
+        text, count_text = row[0].strip(), row[1].strip()
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise BadRow(f"{source}:{number}: timestamp {text!r} is not ISO 8601 "
+                         "(2026-11-20T10:00:00Z or 2026-11-20 10:00)") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)  # a timestamp without offset is read as UTC
+        try:
+            ms = int(dt.timestamp() * 1000)
+        except (OverflowError, OSError, ValueError):
+            raise BadRow(f"{source}:{number}: timestamp {text!r} is out of range") from None
+        try:
+            count = float(count_text)
+            if not math.isfinite(count):
+                raise ValueError(count_text)
+        except ValueError:
+            raise BadRow(f"{source}:{number}: count {count_text!r} is not a number") from None
+        if count < 0 or not MIN_TS <= ms < MAX_TS:
+            raise BadRow(f"{source}:{number}: count must be >= 0 and the time in 2000..2200")
+        if rows and ms <= rows[-1][1]:
+            raise BadRow(f"{source}:{number}: timestamps must increase")
+        rows.append((text, ms, count))
+    return rows
+
+
+def detect(lines: Iterable[str], source: str) -> Iterator[str]:
+    """Output lines `timestamp,count,score,alert`, one per input row."""
+    rows = parse(lines, source)
+    results = detect_series([(ms, count) for _, ms, count in rows])
+    for (text, _, count), (score, alert) in zip(rows, results, strict=True):
+        shown = int(count) if count == int(count) else count
+        yield f"{text},{shown},{score:.4f},{int(alert)}"
