@@ -56,31 +56,35 @@ DEFAULT = DetectorConfig()
 class Detector:
     """State of the detector for one series. Feed closed buckets to `step`, in time order."""
 
-    __slots__ = ("bucket", "cusum", "hot", "level", "n", "slot_mean", "slot_seen", "var")
+    __slots__ = ("bucket", "cusum", "hot", "level", "n", "slot_mean", "slot_seen", "slot_since",
+                 "var")
 
     def __init__(self, bucket: int) -> None:
         self.bucket = bucket  # bucket width in ms
         self.level = 0.0
-        self.var = 0.0
+        self.var = 1.0  # dispersion index: variance / mean (1 = Poisson)
         self.n = 0  # buckets learned from
         self.cusum = 0.0
         self.hot = False  # the previous bucket alerted: an incident is open
         self.slot_mean: dict[int, float] = {}
         self.slot_seen: dict[int, int] = {}
+        self.slot_since: dict[int, int] = {}  # when each slot was first learned (ms)
 
     # -- encoding (for per-key state in tables) -------------------------------------------
     def to_list(self) -> list[Any]:
         """Compact JSON-able form."""
         return [self.bucket, self.level, self.var, self.n, self.cusum, self.hot,
-                [[k, v, self.slot_seen.get(k, 0)] for k, v in self.slot_mean.items()]]
+                [[k, v, self.slot_seen.get(k, 0), self.slot_since.get(k, 0)]
+                 for k, v in self.slot_mean.items()]]
 
     @classmethod
     def from_list(cls, f: list[Any]) -> "Detector":
         """Inverse of to_list."""
         d = cls(f[0])
         d.level, d.var, d.n, d.cusum, d.hot = f[1], f[2], f[3], f[4], f[5]
-        d.slot_mean = {k: v for k, v, _ in f[6]}
-        d.slot_seen = {k: s for k, _, s in f[6]}
+        d.slot_mean = {k: v for k, v, _, _ in f[6]}
+        d.slot_seen = {k: s for k, _, s, _ in f[6]}
+        d.slot_since = {k: t for k, _, _, t in f[6]}
         return d
 
     # -- the model -------------------------------------------------------------------------
@@ -93,10 +97,23 @@ class Detector:
     def _per_slot(self) -> int:
         return max(1, max(self.bucket, HOUR) // self.bucket)
 
+    def skip(self, buckets: int, cfg: DetectorConfig = DEFAULT) -> None:
+        """Learn a long run of empty buckets at once (the level decays; no per-bucket work).
+
+        The time-of-day slots are left as they were: a key silent for hours keeps what it
+        knew of its busy hours.
+        """
+        self.level *= (1 - 1.0 / cfg.level_memory) ** buckets
+        self.n += buckets
+        self.cusum = 0.0
+        self.hot = False
+
     def seasonal(self, ts: int) -> bool:
-        """True when the time-of-day slot of ts has a full slot of history."""
+        """True when the time-of-day slot of ts has a full slot of history from an earlier day
+        (today's own hour is not a baseline for today)."""
         slot = self._slot(ts)
-        return slot is not None and self.slot_seen.get(slot, 0) >= self._per_slot()
+        return (slot is not None and self.slot_seen.get(slot, 0) >= self._per_slot()
+                and ts - self.slot_since.get(slot, ts) >= DAY - max(self.bucket, HOUR))
 
     def expected(self, ts: int, cfg: DetectorConfig = DEFAULT) -> float:
         """The count this series is expected to have in the bucket at ts."""
@@ -141,7 +158,9 @@ class Detector:
     def _variance(self, mu: float, cfg: DetectorConfig) -> float:
         if self.n < 5:
             return mu  # too little history to estimate dispersion: Poisson
-        return min(max(self.var, mu), cfg.max_dispersion * mu + mu * mu / 4)
+        # `var` holds the dispersion index (variance / mean): the variance of counts grows with
+        # their mean, so one index serves the quiet night and the busy evening alike
+        return min(max(self.var, 1.0), cfg.max_dispersion) * mu
 
     def _learn(self, ts: int, count: float, cfg: DetectorConfig, spread: bool = True) -> None:
         mu = self.expected(ts, cfg)
@@ -150,9 +169,12 @@ class Detector:
             self.level = float(count)
         else:
             self.level += a * (count - self.level)
-        if spread:  # an anomaly must not teach the detector that anomalies are noise
-            resid = (count - mu) ** 2
-            b = max(a, 1.0 / min(cfg.spread_memory, self.n + 1))  # a plain mean at first
+        resid = (count - mu) ** 2 / mu  # squared Pearson residual
+        # an anomaly must not teach the detector that anomalies are noise: neither an alerting
+        # bucket nor one more than 4 sd above expectation (the early, quiet part of a take-off
+        # is exactly that) teaches the spread
+        if spread and not (count > mu and resid > 16.0 * max(self.var, 1.0)):
+            b = 1.0 / min(cfg.spread_memory, self.n + 1)  # a plain mean at first
             self.var = resid if self.n == 0 else self.var + b * (resid - self.var)
         self.n += 1
         slot = self._slot(ts)
@@ -162,6 +184,7 @@ class Detector:
             prev = self.slot_mean.get(slot)
             if prev is None:
                 self.slot_mean[slot] = float(count)
+                self.slot_since[slot] = ts
             elif seen < self._per_slot():  # the first day: a plain mean of the slot
                 self.slot_mean[slot] = prev + (count - prev) / (seen + 1)
             else:

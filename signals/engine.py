@@ -179,7 +179,7 @@ class Engine:
             elif inc[3] and r.severity > inc[1]:
                 inc[1] = r.severity
                 status = "updated"
-        elif inc is not None and inc[3] and r.ratio < cfg.min_ratio / 2:
+        elif inc is not None and inc[3] and r.ratio < cfg.detector.min_ratio / 2:
             inc[3] = False
             status = "resolved"
         state.incident = inc

@@ -1,17 +1,20 @@
-"""Per-trend-key state and the first trend detector: counts against an event-time baseline.
+"""Per-trend-key state: counts, creators and the detector's baseline for one hashtag or sound.
 
-A trend key is a hashtag or an audio id. Each key keeps minute buckets for the last hour, an
-exponentially weighted baseline of its 5-minute counts, the distinct creators behind it (so one
-account cannot fake a trend), and the state of its current incident.
+Every upload counts under its hashtags and sound. Each key keeps minute buckets for the last
+hour (its observed count over the detector period, sliding), the distinct creators behind it
+(so one account cannot fake a trend), and a `signals.detect.Detector` over its closed periods
+(the same detector `vigil detect` runs on a CSV). On each fact the current, still-open period
+is judged against the detector's expectation.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from signals import windows as w
+from signals.detect import Detector, DetectorConfig
 from signals.eventtime import HOUR, MINUTE
 
 CREATOR_CAP = 64
@@ -24,16 +27,13 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 @dataclass(frozen=True)
 class TrendConfig:
-    """Detector parameters; the defaults need no per-key tuning."""
+    """Stream trend parameters; the defaults need no per-key tuning."""
 
-    period: int = 5 * MINUTE  # the window observed counts are read over
-    alpha: float = 0.05  # EWMA weight of each closed period in the baseline
-    prior: float = 1.0  # expected count per period for a key with little history
-    min_count: int = 10  # never alert below this many events in the period
-    min_creators: int = 5  # ... nor with fewer distinct creators behind them
-    min_ratio: float = 3.0  # observed / expected needed to alert (practical significance)
-    min_surprise: float = 6.0  # -log10 Poisson tail probability needed (significance)
+    period: int = 5 * MINUTE  # the detector's bucket: observed counts are read over it
+    min_creators: int = 5  # never alert with fewer distinct creators behind the count
     cooldown: int = HOUR  # one incident pages once; re-fires only after this
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    silent_steps: int = 12  # silent periods learned one by one; longer gaps decay at once
 
 
 class TrendFact:
@@ -76,12 +76,11 @@ class TrendState:
 
     __slots__ = (
         "acted",
-        "base",
-        "base_n",
         "ccount",
         "creators",
         "cur_count",
         "cur_period",
+        "det",
         "fired",
         "first_seen",
         "incident",
@@ -104,8 +103,7 @@ class TrendState:
         self.recent: list[str] = []  # newest upload event ids, the source of trend decisions
         self.total = 0
         self.minutes: w.Buckets = {}
-        self.base = 0.0
-        self.base_n = 0  # closed periods folded into base
+        self.det: Detector | None = None  # created with the key's first fact
         self.cur_period = -1
         self.cur_count = 0
         self.creators: dict[str, int] = {}
@@ -118,7 +116,8 @@ class TrendState:
         """Serialize compactly for a table value / changelog record."""
         return orjson.dumps(
             [_ENCODING, self.wm, self.first_seen, self.total, w.flatten(self.minutes),
-             self.base, self.base_n, self.cur_period, self.cur_count, self.creators,
+             self.det.to_list() if self.det else None, self.cur_period, self.cur_count,
+             self.creators,
              self.ccount, self.samples, self.incident, self.kind, self.key, self.fired,
              self.recent]
         )
@@ -128,10 +127,17 @@ class TrendState:
         """Inverse of encode."""
         f: list[Any] = orjson.loads(data)
         s = cls()
-        (_, s.wm, s.first_seen, s.total, minutes, s.base, s.base_n, s.cur_period, s.cur_count,
+        (_, s.wm, s.first_seen, s.total, minutes, det, s.cur_period, s.cur_count,
          s.creators, s.ccount, s.samples, s.incident, s.kind, s.key, s.fired, s.recent) = f
         s.minutes = w.unflatten(minutes)
+        s.det = Detector.from_list(det) if det else None
         return s
+
+    def detector(self, cfg: "TrendConfig") -> Detector:
+        """The key's detector over closed periods (created on first use)."""
+        if self.det is None:
+            self.det = Detector(cfg.period)
+        return self.det
 
     def expired(self, now: int) -> bool:
         """True when the newest fact is more than TTL before now."""
@@ -141,50 +147,28 @@ class TrendState:
 class Reading:
     """The detector's view of a key after one fact.
 
-    The cheap tests (count, ratio) run first; surprise and distinct creators are computed only
-    for keys that pass them, which is almost none.
+    The cheap test (count) runs first; the detector's tail test and the distinct creators are
+    computed only for keys that pass it, which is almost none.
     """
 
-    __slots__ = ("distinct", "expected", "observed", "ratio", "score", "severity", "surprise")
+    __slots__ = ("alert", "distinct", "expected", "observed", "ratio", "score", "severity")
 
-    def __init__(self, state: "TrendState", observed: int, expected: float,
-                 cfg: TrendConfig) -> None:
-        self.observed = observed
-        self.expected = expected
-        self.ratio = observed / expected
-        self.surprise = 0.0
-        self.distinct = 0
-        if observed >= cfg.min_count and self.ratio >= cfg.min_ratio:
-            self.surprise = poisson_surprise(observed, expected)
-            self.distinct = w.distinct_since(state.creators, state.wm - cfg.period)
-        # [0, 1]: 0.5 at the alert threshold, 1.0 at twice its surprise
-        self.score = min(1.0, self.surprise / (2 * cfg.min_surprise))
-        self.severity = min(3, max(0, int(math.log2(max(self.ratio / cfg.min_ratio, 1.0)))))
+    def __init__(self, state: "TrendState", cfg: TrendConfig) -> None:
+        det = state.detector(cfg)
+        now = state.wm
+        self.observed = w.window_sum(state.minutes, now, cfg.period, MINUTE)
+        self.expected = det.expected(now, cfg.detector)
+        self.ratio = self.observed / self.expected
+        self.score, self.alert, self.distinct = 0.0, False, 0
+        if self.observed >= cfg.detector.min_count:
+            self.score, self.alert = det.judge(now, self.observed, cfg.detector)
+            self.distinct = w.distinct_since(state.creators, now - cfg.period)
+        ratio = max(self.ratio / cfg.detector.min_ratio, 1.0)
+        self.severity = min(3, max(0, int(math.log2(ratio))))
 
     def alerting(self, cfg: TrendConfig) -> bool:
         """True when this reading is a trend worth paging on."""
-        return (
-            self.observed >= cfg.min_count
-            and self.ratio >= cfg.min_ratio
-            and self.distinct >= cfg.min_creators
-            and self.surprise >= cfg.min_surprise
-        )
-
-
-def poisson_surprise(k: int, mu: float) -> float:
-    """-log10 P(X >= k) for X ~ Poisson(mu): how unlikely a count this high is by chance."""
-    if k <= mu:
-        return 0.0
-    # sum the tail in log space from k upward; terms shrink fast once past mu
-    log_term = k * math.log(mu) - mu - math.lgamma(k + 1)
-    total = 0.0
-    term = 1.0
-    i = k
-    while term > 1e-12 and i < k + 1000:
-        total += term
-        i += 1
-        term *= mu / i
-    return max(0.0, -(log_term + math.log(total)) / math.log(10))
+        return self.alert and self.distinct >= cfg.min_creators
 
 
 def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -> Reading | None:
@@ -207,7 +191,7 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
     if state.cur_period < 0:
         state.cur_period = period
     elif period > state.cur_period:
-        _close_periods(state, period, cfg)
+        _close_periods(state, period, cfg)  # a late fact (older period) only adds to minutes
     if period == state.cur_period:
         state.cur_count += 1
     state.total += 1
@@ -222,34 +206,18 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
     if len(state.samples) > SAMPLE_CAP:
         del state.samples[0]
     w.prune(state.minutes, state.wm, HOUR, MINUTE)
-    return read(state, cfg)
-
-
-def read(state: TrendState, cfg: TrendConfig) -> Reading:
-    """The current reading, relative to the key's watermark."""
-    now = state.wm
-    observed = w.window_sum(state.minutes, now, cfg.period, MINUTE)
-    # Until a key has an hour of closed periods its baseline is its own mean rate since first
-    # seen: a key that was already busy when vigil started watching is not a new trend.
-    warm = min(1.0, state.base_n / 12)
-    own_rate = state.total / max(1.0, (now - state.first_seen) / cfg.period)
-    cold = max(cfg.prior, own_rate)
-    expected = max(cfg.prior, warm * state.base + (1 - warm) * cold)
-    return Reading(state, observed, expected, cfg)
+    return Reading(state, cfg)
 
 
 def _close_periods(state: TrendState, period: int, cfg: TrendConfig) -> None:
-    """Fold the finished period, and any empty ones after it, into the baseline."""
-    a = cfg.alpha
-    # winsorize: a spike must not teach the baseline that spikes are normal
-    if state.base_n:
-        count = min(float(state.cur_count), max(state.base, cfg.prior) * cfg.min_ratio)
-        state.base = (1 - a) * state.base + a * count
-    else:
-        state.base = float(state.cur_count)
-    gap = min(period - state.cur_period - 1, 10_000)
-    state.base *= (1 - a) ** gap
-    state.base_n += 1 + gap
+    """Feed the finished period, and the silent ones after it, to the key's detector."""
+    det = state.detector(cfg)
+    det.step(state.cur_period * cfg.period, state.cur_count, cfg.detector)
+    gap = period - state.cur_period - 1
+    for p in range(state.cur_period + 1, state.cur_period + 1 + min(gap, cfg.silent_steps)):
+        det.step(p * cfg.period, 0, cfg.detector)
+    if gap > cfg.silent_steps:
+        det.skip(gap - cfg.silent_steps, cfg.detector)
     state.cur_period = period
     state.cur_count = 0
 
@@ -260,6 +228,11 @@ def top_creators(state: TrendState, n: int = 5) -> list[str]:
 
 
 DEFAULT = TrendConfig()
+
+
+def read(state: TrendState, cfg: TrendConfig = DEFAULT) -> Reading:
+    """The detector's reading of a key now (its watermark)."""
+    return Reading(state, cfg)
 
 
 def observed(state: TrendState) -> int:

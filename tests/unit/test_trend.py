@@ -71,19 +71,12 @@ def test_a_busy_key_seen_for_the_first_time_is_not_a_spike() -> None:
     assert run(poisson_series(5.0, 60, rng)) == []
 
 
-def test_surprise_matches_the_exact_poisson_tail() -> None:
-    for k, mu in [(10, 2.31), (14, 1.42), (100, 20.0)]:
-        exact = -math.log10(sum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1))
-                                for i in range(k, k + 500)))
-        assert abs(t.poisson_surprise(k, mu) - exact) < 1e-6
-    assert t.poisson_surprise(2, 5.0) == 0.0
-
-
 def test_encoding_roundtrip() -> None:
     st = t.TrendState()
     for i in range(50):
         t.apply(st, t.TrendFact("audio", "a1", i * 20_000, f"c{i % 7}", f"v{i}", f"e{i}", "BR"),
                 CFG, DAY)
     back = t.TrendState.decode(st.encode())
-    assert {s: getattr(back, s) for s in t.TrendState.__slots__} == \
-        {s: getattr(st, s) for s in t.TrendState.__slots__}
+    assert back.encode() == st.encode()
+    assert back.det is not None and st.det is not None
+    assert back.det.to_list() == st.det.to_list()
