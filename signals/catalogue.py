@@ -166,9 +166,9 @@ def _trend() -> list[Signal]:
                lambda st, now: tr.observed(st), up),
         Signal("trend_expected_5m", "trend", "double", "5m",
                "the detector's expected uploads in 5 minutes (baseline, with the cold-start "
-               "prior)", lambda st, now: tr.read(st).expected, up),
+               "prior)", lambda st, now: tr.expected(st), up),
         Signal("trend_growth", "trend", "double", "5m", "observed / expected",
-               lambda st, now: tr.read(st).ratio, up),
+               lambda st, now: tr.observed(st) / tr.expected(st), up),
         Signal("trend_creators_5m", "trend", "int", "5m",
                "distinct creators uploading under the key in 5 minutes (exact up to 64)",
                lambda st, now: tr.creators_recent(st), up),

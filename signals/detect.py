@@ -56,11 +56,13 @@ DEFAULT = DetectorConfig()
 class Detector:
     """State of the detector for one series. Feed closed buckets to `step`, in time order."""
 
-    __slots__ = ("bucket", "cusum", "hot", "level", "n", "slot_mean", "slot_seen", "slot_since",
-                 "var")
+    __slots__ = ("_per", "_width", "bucket", "cusum", "hot", "level", "n", "slot_mean",
+                 "slot_seen", "slot_since", "var")
 
     def __init__(self, bucket: int) -> None:
         self.bucket = bucket  # bucket width in ms
+        self._width = max(bucket, HOUR)  # a time-of-day slot
+        self._per = max(1, self._width // bucket)  # buckets per slot
         self.level = 0.0
         self.var = 1.0  # dispersion index: variance / mean (1 = Poisson)
         self.n = 0  # buckets learned from
@@ -89,13 +91,10 @@ class Detector:
 
     # -- the model -------------------------------------------------------------------------
     def _slot(self, ts: int) -> int | None:
-        width = max(self.bucket, HOUR)
-        if width >= DAY:
-            return None
-        return int((ts % DAY) // width)
+        return None if self._width >= DAY else int((ts % DAY) // self._width)
 
     def _per_slot(self) -> int:
-        return max(1, max(self.bucket, HOUR) // self.bucket)
+        return self._per
 
     def skip(self, buckets: int, cfg: DetectorConfig = DEFAULT) -> None:
         """Learn a long run of empty buckets at once (the level decays; no per-bucket work).
@@ -111,19 +110,20 @@ class Detector:
     def seasonal(self, ts: int) -> bool:
         """True when the time-of-day slot of ts has a full slot of history from an earlier day
         (today's own hour is not a baseline for today)."""
+        return self._season_slot(ts) is not None
+
+    def _season_slot(self, ts: int) -> int | None:
         slot = self._slot(ts)
-        return (slot is not None and self.slot_seen.get(slot, 0) >= self._per_slot()
-                and ts - self.slot_since.get(slot, ts) >= DAY - max(self.bucket, HOUR))
+        if (slot is None or self.slot_seen.get(slot, 0) < self._per
+                or ts - self.slot_since.get(slot, ts) < DAY - self._width):
+            return None
+        return slot
 
     def expected(self, ts: int, cfg: DetectorConfig = DEFAULT) -> float:
         """The count this series is expected to have in the bucket at ts."""
-        if self.seasonal(ts):
-            slot = self._slot(ts)
-            assert slot is not None
-            base = self.slot_mean[slot]
-        else:
-            base = self.level if self.n else cfg.prior
-        return max(base, cfg.prior)
+        slot = self._season_slot(ts) if self.slot_mean else None
+        base = self.slot_mean[slot] if slot is not None else self.level if self.n else cfg.prior
+        return base if base > cfg.prior else cfg.prior
 
     def judge(self, ts: int, count: float, cfg: DetectorConfig = DEFAULT) -> tuple[float, bool]:
         """Score and alert for a count at ts without learning from it (partial buckets)."""
@@ -144,7 +144,8 @@ class Detector:
         var = self._variance(mu, cfg)
         z = min((count - mu) / math.sqrt(var), 6.0)  # one outlier adds at most 6 sd
         surprise = nb_surprise(int(count), mu, var)
-        cusum = max(0.0, self.cusum + z - cfg.cusum_k) if self.seasonal(ts) else 0.0
+        cusum = (max(0.0, self.cusum + z - cfg.cusum_k)
+                 if self.slot_mean and self._season_slot(ts) is not None else 0.0)
         # hysteresis: an open incident stays open at half the surprise and 2/3 of the ratio
         relax = (2 / 3, 0.5) if self.hot else (1.0, 1.0)
         spike = (count >= cfg.min_ratio * relax[0] * mu

@@ -93,9 +93,10 @@ class Evaluation:
             _screen(plan.ungrouped, state, ts, region, readers, values, todo)
         if not todo:
             return []
-        for name, read in readers.items():
-            if name not in values:
-                values[name] = read(state, ts)
+        for rule in todo:  # only what the surviving rules read
+            for name in rule.reads:
+                if name not in values:
+                    values[name] = readers[name](state, ts)
         ctx = cel.Context(variables=values)
         self.evaluations += len(todo)
         out = []

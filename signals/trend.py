@@ -33,7 +33,7 @@ class TrendConfig:
     min_creators: int = 5  # never alert with fewer distinct creators behind the count
     cooldown: int = HOUR  # one incident pages once; re-fires only after this
     detector: DetectorConfig = field(default_factory=DetectorConfig)
-    silent_steps: int = 12  # silent periods learned one by one; longer gaps decay at once
+    silent_steps: int = 2  # silent periods learned one by one; longer gaps decay at once
 
 
 class TrendFact:
@@ -160,7 +160,10 @@ class Reading:
         self.expected = det.expected(now, cfg.detector)
         self.ratio = self.observed / self.expected
         self.score, self.alert, self.distinct = 0.0, False, 0
-        if self.observed >= cfg.detector.min_count:
+        # the tail test only where an alert is possible: a spike needs 3x (2x in an open
+        # incident), a ramp 1.5x
+        floor = min(cfg.detector.ramp_ratio, cfg.detector.min_ratio * 2 / 3)
+        if self.observed >= cfg.detector.min_count and self.observed >= floor * self.expected:
             self.score, self.alert = det.judge(now, self.observed, cfg.detector)
             self.distinct = w.distinct_since(state.creators, now - cfg.period)
         ratio = max(self.ratio / cfg.detector.min_ratio, 1.0)
@@ -238,6 +241,11 @@ def read(state: TrendState, cfg: TrendConfig = DEFAULT) -> Reading:
 def observed(state: TrendState) -> int:
     """Uploads under the key in the last detector period (5 minutes by default)."""
     return w.window_sum(state.minutes, state.wm, DEFAULT.period, MINUTE)
+
+
+def expected(state: TrendState) -> float:
+    """The detector's expected count for the open period (no tail test: cheap)."""
+    return state.detector(DEFAULT).expected(state.wm, DEFAULT.detector)
 
 
 def creators_recent(state: TrendState) -> int:

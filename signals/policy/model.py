@@ -30,24 +30,35 @@ TARGETS: tuple[str, ...] = ("content", "creator", "trend")
 
 
 _COMPARISON = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
+_STRING_EQ = re.compile(r'^\s*([a-z_][a-z0-9_]*)\s*==\s*"([^"\\]*)"\s*$')
+_STRING = re.compile(r'"[^"\\]*"')
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
 }
 
 
-def guards_of(when: str) -> tuple[tuple[str, str, float], ...]:
-    """Top-level `signal OP number` conjuncts of a condition: each is necessary for it to hold.
+def guards_of(when: str) -> tuple[tuple[str, str, Any], ...]:
+    """Top-level `signal OP number` and `signal == "text"` conjuncts of a condition: each is
+    necessary for it to hold.
 
-    Only for plain conjunctions (no ||, ?:, !, parentheses or strings), where splitting on &&
-    is exact. A failed guard means CEL would return false too, so evaluation can stop early.
+    Only for plain conjunctions (no ||, ?:, !, parentheses, single quotes, or operators inside
+    string literals), where splitting on && is exact. A failed guard means CEL would return
+    false too, so evaluation can stop early.
     """
-    if any(tok in when for tok in ("||", "?", "!", "(", ")", '"', "'")):
+    bare = _STRING.sub('""', when)
+    if "'" in when or any(tok in bare for tok in ("||", "?", "!", "(", ")")):
         return ()
-    out = []
+    if any(ch in lit for lit in _STRING.findall(when) for ch in "&|"):
+        return ()
+    out: list[tuple[str, str, Any]] = []
     for part in when.split("&&"):
         m = _COMPARISON.match(part)
         if m:
             out.append((m.group(1), m.group(2), float(m.group(3))))
+            continue
+        m = _STRING_EQ.match(part)
+        if m:
+            out.append((m.group(1), "==", m.group(2)))
     return tuple(out)
 
 
@@ -96,7 +107,7 @@ class Rule:
     regions: dict[str, "Rule"] = field(default_factory=dict, compare=False, repr=False)
     key: str = field(init=False, compare=False, repr=False)  # identity in per-key state
     # necessary conditions checked in Python before CEL runs: (signal, op, constant)
-    guards: tuple[tuple[str, str, float], ...] = field(init=False, compare=False, repr=False)
+    guards: tuple[tuple[str, str, Any], ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", f"{self.id}@{self.version}")
