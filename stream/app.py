@@ -36,6 +36,7 @@ from signals.trend import TrendFact, TrendState
 from stream import metrics
 from stream.config import Settings
 from stream.ledger import Ledger
+from stream.notify import Notifier, notifier_config, sinks_from_env
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 
@@ -70,6 +71,9 @@ class Runtime:
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
         self.watermark = 0
         self.packs = PackSwitch(pack, self.engine.set_pack)
+        sinks = sinks_from_env()
+        self.notifier = Notifier(sinks, settings.redis_url, f"vigil:{settings.app_id}",
+                                 notifier_config()) if sinks else None
         self._wire()
 
     # -- wiring ----------------------------------------------------------------------------
@@ -115,6 +119,13 @@ class Runtime:
 
         app.task(policy_files)
         app.task(policy_topic)
+        if self.notifier is not None:
+            notifier = self.notifier
+
+            async def notify() -> None:
+                await notifier.run()
+
+            app.task(notify)
 
     # -- batches ---------------------------------------------------------------------------
     async def content_batch(self, events: Sequence[EventT[bytes]]) -> None:
@@ -225,6 +236,10 @@ class Runtime:
         if futures:
             await asyncio.gather(*futures)
         await self.ledger.record(sent_ids)
+        if self.notifier is not None:  # only alerts Kafka has acknowledged; never blocks
+            for e in emits:
+                if e.topic == "trend-alerts" and id(e) not in skip:
+                    self.notifier.offer(msgspec.to_builtins(e.record))
 
     def _gauges(self) -> None:
         c = self.engine.counters

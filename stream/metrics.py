@@ -17,3 +17,5 @@ SWEPT = Counter("vigil_state_expired_total", "state keys dropped by TTL", ["fami
 POLICY_LOADED = Counter("vigil_policy_packs_loaded_total", "policy packs switched to", ["source"])
 POLICY_REJECTED = Counter("vigil_policy_packs_rejected_total",
                           "policy packs refused because they failed validation", ["source"])
+NOTIFY = Counter("vigil_notifications_total",
+                 "trend alert deliveries to on-call sinks, by result", ["sink", "result"])
