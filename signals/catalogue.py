@@ -158,11 +158,16 @@ def _creator() -> list[Signal]:
 def _trend() -> list[Signal]:
     up = frozenset({"upload"})
     return [
-        Signal("trend_kind", "trend", "string", "-", "what the key is: 'hashtag' or 'audio'",
+        Signal("trend_kind", "trend", "string", "-",
+               "what the key is: 'hashtag', 'audio', 'caption' (near-duplicate caption "
+               "fingerprint) or 'area_region' (policy area:region, from reports and scores)",
                lambda st, now: st.kind, up),
         Signal("trend_key", "trend", "string", "-",
-               "the hashtag (lower case, without #) or sound id", lambda st, now: st.key, up),
-        Signal("trend_observed_5m", "trend", "int", "5m", "uploads under the key in 5 minutes",
+               "the hashtag (lower case, without #), sound id, caption fingerprint or "
+               "area:region such as hate:DE", lambda st, now: st.key, up),
+        Signal("trend_observed_5m", "trend", "int", "5m",
+               "events under the key in 5 minutes (uploads; reports and confident scores for "
+               "area:region keys)",
                lambda st, now: tr.observed(st), up),
         Signal("trend_expected_5m", "trend", "double", "5m",
                "the detector's expected uploads in 5 minutes (baseline, with the cold-start "
@@ -170,9 +175,10 @@ def _trend() -> list[Signal]:
         Signal("trend_growth", "trend", "double", "5m", "observed / expected",
                lambda st, now: tr.observed(st) / tr.expected(st), up),
         Signal("trend_creators_5m", "trend", "int", "5m",
-               "distinct creators uploading under the key in 5 minutes (exact up to 64)",
+               "distinct creators behind the key in 5 minutes (reporters, for report-driven "
+               "area:region keys; exact up to 64)",
                lambda st, now: tr.creators_recent(st), up),
-        Signal("trend_total", "trend", "int", "lifetime", "uploads under the key since first seen",
+        Signal("trend_total", "trend", "int", "lifetime", "events under the key since first seen",
                lambda st, now: st.total, up),
         Signal("trend_age_minutes", "trend", "double", "-",
                "minutes since vigil first saw the key", lambda st, now: (st.wm - st.first_seen)

@@ -20,8 +20,10 @@ from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
 from signals.eventtime import DAY, format_ts
+from signals.fingerprint import caption_key
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
 
+AREA_SCORE = 0.8  # a model score this high counts under its policy area x region trend key
 # the events that set a key's region
 REGION_SOURCES = {"content": ("uploads", "reports"), "creator": ("upload",), "trend": ()}
 
@@ -189,6 +191,8 @@ class Engine:
             Target(type="trend", id=fact.table_key), "", None, acted=0)
         if status is None or inc is None:
             return state, emits
+        area, region = (fact.key.split(":", 1) if fact.kind == "area_region"
+                        else (None, None))  # hashtags, sounds and captions span regions
         alert = TrendAlert(
             id=stable_id(inc[0], status, str(inc[1])),
             incident_id=inc[0],
@@ -206,7 +210,8 @@ class Engine:
             first_seen=format_ts(state.first_seen),
             sample_content_ids=state.samples[-5:],
             top_creators=trend.top_creators(state),
-            region=None,  # hashtag and audio trends span regions
+            policy_area=area,  # type: ignore[arg-type]
+            region=region,
         )
         return state, [*emits, Emit("trend-alerts", fact.table_key, alert)]
 
@@ -225,10 +230,17 @@ def _forward(
         if rec.audio_id:
             trends.append(trend.TrendFact("audio", rec.audio_id, ev.ts, rec.creator_id,
                                           rec.content_id, rec.event_id, rec.region))
+        fp = caption_key(rec.caption)
+        if fp:
+            trends.append(trend.TrendFact("caption", fp, ev.ts, rec.creator_id, rec.content_id,
+                                          rec.event_id, rec.region))
         return facts, trends
     if isinstance(rec, Report):
+        # policy area x region: weighted by distinct reporters, so one account cannot fake it
         return [creator.CreatorFact(creator.REPORT, ev.ts, rec.creator_id, rec.content_id,
-                                    rec.event_id, party=rec.reporter_id, area=rec.reason)], []
+                                    rec.event_id, party=rec.reporter_id, area=rec.reason)], [
+            trend.TrendFact("area_region", f"{rec.reason}:{rec.region}", ev.ts, rec.reporter_id,
+                            rec.content_id, rec.event_id, rec.region)]
     if isinstance(rec, Review):
         who = rec.creator_id or state.creator_id
         kind = {"violating": creator.CONFIRMED, "overturned": creator.OVERTURNED}.get(rec.outcome)
@@ -237,7 +249,12 @@ def _forward(
                                         area=rec.policy_area or "")], []
         return [], []
     assert isinstance(rec, ModelScore)
-    return [], []
+    if not state.region:
+        return [], []
+    # confident scores count under policy area x region, weighted by distinct creators
+    return [], [trend.TrendFact("area_region", f"{area}:{state.region}", ev.ts, rec.creator_id,
+                                rec.content_id, rec.event_id, state.region)
+                for area, p in rec.scores.items() if p >= AREA_SCORE]
 
 
 __all__ = ["ContentStep", "Decision", "Emit", "Engine", "EngineConfig"]

@@ -45,7 +45,7 @@ class TrendFact:
         self, kind: str, key: str, ts: int, creator_id: str, content_id: str, event_id: str,
         region: str,
     ) -> None:
-        self.kind = kind  # hashtag | audio
+        self.kind = kind  # hashtag | audio | caption | area_region
         self.key = key
         self.ts = ts
         self.creator_id = creator_id
@@ -179,14 +179,14 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
 
     None when the fact was already applied (a redelivered upload under the same key).
     """
-    if fact.content_id in state.samples:
+    if fact.event_id in state.recent:  # a redelivered fact
         return None
     ts = fact.ts
     if not state.first_seen or ts < state.first_seen:
         state.first_seen = ts
     state.kind, state.key = fact.kind, fact.key
     state.recent.append(fact.event_id)
-    if len(state.recent) > 8:
+    if len(state.recent) > 16:
         del state.recent[0]
     if ts > state.wm:
         state.wm = ts
@@ -205,9 +205,10 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
     if len(state.ccount) > CREATOR_CAP + CREATOR_CAP // 4:
         for k in sorted(state.ccount, key=state.ccount.__getitem__)[: -CREATOR_CAP]:
             del state.ccount[k]
-    state.samples.append(fact.content_id)
-    if len(state.samples) > SAMPLE_CAP:
-        del state.samples[0]
+    if fact.content_id not in state.samples:
+        state.samples.append(fact.content_id)
+        if len(state.samples) > SAMPLE_CAP:
+            del state.samples[0]
     w.prune(state.minutes, state.wm, HOUR, MINUTE)
     return Reading(state, cfg)
 

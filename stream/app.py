@@ -39,6 +39,7 @@ from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.topics import CREATOR_FACTS, TREND_FACTS
+from stream.trends import ActiveTrends
 
 log = structlog.get_logger("vigil.worker")
 
@@ -71,6 +72,7 @@ class Runtime:
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
         self.watermark = 0
         self.packs = PackSwitch(pack, self.engine.set_pack)
+        self.active = ActiveTrends()
         sinks = sinks_from_env()
         self.notifier = Notifier(sinks, settings.redis_url, f"vigil:{settings.app_id}",
                                  notifier_config()) if sinks else None
@@ -107,6 +109,10 @@ class Runtime:
         async def prometheus(web: Any, request: Any) -> Any:
             return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
+        async def trends(web: Any, request: Any) -> Any:
+            return web.json({"trends": self.active.rows()})
+
+        app.page("/trends")(trends)
         app.page("/health")(health)
         app.page("/metrics")(prometheus)
         app.timer(s.sweep_seconds)(self.sweep)
@@ -227,6 +233,7 @@ class Runtime:
                 sent_ids.append(e.record.id)  # type: ignore[attr-defined]
                 if e.topic == "trend-alerts":
                     metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
+                    self.active.add(msgspec.to_builtins(e.record))
                 else:
                     metrics.DECISIONS.labels(topic=e.topic,
                                              rule=e.record.rule.id).inc()  # type: ignore[attr-defined]

@@ -145,6 +145,34 @@ def detect(
     typer.echo("\n".join(["timestamp,count,score,alert", *out]))
 
 
+@app.command()
+def trends(
+    url: list[str] = typer.Option([], "--url", help="a worker's web address (repeatable)"),
+    replay_out: Path | None = typer.Option(None, "--from",
+                                           help="a replay --out directory or trend-alerts.jsonl"),
+) -> None:
+    """Print the active trends, from running workers or from a replay's output."""
+    import os
+
+    from stream import trends as t
+
+    if bool(url) == bool(replay_out):
+        err.print("error: give --url (one or more workers) or --from (a replay output)")
+        raise typer.Exit(2)
+    if replay_out is not None:
+        if not replay_out.exists():
+            err.print(f"error: {replay_out} does not exist")
+            raise typer.Exit(2)
+        active = t.from_replay(replay_out)
+    else:
+        try:
+            active = t.from_workers(url, os.environ.get("VIGIL_API_TOKEN"))
+        except OSError as exc:
+            err.print(f"error: could not read /trends: {exc}")
+            raise typer.Exit(1) from None
+    t.show(active, Console(width=160))
+
+
 @schemas_cmd.command("export")
 def schemas_export(directory: Path = typer.Argument(..., help="output directory")) -> None:
     """Write the JSON Schema files of every topic's records."""

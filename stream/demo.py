@@ -50,13 +50,15 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
     console.print(f"\n[bold]Trend alerts[/bold]: {len(incidents)} incidents, "
                   f"{len(alerts)} messages")
     for msgs in incidents.values():
-        first, last = msgs[0], msgs[-1]
+        first = msgs[0]
+        peak = max(msgs, key=lambda m: m["observed"])
         key = first["key"]
+        who = "reporters/creators" if key["kind"] == "area_region" else "creators"
         console.print(
             f"  {key['kind']} [bold]{key['value']}[/bold]: fired {first['ts']} "
-            f"({first['severity']}), now {last['severity']}; {last['observed']} uploads in 5 min "
-            f"vs {last['expected']} expected, {last['distinct_creators']} creators; "
-            f"samples {', '.join(last['sample_content_ids'][:3])}"
+            f"({first['severity']}), peak {peak['severity']}: {peak['observed']} events in 5 min "
+            f"vs {peak['expected']} expected, {peak['distinct_creators']} {who}; "
+            f"samples {', '.join(peak['sample_content_ids'][:3])}"
         )
 
     dl = stats.dead_letters

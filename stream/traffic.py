@@ -35,6 +35,13 @@ HATE_AUDIO = "a-meme-1488"
 SPAM_TAG = "freegiftcards"
 BRIGADE_TARGET = "u-brigade-target"
 SPAMMER = "u-spam-0001"
+# the same caption copied with small edits: one near-duplicate fingerprint
+CHALLENGE_CAPTIONS = [
+    "hold your breath as long as you can and tag three friends to try it",
+    "hold your breath as long as you can and tag three friends to try it!!",
+    "Hold your breath as long as you can and tag 3 friends to try it",
+    "hold your breath as long as you can and tag three friends to try it tonight",
+]
 
 
 @dataclass
@@ -180,7 +187,7 @@ def _challenge(g: _Gen) -> None:
         creator = f"u-ch-{g.r.randint(0, 399):03d}"
         score = round(g.r.uniform(0.62, 0.99), 3)
         cid = g.upload(ts, creator, [CHALLENGE_TAG, "fyp"], CHALLENGE_AUDIO,
-                       {"dangerous_activities": score}, "try this challenge")
+                       {"dangerous_activities": score}, g.r.choice(CHALLENGE_CAPTIONS))
         if g.r.random() < 0.25:
             for _ in range(g.r.randint(1, 3)):
                 g.report(ts + g.r.randint(MINUTE, HOUR), cid, creator, g.r.choice(g.reporters),

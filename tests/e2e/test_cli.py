@@ -160,3 +160,11 @@ def test_detect_refuses_a_bad_row_with_its_line(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert b"bad.csv:3: timestamp 'later' is not ISO 8601" in r.stderr
     assert r.stdout == b""
+
+
+def test_trends_from_a_replay_output(events: Path, tmp_path: Path) -> None:
+    vigil("replay", str(events), "--out", str(tmp_path))
+    r = vigil("trends", "--from", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert b"Active trends" in r.stdout or b"no active trends" in r.stdout
+    assert vigil("trends").returncode == 2

@@ -1,13 +1,14 @@
 """A running worker pages on-call through a webhook when the demo's challenge takes off."""
 
 import json
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .conftest import Deployment, free_port
+from .conftest import VIGIL, Deployment, free_port
 
 
 def test_the_worker_delivers_trend_alerts_to_the_webhook(
@@ -29,8 +30,8 @@ def test_the_worker_delivers_trend_alerts_to_the_webhook(
     server = ThreadingHTTPServer(("127.0.0.1", port), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        deployment.start_worker(VIGIL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-                                VIGIL_ALERT_COOLDOWN_SECONDS="60")
+        _, web = deployment.start_worker(VIGIL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+                                         VIGIL_ALERT_COOLDOWN_SECONDS="60")
         deployment.produce(day_file)
         deployment.drained()
         deadline = time.monotonic() + 30
@@ -39,6 +40,11 @@ def test_the_worker_delivers_trend_alerts_to_the_webhook(
             time.sleep(0.3)
     finally:
         server.shutdown()
+    # the worker's live view and `vigil trends` show what is spiking
+    view = subprocess.run([VIGIL, "trends", "--url", f"http://127.0.0.1:{web}"],
+                          capture_output=True, timeout=30, env=deployment.env())
+    assert view.returncode == 0, view.stderr
+    assert b"Active trends" in view.stdout
     firing = [a for a in received if a["status"] == "firing"]
     assert firing and all(a["distinct_creators"] >= 5 for a in firing)
     # each incident's firing page arrives once
