@@ -25,9 +25,10 @@ POLICIES_OPT = typer.Option(SHIPPED_POLICIES, "--policies", help="policy pack di
 PACK_DIR = typer.Argument(SHIPPED_POLICIES, help="pack directory")
 
 
-def _require_file(path: Path) -> None:
+def _require_file(path: Path, what: str = "events file") -> None:
+    """Exit 2 with a clear message unless path is a file (or - for stdin)."""
     if str(path) != "-" and not path.is_file():
-        err.print(f"error: events file {path} does not exist")
+        err.print(f"error: {what} {path} does not exist")
         raise typer.Exit(2)
 
 
@@ -67,9 +68,7 @@ def replay(
     """Run an events file through the engine in-process, no broker."""
     from stream import replay as r
 
-    if str(events) != "-" and not events.is_file():
-        err.print(f"error: events file {events} does not exist")
-        raise typer.Exit(2)
+    _require_file(events)
     pack = _pack(policies)
     size = events.stat().st_size if str(events) != "-" else 0
     with ExitStack() as stack, r.Progress(size) as progress:
@@ -115,9 +114,7 @@ def produce(
     from stream.produce import produce as run_produce
     from stream.replay import read_lines
 
-    if str(events) != "-" and not events.is_file():
-        err.print(f"error: events file {events} does not exist")
-        raise typer.Exit(2)
+    _require_file(events)
     sent, bad = asyncio.run(run_produce(Settings(), read_lines(events)))
     err.print("produced " + ", ".join(f"{t} {n}" for t, n in sorted(sent.items())))
     if bad:
@@ -133,9 +130,7 @@ def detect(
     from stream.detectcsv import BadRow
     from stream.detectcsv import detect as run_detect
 
-    if str(csv_file) != "-" and not csv_file.is_file():
-        err.print(f"error: {csv_file} does not exist")
-        raise typer.Exit(2)
+    _require_file(csv_file, "series file")
     lines = sys.stdin if str(csv_file) == "-" else csv_file.open(encoding="utf-8")
     try:
         out = list(run_detect(lines, str(csv_file)))  # validate everything before printing
