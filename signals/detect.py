@@ -96,6 +96,13 @@ class Detector:
     def _per_slot(self) -> int:
         return self._per
 
+    def seed_quiet(self, level: float, cfg: DetectorConfig = DEFAULT) -> None:
+        """Start from a known quiet past (a key the sketch tier saw staying rare): a warm
+        baseline at `level`, so growth from here is judged as growth."""
+        self.level = level
+        self.n = int(cfg.spread_memory)  # a long, quiet past: growth does not look like noise
+        self.var = 1.0
+
     def skip(self, buckets: int, cfg: DetectorConfig = DEFAULT) -> None:
         """Learn a long run of empty buckets at once (the level decays; no per-bucket work).
 

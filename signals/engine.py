@@ -22,6 +22,7 @@ from signals.decode import Event
 from signals.eventtime import DAY, format_ts
 from signals.fingerprint import caption_key
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
+from signals.trendgate import CandidateGate
 
 AREA_SCORE = 0.8  # a model score this high counts under its policy area x region trend key
 # the events that set a key's region
@@ -42,6 +43,7 @@ class EngineConfig:
 
     # an event older than its clock minus this cannot be in any window (the longest is 24h)
     lateness: int = DAY
+    trend_promote_at: int = 3  # events in one period before a trend key gets exact state
     trends: trend.TrendConfig = field(default_factory=trend.TrendConfig)
 
 
@@ -81,6 +83,7 @@ class Engine:
         self.config = config or EngineConfig()
         self.counters = Counters()
         self._eval = rules.Evaluation()
+        self._gate = CandidateGate(self.config.trends.period, self.config.trend_promote_at)
         self.set_pack(pack)
 
     def set_pack(self, pack: PolicyPack) -> None:
@@ -161,11 +164,20 @@ class Engine:
     # -- trend ---------------------------------------------------------------------------
     def on_trend(
         self, fact: trend.TrendFact, state: trend.TrendState | None
-    ) -> tuple[trend.TrendState, list[Emit]]:
-        """Fold one trend fact and open, grow or resolve the key's incident."""
+    ) -> tuple[trend.TrendState | None, list[Emit]]:
+        """Fold one trend fact and open, grow or resolve the key's incident.
+
+        A key without exact state first passes the sketch tier; until it is a candidate the
+        returned state is None (nothing to store).
+        """
         cfg = self.config.trends
         if state is None or state.expired(fact.ts):
+            if not self._gate.admit(fact):
+                return None, []  # a rare key: counted in the sketch tier only
             state = trend.TrendState()
+            past = self._gate.history(fact)
+            if past is not None:
+                state.detector(cfg).seed_quiet(past, cfg.detector)
         r = trend.apply(state, fact, cfg, self.config.lateness)
         if r is None:
             self.counters.redelivered += 1

@@ -50,7 +50,8 @@ class LocalPipeline:
         for tf in step.trend_facts:
             tkey = tf.table_key
             tstate, emits = engine.on_trend(tf, self.trends.get(tkey))
-            self.trends[tkey] = tstate
+            if tstate is not None:
+                self.trends[tkey] = tstate
             out.extend(emits)
         return out
 

@@ -207,9 +207,11 @@ class Runtime:
                 stored = table.get(bkey)
                 st = decode_state(stored) if stored else None
             st, out = step(fact, st)
+            emits.extend(out)
+            if st is None:  # a trend key still in the sketch tier: no exact state
+                continue
             states[bkey] = st
             sources[bkey] = event
-            emits.extend(out)
         await self._publish(emits, [])
         _write_back(table, states, sources)
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)

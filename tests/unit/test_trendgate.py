@@ -1,0 +1,43 @@
+"""The sketch tier: rare trend keys stay in a fixed-size sketch, busy ones get exact state."""
+
+from signals.engine import Engine
+from signals.policy import load_pack
+from signals.trend import TrendFact
+from signals.trendgate import CandidateGate
+from stream.config import SHIPPED_POLICIES
+
+P = 5 * 60_000
+
+
+def fact(key: str, ts: int, i: int = 0) -> TrendFact:
+    return TrendFact("hashtag", key, ts, f"u{i}", f"v{key}{i}", f"e{key}{i}", "US")
+
+
+def test_a_key_becomes_a_candidate_at_the_bar_within_one_period() -> None:
+    gate = CandidateGate(P, promote_at=3)
+    assert [gate.admit(fact("x", 1000 + i, i)) for i in range(4)] == [False, False, True, True]
+    assert gate.held == 2
+    # the count restarts with the next period
+    assert gate.admit(fact("x", P + 1, 9)) is False
+
+
+def test_history_is_unknown_until_a_full_period_has_passed() -> None:
+    gate = CandidateGate(P, promote_at=3)
+    gate.admit(fact("x", 1000))
+    assert gate.history(fact("x", 1000)) is None
+    gate.admit(fact("y", P + 10))
+    assert gate.history(fact("x", P + 10)) == 1.0  # x was seen once, under the bar
+    assert gate.history(fact("z", P + 10)) == 0.0
+
+
+def test_one_off_tags_keep_no_exact_state() -> None:
+    engine = Engine(load_pack(SHIPPED_POLICIES))
+    kept = 0
+    for i in range(20_000):  # each tag used once, spread over many periods
+        state, _ = engine.on_trend(fact(f"t{i}", i * 100, i), None)
+        kept += state is not None
+    assert kept == 0
+    busy = None
+    for i in range(5):
+        busy, _ = engine.on_trend(fact("busy", 2_000_000 + i, i), busy)
+    assert busy is not None and busy.total == 3  # exact from the promoting event on
