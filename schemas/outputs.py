@@ -90,6 +90,7 @@ class TrendAlert(msgspec.Struct, frozen=True, kw_only=True):
     first_seen: str
     sample_content_ids: list[str]
     top_creators: list[str]
+    link: str = ""  # the dashboard view of this incident (VIGIL_DASHBOARD_LINK template)
     policy_area: PolicyArea | None = None
     region: str | None = None
     schema_version: SchemaVersion = 1

@@ -10,6 +10,7 @@ drivers decide where state lives (a dict, a Faust table) and how facts travel (a
 
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 import msgspec
 
@@ -44,6 +45,8 @@ class EngineConfig:
     # an event older than its clock minus this cannot be in any window (the longest is 24h)
     lateness: int = DAY
     trend_promote_at: int = 3  # events in one period before a trend key gets exact state
+    # the dashboard view of an incident; {kind}, {value} and {incident_id} are filled in
+    dashboard_link: str = "/trends/{kind}/{value}?incident={incident_id}"
     trends: trend.TrendConfig = field(default_factory=trend.TrendConfig)
 
 
@@ -222,6 +225,8 @@ class Engine:
             first_seen=format_ts(state.first_seen),
             sample_content_ids=state.samples[-5:],
             top_creators=trend.top_creators(state),
+            link=self.config.dashboard_link.format(kind=fact.kind, value=quote(fact.key),
+                                                   incident_id=inc[0]),
             policy_area=area,  # type: ignore[arg-type]
             region=region,
         )

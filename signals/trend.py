@@ -1,10 +1,11 @@
 """Per-trend-key state: counts, creators and the detector's baseline for one hashtag or sound.
 
-Every upload counts under its hashtags and sound. Each key keeps minute buckets for the last
-hour (its observed count over the detector period, sliding), the distinct creators behind it
-(so one account cannot fake a trend), and a `signals.detect.Detector` over its closed periods
-(the same detector `vigil detect` runs on a CSV). On each fact the current, still-open period
-is judged against the detector's expectation.
+Every upload counts under its hashtags and sound, but one creator adds at most `per_creator`
+events to a period: volume from one account is not spread. Each key keeps minute buckets for
+the last hour (its observed count over the detector period, sliding), the distinct creators
+behind it (so one account cannot fake a trend), and a `signals.detect.Detector` over its
+closed periods (the same detector `vigil detect` runs on a CSV). On each fact the current,
+still-open period is judged against the detector's expectation.
 """
 
 import math
@@ -31,6 +32,7 @@ class TrendConfig:
 
     period: int = 5 * MINUTE  # the detector's bucket: observed counts are read over it
     min_creators: int = 5  # never alert with fewer distinct creators behind the count
+    per_creator: int = 3  # events one creator adds to a period's count: volume is not spread
     cooldown: int = HOUR  # one incident pages once; re-fires only after this
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     silent_steps: int = 2  # silent periods learned one by one; longer gaps decay at once
@@ -79,6 +81,7 @@ class TrendState:
         "ccount",
         "creators",
         "cur_count",
+        "cur_creators",
         "cur_period",
         "det",
         "fired",
@@ -105,7 +108,8 @@ class TrendState:
         self.minutes: w.Buckets = {}
         self.det: Detector | None = None  # created with the key's first fact
         self.cur_period = -1
-        self.cur_count = 0
+        self.cur_count = 0  # the open period's count, each creator capped at per_creator
+        self.cur_creators: dict[str, int] = {}  # the open period's events per creator
         self.creators: dict[str, int] = {}
         self.ccount: dict[str, int] = {}
         self.samples: list[str] = []
@@ -117,6 +121,7 @@ class TrendState:
         return orjson.dumps(
             [_ENCODING, self.wm, self.first_seen, self.total, w.flatten(self.minutes),
              self.det.to_list() if self.det else None, self.cur_period, self.cur_count,
+             self.cur_creators,
              self.creators,
              self.ccount, self.samples, self.incident, self.kind, self.key, self.fired,
              self.recent]
@@ -128,6 +133,7 @@ class TrendState:
         f: list[Any] = orjson.loads(data)
         s = cls()
         (_, s.wm, s.first_seen, s.total, minutes, det, s.cur_period, s.cur_count,
+         s.cur_creators,
          s.creators, s.ccount, s.samples, s.incident, s.kind, s.key, s.fired, s.recent) = f
         s.minutes = w.unflatten(minutes)
         s.det = Detector.from_list(det) if det else None
@@ -195,10 +201,15 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
         state.cur_period = period
     elif period > state.cur_period:
         _close_periods(state, period, cfg)  # a late fact (older period) only adds to minutes
+    capped = False
     if period == state.cur_period:
-        state.cur_count += 1
+        seen = state.cur_creators.get(fact.creator_id, 0) + 1
+        state.cur_creators[fact.creator_id] = seen
+        capped = seen > cfg.per_creator
+        if not capped:
+            state.cur_count += 1
     state.total += 1
-    if ts >= state.wm - lateness:
+    if ts >= state.wm - lateness and not capped:
         w.add(state.minutes, ts, MINUTE)
     w.touch_recent(state.creators, fact.creator_id, ts, CREATOR_CAP)
     state.ccount[fact.creator_id] = state.ccount.get(fact.creator_id, 0) + 1
@@ -224,6 +235,7 @@ def _close_periods(state: TrendState, period: int, cfg: TrendConfig) -> None:
         det.skip(gap - cfg.silent_steps, cfg.detector)
     state.cur_period = period
     state.cur_count = 0
+    state.cur_creators = {}
 
 
 def top_creators(state: TrendState, n: int = 5) -> list[str]:

@@ -30,7 +30,7 @@ from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.deadletter import dead_letter
 from signals.decode import Rejected, decode
-from signals.engine import Emit, Engine
+from signals.engine import Emit, Engine, EngineConfig
 from signals.policy import PolicyPack
 from signals.trend import TrendFact, TrendState
 from stream import metrics
@@ -57,7 +57,7 @@ class Runtime:
 
     def __init__(self, settings: Settings, pack: PolicyPack) -> None:
         self.settings = settings
-        self.engine = Engine(pack)
+        self.engine = Engine(pack, EngineConfig(dashboard_link=settings.dashboard_link))
         self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
         self.app = _make_app(settings)
         n = settings.partitions

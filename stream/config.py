@@ -53,6 +53,8 @@ class Settings:
     batch_within: float = field(default_factory=lambda: _float("VIGIL_BATCH_WITHIN", 0.05))
     ledger_ttl: int = field(default_factory=lambda: _int("VIGIL_LEDGER_TTL_SECONDS", 7 * 86400))
     sweep_seconds: float = field(default_factory=lambda: _float("VIGIL_SWEEP_SECONDS", 300.0))
+    dashboard_link: str = field(default_factory=lambda: os.environ.get(
+        "VIGIL_DASHBOARD_LINK", "/trends/{kind}/{value}?incident={incident_id}"))
     policy_poll_seconds: float = field(
         default_factory=lambda: _float("VIGIL_POLICY_POLL_SECONDS", 5.0))
 

@@ -57,7 +57,7 @@ def slack(alert: dict[str, Any]) -> dict[str, Any]:
             f"{alert['observed']} uploads in 5 min vs {alert['expected']} expected "
             f"(x{alert['growth']}), {alert['distinct_creators']} creators, since "
             f"{alert['first_seen']}. Samples: {', '.join(alert['sample_content_ids'][:3])}. "
-            f"Incident {alert['incident_id']}")
+            f"Incident {alert['incident_id']} {alert.get('link', '')}").rstrip()
     return {"text": text}
 
 
@@ -77,9 +77,10 @@ def pagerduty(routing_key: str) -> Callable[[dict[str, Any]], dict[str, Any] | N
                            f"({alert['observed']} vs {alert['expected']} expected)",
                 "source": "vigil",
                 "severity": PD_SEVERITY[alert["severity"]],
-                "custom_details": {k: alert[k] for k in (
+                "custom_details": {k: alert.get(k) for k in (
                     "observed", "expected", "growth", "distinct_creators", "first_seen",
-                    "sample_content_ids", "top_creators", "window_start", "window_end")},
+                    "sample_content_ids", "top_creators", "window_start", "window_end",
+                    "policy_area", "region", "link")},
             }
         return body
 

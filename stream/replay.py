@@ -3,6 +3,7 @@
 Outputs go to stdout as envelope lines, or to one JSONL file per output topic in a directory.
 """
 
+import os
 import sys
 import time
 from collections import Counter
@@ -15,7 +16,7 @@ from typing import IO, Any
 import msgspec
 
 from schemas.common import OUTPUT_TOPICS
-from signals.engine import Emit, Engine
+from signals.engine import Emit, Engine, EngineConfig
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
 from stream.envelope import BadLine, envelope, parse_lines
@@ -46,7 +47,8 @@ def run(
     progress: "Progress | None" = None,
 ) -> tuple[ReplayStats, LocalPipeline]:
     """Feed every line through a fresh pipeline, handing each output to sink."""
-    pipe = LocalPipeline(Engine(pack))
+    link = os.environ.get("VIGIL_DASHBOARD_LINK")
+    pipe = LocalPipeline(Engine(pack, EngineConfig(dashboard_link=link) if link else None))
     stats = ReplayStats()
     start = time.perf_counter()
     for item in parse_lines(lines):
