@@ -206,31 +206,54 @@ class Engine:
             Target(type="trend", id=fact.table_key), "", None, acted=0)
         if status is None or inc is None:
             return state, emits
-        area, region = (fact.key.split(":", 1) if fact.kind == "area_region"
+        alert = self._alert(state, status, inc, now, r.observed, r.expected, r.score, r.ratio,
+                            r.distinct)
+        return state, [*emits, alert]
+
+    def resolve_silent(self, state: trend.TrendState, now: int) -> list[Emit]:
+        """Resolve the open incident of a key that has had no event for two periods.
+
+        A key that falls silent is back to baseline, but no event of its own will say so: the
+        drivers call this as their watermark moves on.
+        """
+        cfg = self.config.trends
+        inc = state.incident
+        if inc is None or not inc[3] or not state.kind or now - state.wm < 2 * cfg.period:
+            return []
+        inc[3] = False
+        expected = state.detector(cfg).expected(now, cfg.detector)
+        return [self._alert(state, "resolved", inc, now, 0, expected, 0.0, 0.0, 0)]
+
+    def _alert(self, state: trend.TrendState, status: str, inc: list[Any], now: int,
+               observed: int, expected: float, score: float, ratio: float,
+               distinct: int) -> Emit:
+        cfg = self.config.trends
+        kind, key = state.kind, state.key
+        area, region = (key.split(":", 1) if kind == "area_region"
                         else (None, None))  # hashtags, sounds and captions span regions
         alert = TrendAlert(
             id=stable_id(inc[0], status, str(inc[1])),
             incident_id=inc[0],
             ts=format_ts(now),
-            key=TrendKey(kind=fact.kind, value=fact.key),  # type: ignore[arg-type]
+            key=TrendKey(kind=kind, value=key),  # type: ignore[arg-type]
             status=status,  # type: ignore[arg-type]
             severity=trend.SEVERITIES[inc[1]],  # type: ignore[arg-type]
             window_start=format_ts(now - cfg.period),
             window_end=format_ts(now),
-            observed=r.observed,
-            expected=round(r.expected, 3),
-            score=round(r.score, 4),
-            growth=round(r.ratio, 2),
-            distinct_creators=r.distinct,
+            observed=observed,
+            expected=round(expected, 3),
+            score=round(score, 4),
+            growth=round(ratio, 2),
+            distinct_creators=distinct,
             first_seen=format_ts(state.first_seen),
             sample_content_ids=state.samples[-5:],
             top_creators=trend.top_creators(state),
-            link=self.config.dashboard_link.format(kind=fact.kind, value=quote(fact.key),
+            link=self.config.dashboard_link.format(kind=kind, value=quote(key),
                                                    incident_id=inc[0]),
             policy_area=area,  # type: ignore[arg-type]
             region=region,
         )
-        return state, [*emits, Emit("trend-alerts", fact.table_key, alert)]
+        return Emit("trend-alerts", f"{kind}:{key}", alert)
 
 
 def _forward(

@@ -14,6 +14,8 @@ from signals.decode import Rejected, decode
 from signals.engine import Emit, Engine
 from signals.trend import TrendState
 
+SILENCE_CHECK_EVERY = 1000  # events between checks for trend keys that went quiet
+
 
 class LocalPipeline:
     """All three state families in memory, fed one raw input message at a time."""
@@ -47,6 +49,8 @@ class LocalPipeline:
             cstate, emits = engine.on_creator(cf, self.creators.get(cf.creator_id))
             self.creators[cf.creator_id] = cstate
             out.extend(emits)
+        if self.events % SILENCE_CHECK_EVERY == 0:
+            out.extend(self.resolve_silent())
         for tf in step.trend_facts:
             tkey = tf.table_key
             tstate, emits = engine.on_trend(tf, self.trends.get(tkey))
@@ -61,6 +65,13 @@ class LocalPipeline:
         self.dead_letters += 1
         k = key.decode("utf-8", "replace") if key else topic
         return Emit("dead-letter", k, dead_letter(topic, raw, reason, detail, line=line))
+
+    def resolve_silent(self) -> list[Emit]:
+        """Resolve open trend incidents whose keys have gone quiet at the watermark."""
+        out: list[Emit] = []
+        for tstate in self.trends.values():
+            out.extend(self.engine.resolve_silent(tstate, self.watermark))
+        return out
 
     def sweep(self) -> int:
         """Drop state whose TTL has passed at the pipeline's watermark; return how many."""

@@ -255,6 +255,20 @@ class Runtime:
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
 
+    def _write_outside_stream(self, table: Any, key: bytes, value: bytes | None,
+                              source: str) -> None:
+        """Set (or, with None, delete) a table key from a timer: Faust needs the key's
+        partition, which is the one the producers' default partitioner chose for it."""
+        hint = _PartitionHint(source, (murmur2(key) & 0x7FFFFFFF) % self.settings.partitions)
+        token = _current_event.set(weakref.ref(hint))  # type: ignore[arg-type]
+        try:
+            if value is None:
+                del table[key]
+            else:
+                table[key] = value
+        finally:
+            _current_event.reset(token)
+
     async def sweep(self) -> None:
         """Drop keys whose event-time TTL has passed at this worker's watermark."""
         now = self.watermark
@@ -267,19 +281,24 @@ class Runtime:
             ("trend", self.trends, TrendState.decode, s.topic(TREND_FACTS)),
         ):
             expired = []
+            quiet: list[tuple[bytes, Any, list[Emit]]] = []
             for i, (k, v) in enumerate(list(table.items())):
-                if v and decode_state(v).expired(now):
+                if not v:
+                    continue
+                st = decode_state(v)
+                if st.expired(now):
                     expired.append(k)
+                elif isinstance(st, TrendState) and st.incident and st.incident[3]:
+                    emits = self.engine.resolve_silent(st, now)
+                    if emits:
+                        quiet.append((k, st, emits))
                 if i % 2000 == 0:
                     await asyncio.sleep(0)  # stay responsive on large tables
+            for k, st, emits in quiet:  # a key that went silent is back to baseline
+                await self._publish(emits, [])
+                self._write_outside_stream(table, k, st.encode(), source)
             for k in expired:
-                # the key's partition, as the producers' default partitioner chose it
-                hint = _PartitionHint(source, (murmur2(k) & 0x7FFFFFFF) % s.partitions)
-                token = _current_event.set(weakref.ref(hint))  # type: ignore[arg-type]
-                try:
-                    del table[k]
-                finally:
-                    _current_event.reset(token)
+                self._write_outside_stream(table, k, None, source)
             if expired:
                 metrics.SWEPT.labels(family=family).inc(len(expired))
                 log.info("state_expired", family=family, keys=len(expired))

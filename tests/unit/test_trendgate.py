@@ -41,3 +41,29 @@ def test_one_off_tags_keep_no_exact_state() -> None:
     for i in range(5):
         busy, _ = engine.on_trend(fact("busy", 2_000_000 + i, i), busy)
     assert busy is not None and busy.total == 3  # exact from the promoting event on
+
+
+def test_a_trend_that_falls_silent_is_resolved() -> None:
+    from signals.pipeline import LocalPipeline
+
+    from .events import MIN, upload
+
+    pipe = LocalPipeline(Engine(load_pack(SHIPPED_POLICIES)))
+    out = []
+    n = 0
+    for period in range(14):  # a warm, quiet key: 3 uploads a period from different creators
+        for j in range(3):
+            n += 1
+            out += pipe.feed(*upload(f"q{n}", creator=f"c{n}", at=period * 5 * MIN + j * MIN,
+                                     hashtags=["x"]))
+    for j in range(40):  # then a spike from 40 creators
+        n += 1
+        out += pipe.feed(*upload(f"s{n}", creator=f"s{n}", at=70 * MIN + j * 3000,
+                                 hashtags=["x"]))
+    statuses = [e.record.status for e in out if e.topic == "trend-alerts"]
+    assert "firing" in statuses and "resolved" not in statuses
+    pipe.feed(*upload("later", creator="z", at=120 * MIN, hashtags=["other"]))
+    resolved = pipe.resolve_silent()
+    assert [e.record.status for e in resolved] == ["resolved"]
+    assert resolved[0].record.key.value == "x" and resolved[0].record.observed == 0
+    assert pipe.resolve_silent() == []  # once
