@@ -217,7 +217,7 @@ cycles have no trend, so any alert there is false.
 | shape | precision | recall | time-to-detect (min) | false alerts |
 |---|---|---|---|---|
 """ + "\n".join(lines) + f"""
-| one account floods a quiet hashtag, 300 uploads in 10 min (stream path, 5-creator floor) \
+| one account floods a quiet hashtag, 300 uploads in 10 min (stream path) \
 | - | - | - | {flood_alerts(seeds)} |
 """
     _replace_section("trends", body)
