@@ -26,9 +26,10 @@ import cel  # noqa: E402
 from schemas.common import POLICY_AREAS  # noqa: E402
 from signals import rules as rules_module  # noqa: E402
 from signals.catalogue import SIGNALS  # noqa: E402
-from signals.policy import PolicyPack, load_pack, parse_pack  # noqa: E402
+from signals.policy import PolicyPack, parse_pack  # noqa: E402
 from signals.trend import TrendState  # noqa: E402
 from stream.config import SHIPPED_POLICIES  # noqa: E402
+from stream.policyfiles import load_pack  # noqa: E402
 from stream.replay import MemorySink, read_lines, run  # noqa: E402
 from stream.traffic import synthetic_day  # noqa: E402
 

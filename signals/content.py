@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 
-from schemas.common import POLICY_AREAS
 from schemas.inputs import ModelScore, Report, Review, Upload
 from signals import windows as w
 from signals.decode import Event
@@ -245,4 +244,4 @@ def score_max_any(state: ContentState) -> float:
     return max(state.score_max.values(), default=0.0)
 
 
-__all__ = ["POLICY_AREAS", "ContentState", "apply", "human_cleared"]
+__all__ = ["ContentState", "apply", "human_cleared"]

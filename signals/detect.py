@@ -93,9 +93,6 @@ class Detector:
     def _slot(self, ts: int) -> int | None:
         return None if self._width >= DAY else int((ts % DAY) // self._width)
 
-    def _per_slot(self) -> int:
-        return self._per
-
     def seed_quiet(self, level: float, cfg: DetectorConfig = DEFAULT) -> None:
         """Start from a known quiet past (a key the sketch tier saw staying rare): a warm
         baseline at `level`, so growth from here is judged as growth."""
@@ -187,13 +184,13 @@ class Detector:
         self.n += 1
         slot = self._slot(ts)
         if slot is not None:
-            w = 1 - (1 - cfg.season_weight) ** (1 / self._per_slot())
+            w = 1 - (1 - cfg.season_weight) ** (1 / self._per)
             seen = self.slot_seen.get(slot, 0)
             prev = self.slot_mean.get(slot)
             if prev is None:
                 self.slot_mean[slot] = float(count)
                 self.slot_since[slot] = ts
-            elif seen < self._per_slot():  # the first day: a plain mean of the slot
+            elif seen < self._per:  # the first day: a plain mean of the slot
                 self.slot_mean[slot] = prev + (count - prev) / (seen + 1)
             else:
                 self.slot_mean[slot] = prev + w * (count - prev)

@@ -246,10 +246,6 @@ def top_creators(state: TrendState, n: int = 5) -> list[str]:
 DEFAULT = TrendConfig()
 
 
-def read(state: TrendState, cfg: TrendConfig = DEFAULT) -> Reading:
-    """The detector's reading of a key now (its watermark)."""
-    return Reading(state, cfg)
-
 
 def observed(state: TrendState) -> int:
     """Uploads under the key in the last detector period (5 minutes by default)."""

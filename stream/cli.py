@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from signals.policy import PolicyPack, PolicyPackInvalid, load_pack
+from signals.policy import PolicyPack, PolicyPackInvalid
 from stream.config import SHIPPED_POLICIES, Settings
+from stream.policyfiles import load_pack
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="vigil: streaming enforcement signal processor for Trust & Safety.")
@@ -70,8 +71,7 @@ def replay(
 
     _require_file(events)
     pack = _pack(policies)
-    size = events.stat().st_size if str(events) != "-" else 0
-    with ExitStack() as stack, r.Progress(size) as progress:
+    with ExitStack() as stack, r.Progress() as progress:
         sink: r.Sink = r.DirSink(out, stack) if out else r.StreamSink()
         stats, _ = r.run(pack, r.read_lines(events), sink, progress)
     summary = ", ".join(f"{t} {n}" for t, n in sorted(stats.by_topic.items())) or "no outputs"
@@ -221,9 +221,10 @@ def policy_publish(directory: Path = PACK_DIR) -> None:
     from stream.policyreload import publish
 
     _pack(directory)  # refuse an invalid pack here, with its errors
-    pack = asyncio.run(publish(Settings(), directory))
+    settings = Settings()
+    pack = asyncio.run(publish(settings, directory))
     typer.echo(f"published {pack.hash} ({len(pack.rules)} rules) to "
-               f"{Settings().topic('policy-updates')}")
+               f"{settings.topic('policy-updates')}")
 
 
 @policy_cmd.command("diff")

@@ -34,20 +34,14 @@ class Ledger:
         if not ids:
             return []
         try:
-            found = await self._redis.exists(*[self._key(i) for i in ids]) if len(ids) == 1 else (
-                await self._pipeline_exists(ids))
+            pipe = self._redis.pipeline(transaction=False)
+            for i in ids:
+                pipe.exists(self._key(i))
+            found = await pipe.execute()
         except (redis.RedisError, OSError) as exc:
             self._degraded("check", exc)
             return [True] * len(ids)
-        if isinstance(found, int):
-            return [found == 0]
         return [n == 0 for n in found]
-
-    async def _pipeline_exists(self, ids: list[str]) -> list[int]:
-        pipe = self._redis.pipeline(transaction=False)
-        for i in ids:
-            pipe.exists(self._key(i))
-        return list(await pipe.execute())
 
     async def record(self, ids: list[str]) -> None:
         """Remember ids as emitted for the ledger's TTL."""

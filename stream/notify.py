@@ -191,8 +191,7 @@ class Notifier:
 
     async def run(self) -> None:
         """Deliver forever: queued alerts as they come, parked ones every park_seconds."""
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout))
+        self._open_session()
         last_park = time.monotonic()
         try:
             while True:
@@ -207,14 +206,16 @@ class Notifier:
                     for item in parked:
                         await self._deliver(item)
         finally:
-            await self._session.close()
-            await self._redis.aclose()
+            await self.close()
 
-    async def drain(self) -> None:
-        """Deliver everything queued now (tests, shutdown)."""
+    def _open_session(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.config.timeout))
+
+    async def drain(self) -> None:
+        """Deliver everything queued now (tests, shutdown)."""
+        self._open_session()
         while not self.queue.empty():
             await self._deliver(self.queue.get_nowait())
 

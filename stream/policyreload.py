@@ -17,9 +17,10 @@ import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from signals.policy import PolicyPack, PolicyPackInvalid, load_pack, parse_pack
+from signals.policy import PolicyPack, PolicyPackInvalid, parse_pack
 from stream import metrics
 from stream.config import Settings
+from stream.policyfiles import load_pack, pack_files
 
 log = structlog.get_logger("vigil.policy")
 POLICY_UPDATES = "policy-updates"
@@ -29,8 +30,8 @@ PACK_KEY = b"pack"
 def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when a pack file is edited, added or removed."""
     try:
-        files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                     for p in pack_files(directory))
     except OSError:
         return ()
 
@@ -111,8 +112,7 @@ async def publish(settings: Settings, directory: Path) -> PolicyPack:
     from stream.topics import ensure_topics
 
     pack = load_pack(directory)
-    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.iterdir())
-             if p.suffix in (".yaml", ".yml")}
+    files = {p.name: p.read_text(encoding="utf-8") for p in pack_files(directory)}
     await ensure_topics(settings)
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
                                 max_request_size=8 * 1024 * 1024)

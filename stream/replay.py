@@ -118,12 +118,11 @@ class DirSink(Sink):
 class Progress:
     """Progress on stderr for long files (rich, only when stderr is a terminal)."""
 
-    def __init__(self, total_bytes: int) -> None:
+    def __init__(self) -> None:
         from rich.progress import Progress as RichProgress
 
         self._p = RichProgress(transient=True, disable=not sys.stderr.isatty())
         self._task = self._p.add_task("replaying", total=None)
-        self.total_bytes = total_bytes
 
     def __enter__(self) -> "Progress":
         self._p.start()

@@ -1,7 +1,7 @@
 """Policy packs: YAML rules with CEL conditions, validated and compiled once per load."""
 
 from signals.policy.errors import PolicyError, PolicyPackInvalid
-from signals.policy.load import load_pack, parse_pack
+from signals.policy.load import parse_pack
 from signals.policy.model import MODES, OUTCOMES, TARGETS, PolicyPack, Rule
 
 __all__ = [
@@ -12,6 +12,5 @@ __all__ = [
     "PolicyPack",
     "PolicyPackInvalid",
     "Rule",
-    "load_pack",
     "parse_pack",
 ]

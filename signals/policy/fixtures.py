@@ -25,7 +25,7 @@ import orjson
 import yaml
 
 from schemas.outputs import Decision
-from signals.catalogue import SIGNALS, for_target
+from signals.catalogue import for_target
 from signals.engine import Engine
 from signals.eventtime import format_ts, parse_ts
 from signals.pipeline import LocalPipeline
@@ -187,4 +187,4 @@ def _event(ev: dict[str, Any], i: int, region: str) -> tuple[str, dict[str, Any]
                    "outcome": ev.get("outcome", "not_violating"), "reviewer": "fixture"}
 
 
-__all__ = ["SIGNALS", "Mismatch", "Result", "run_fixtures"]
+__all__ = ["Mismatch", "Result", "run_fixtures"]

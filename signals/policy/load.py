@@ -1,4 +1,6 @@
-"""Load a policy pack from YAML, validating every rule and compiling each condition once.
+"""Parse a policy pack from YAML text, validating every rule and compiling each condition once.
+
+Reading the files is the stream layer's job (stream/policyfiles.py): this module is pure.
 
 All errors in a pack are collected and raised together as PolicyPackInvalid, each with file,
 line, column and rule id. A pack either loads completely or not at all.
@@ -7,7 +9,7 @@ line, column and rule id. A pack either loads completely or not at all.
 import difflib
 import hashlib
 import re
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any
 
 import cel
@@ -33,18 +35,6 @@ TARGET_OUTCOMES = {
     "trend": ("review", "escalate"),
 }
 DEFAULT_ONCE_PER = {"content": "lifetime", "creator": "24h", "trend": "24h"}
-
-
-def load_pack(directory: str | Path) -> PolicyPack:
-    """Read every *.yaml / *.yml file in directory (sorted) and compile the pack."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise PolicyPackInvalid(
-            [PolicyError(str(root), 0, 0, "policy directory does not exist")], {}
-        )
-    files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    sources = {str(p): p.read_text(encoding="utf-8") for p in files}
-    return parse_pack(sources, source=str(root))
 
 
 def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
@@ -73,7 +63,7 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
         raise PolicyPackInvalid(errors, sources)
     digest = hashlib.sha256()
     for fname in sorted(sources):
-        digest.update(Path(fname).name.encode() + b"\0" + sources[fname].encode() + b"\0")
+        digest.update(PurePath(fname).name.encode() + b"\0" + sources[fname].encode() + b"\0")
     return PolicyPack(tuple(rules), "sha256:" + digest.hexdigest()[:16], source)
 
 

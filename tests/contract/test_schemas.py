@@ -10,10 +10,10 @@ from schemas import DeadLetter, Decision, TrendAlert
 from schemas.export import COMMITTED_DIR, schema_documents
 from signals.engine import Engine
 from signals.pipeline import LocalPipeline
-from signals.policy import load_pack
 from stream.cli import app
 from stream.config import SHIPPED_POLICIES
 from stream.envelope import BadLine, parse_lines
+from stream.policyfiles import load_pack
 from stream.traffic import bad_lines, synthetic_day
 
 

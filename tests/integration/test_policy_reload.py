@@ -8,8 +8,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from signals.policy import load_pack
 from stream.config import SHIPPED_POLICIES
+from stream.policyfiles import load_pack
 
 from .conftest import VIGIL, Deployment
 

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from signals.engine import Engine
 from signals.pipeline import LocalPipeline
-from signals.policy import load_pack, parse_pack
+from signals.policy import parse_pack
 from signals.policy.model import ACTION_SEVERITY, ROUTING_URGENCY
 from stream.config import SHIPPED_POLICIES
+from stream.policyfiles import load_pack
 
 from .events import MIN, report, review, score, upload
 

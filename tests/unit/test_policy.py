@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from signals.policy import PolicyPackInvalid, load_pack, parse_pack
+from signals.policy import PolicyPackInvalid, parse_pack
 from stream.config import SHIPPED_POLICIES
+from stream.policyfiles import load_pack
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "policy"
 

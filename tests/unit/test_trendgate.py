@@ -1,10 +1,10 @@
 """The sketch tier: rare trend keys stay in a fixed-size sketch, busy ones get exact state."""
 
 from signals.engine import Engine
-from signals.policy import load_pack
 from signals.trend import TrendFact
 from signals.trendgate import CandidateGate
 from stream.config import SHIPPED_POLICIES
+from stream.policyfiles import load_pack
 
 P = 5 * 60_000
 
