@@ -51,6 +51,9 @@ MAX_CAPTION_LEN: Final = 2200
 MAX_HASHTAGS: Final = 30
 MAX_HASHTAG_LEN: Final = 100
 MAX_SCORES: Final = 32
+MAX_NESTING: Final = 16  # arrays and objects inside one another, unknown fields included
+MAX_FUTURE_SKEW_MS: Final = 60 * 60 * 1000  # event times may run this far ahead of the clock
+MAX_STALENESS_MS: Final = 7 * 24 * 60 * 60 * 1000  # ...and this far behind the newest event seen
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN)]
 Region = Annotated[

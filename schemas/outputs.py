@@ -109,6 +109,9 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
         "key_mismatch",
         "unknown_topic",
         "invalid_envelope",
+        "future_timestamp",
+        "stale_timestamp",
+        "too_deep",
     ]
     detail: str
     original_b64: str

@@ -5,11 +5,12 @@ for humans. The detail names fields, never their values: captions and report tex
 reach logs.
 """
 
+import re
 from typing import Final
 
 import msgspec
 
-from schemas.common import MAX_MESSAGE_BYTES, SCHEMA_VERSION
+from schemas.common import MAX_MESSAGE_BYTES, MAX_NESTING, SCHEMA_VERSION
 from schemas.inputs import RECORD_FOR_TOPIC, InputRecord, ModelScore, Report, Review, Upload
 from signals.eventtime import BadTimestamp, parse_ts
 
@@ -51,17 +52,29 @@ class Event:
         return f"Event({self.topic!r}, {self.ts}, {self.record!r})"
 
 
-def decode(topic: str, key: bytes | None, raw: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Event:
+def decode(
+    topic: str,
+    key: bytes | None,
+    raw: bytes,
+    max_bytes: int = MAX_MESSAGE_BYTES,
+    not_after: int | None = None,
+    not_before: int | None = None,
+) -> Event:
     """Validate raw bytes from an input topic into an Event.
 
     The Kafka key must be the content_id: state is partitioned by it, so a message keyed
-    otherwise would land on the wrong worker's state.
+    otherwise would land on the wrong worker's state. An event time after `not_after` (the
+    driver's clock plus the allowed skew) is refused: one forged far-future timestamp would
+    otherwise advance the watermark and expire everyone's state. One before `not_before` (the
+    watermark minus the longest content TTL) could only make state the next sweep removes.
     """
     decoder = _DECODERS.get(topic)
     if decoder is None:
         raise Rejected("unknown_topic", f"topic {topic!r} is not an input topic")
     if len(raw) > max_bytes:
         raise Rejected("oversized", f"message is {len(raw)} bytes, limit {max_bytes}")
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and _nesting(raw) > MAX_NESTING:
+        raise Rejected("too_deep", f"JSON is nested deeper than {MAX_NESTING} levels")
     try:
         record: InputRecord = decoder.decode(raw)
     except msgspec.ValidationError as exc:
@@ -69,6 +82,10 @@ def decode(topic: str, key: bytes | None, raw: bytes, max_bytes: int = MAX_MESSA
         raise Rejected("invalid_field", str(exc)) from None
     except msgspec.DecodeError as exc:
         raise Rejected("malformed_json", str(exc)) from None
+    except UnicodeDecodeError:  # raised by msgspec itself, not as a DecodeError
+        raise Rejected("malformed_json", "invalid UTF-8 in a string") from None
+    except RecursionError:  # msgspec recurses into nested values it skips: deep nesting
+        raise Rejected("malformed_json", "JSON nested too deeply") from None
     if record.schema_version != SCHEMA_VERSION:
         raise Rejected(
             "unknown_schema_version",
@@ -78,6 +95,12 @@ def decode(topic: str, key: bytes | None, raw: bytes, max_bytes: int = MAX_MESSA
         ts = parse_ts(record.ts)
     except BadTimestamp as exc:
         raise Rejected("invalid_field", f"{exc} - at `$.ts`") from None
+    if not_after is not None and ts > not_after:
+        raise Rejected("future_timestamp",
+                       f"ts is {(ts - not_after) // 1000 + 1} s past the allowed clock skew")
+    if not_before is not None and ts < not_before:
+        raise Rejected("stale_timestamp",
+                       f"ts is {(not_before - ts) // 1000 + 1} s older than state is kept")
     if isinstance(record, Review) and record.outcome not in _REVIEW_OUTCOMES[record.kind]:
         allowed = " | ".join(_REVIEW_OUTCOMES[record.kind])
         raise Rejected(
@@ -90,11 +113,31 @@ def decode(topic: str, key: bytes | None, raw: bytes, max_bytes: int = MAX_MESSA
     return Event(topic, ts, record)
 
 
+_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET: Final = re.compile(rb"[\[\]{}]")
+
+
+def _nesting(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects, outside strings.
+
+    Records nest two levels deep; an unknown field may carry more, and msgspec skips it
+    recursively, so a limit keeps a crafted message from exhausting the stack.
+    """
+    depth = deepest = 0
+    for m in _BRACKET.finditer(_STRING.sub(b"", raw)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def _reject_unknown_version(raw: bytes) -> None:
     """A record that fails validation may simply be a newer contract: say so precisely."""
     try:
         version = _VERSION_PEEK.decode(raw).schema_version
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return
     if version != SCHEMA_VERSION:
         raise Rejected(

@@ -7,6 +7,7 @@ Engine steps, with tables for state and topics between the families.
 from collections.abc import Iterator
 from typing import Any
 
+from schemas.common import MAX_STALENESS_MS
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.deadletter import dead_letter
@@ -20,14 +21,16 @@ SILENCE_CHECK_EVERY = 1000  # events between checks for trend keys that went qui
 class LocalPipeline:
     """All three state families in memory, fed one raw input message at a time."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, not_after: int | None = None) -> None:
         self.engine = engine
+        self.not_after = not_after  # newest acceptable event time (the driver's clock + skew)
         self.content: dict[str, ContentState] = {}
         self.creators: dict[str, CreatorState] = {}
         self.trends: dict[str, TrendState] = {}
         self.events = 0
         self.dead_letters = 0
         self.watermark = 0
+        self.accepted = 0  # valid events: rejected input must not even shift the silence checks
 
     def feed(
         self, topic: str, key: bytes | None, raw: bytes, line: int | None = None
@@ -35,9 +38,11 @@ class LocalPipeline:
         """Process one input message; return everything it emits, in order."""
         self.events += 1
         try:
-            ev = decode(topic, key, raw)
+            ev = decode(topic, key, raw, not_after=self.not_after,
+                        not_before=self.watermark - MAX_STALENESS_MS if self.watermark else None)
         except Rejected as r:
             return [self.reject(topic, key, raw, r.reason, r.detail, line)]
+        self.accepted += 1
         if ev.ts > self.watermark:
             self.watermark = ev.ts
         engine = self.engine
@@ -49,7 +54,7 @@ class LocalPipeline:
             cstate, emits = engine.on_creator(cf, self.creators.get(cf.creator_id))
             self.creators[cf.creator_id] = cstate
             out.extend(emits)
-        if self.events % SILENCE_CHECK_EVERY == 0:
+        if self.accepted % SILENCE_CHECK_EVERY == 0:
             out.extend(self.resolve_silent())
         for tf in step.trend_facts:
             tkey = tf.table_key

@@ -25,7 +25,7 @@ from faust.streams import _current_event
 from faust.types import EventT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from schemas.common import INPUT_TOPICS
+from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS, MAX_STALENESS_MS
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.deadletter import dead_letter
@@ -143,6 +143,7 @@ class Runtime:
         emits: list[Emit] = []
         facts: list[tuple[str, str, bytes]] = []
         seen: Counter[str] = Counter()
+        not_after = time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS
         for event in events:
             msg = event.message
             topic = self.logical.get(msg.topic, msg.topic)
@@ -150,7 +151,8 @@ class Runtime:
             key = event.key if isinstance(event.key, bytes) else None
             seen[topic] += 1
             try:
-                ev = decode(topic, key, raw)
+                ev = decode(topic, key, raw, not_after=not_after, not_before=(
+                    self.watermark - MAX_STALENESS_MS if self.watermark else None))
             except Rejected as r:
                 metrics.DEAD_LETTERS.labels(reason=r.reason).inc()
                 k = key.decode("utf-8", "replace") if key else topic

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import msgspec
 
-from schemas.common import OUTPUT_TOPICS
+from schemas.common import MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
 from signals.engine import Emit, Engine, EngineConfig
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
@@ -48,7 +48,8 @@ def run(
 ) -> tuple[ReplayStats, LocalPipeline]:
     """Feed every line through a fresh pipeline, handing each output to sink."""
     link = os.environ.get("VIGIL_DASHBOARD_LINK")
-    pipe = LocalPipeline(Engine(pack, EngineConfig(dashboard_link=link) if link else None))
+    pipe = LocalPipeline(Engine(pack, EngineConfig(dashboard_link=link) if link else None),
+                         not_after=time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS)
     stats = ReplayStats()
     start = time.perf_counter()
     for item in parse_lines(lines):
