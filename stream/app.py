@@ -40,6 +40,7 @@ from stream.notify import Notifier, notifier_config, sinks_from_env
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 from stream.trends import ActiveTrends
+from stream.webauth import require_token
 
 log = structlog.get_logger("vigil.worker")
 
@@ -112,7 +113,10 @@ class Runtime:
         async def trends(web: Any, request: Any) -> Any:
             return web.json({"trends": self.active.rows()})
 
-        app.page("/trends")(trends)
+        if not s.api_token:
+            log.warning("api_token_missing", detail="VIGIL_API_TOKEN is unset: /trends refuses "
+                        "every request; /health and /metrics stay open")
+        app.page("/trends")(require_token(s.api_token, trends))
         app.page("/health")(health)
         app.page("/metrics")(prometheus)
         app.timer(s.sweep_seconds)(self.sweep)
@@ -348,6 +352,11 @@ def _make_app(s: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         web_port=s.web_port,
         web_in_thread=False,
+        # Faust's own views would serve table contents and internals without any check
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         producer_acks=-1,
         stream_wait_empty=False,
     )

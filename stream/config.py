@@ -57,6 +57,9 @@ class Settings:
         "VIGIL_DASHBOARD_LINK", "/trends/{kind}/{value}?incident={incident_id}"))
     policy_poll_seconds: float = field(
         default_factory=lambda: _float("VIGIL_POLICY_POLL_SECONDS", 5.0))
+    # a secret: kept out of repr, so logging the settings never prints it
+    api_token: str | None = field(repr=False, default_factory=lambda: os.environ.get(
+        "VIGIL_API_TOKEN") or None)
 
     def __post_init__(self) -> None:
         if self.store not in ("memory", "rocksdb"):

@@ -58,6 +58,7 @@ class Deployment:
     tmp: Path
     prefix: str = field(default_factory=lambda: f"it-{uuid.uuid4().hex[:8]}.")
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def app_id(self) -> str:
@@ -67,7 +68,8 @@ class Deployment:
         return {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
                 "VIGIL_REDIS_URL": REDIS_URL, "VIGIL_TOPIC_PREFIX": self.prefix,
                 "VIGIL_APP_ID": self.app_id, "VIGIL_DATA_DIR": str(self.tmp / "data"),
-                "VIGIL_PARTITIONS": "4", "VIGIL_LOG_FORMAT": "json", **extra}
+                "VIGIL_PARTITIONS": "4", "VIGIL_LOG_FORMAT": "json",
+                "VIGIL_API_TOKEN": self.token, **extra}
 
     def start_worker(self, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
