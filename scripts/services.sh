@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start/stop vigil's local services without Docker: a single-node Apache Kafka (KRaft) from the
 # official Maven Central artifacts, and Debian's redis-server. Idempotent; waits until both answer.
-#   scripts/services.sh up | down | status
+#   scripts/services.sh up | down | status | kafka-up | kafka-down | redis-up | redis-down
+# The fault tests start private instances with VIGIL_LOCAL_DIR and the port variables below,
+# sharing the resolved Kafka jars through VIGIL_KAFKA_LIBS.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +13,7 @@ CONTROLLER_PORT="${VIGIL_KAFKA_CONTROLLER_PORT:-9093}"
 REDIS_PORT="${VIGIL_REDIS_PORT:-6379}"
 KDIR="$LOCAL/kafka"
 RDIR="$LOCAL/redis"
+KLIBS="${VIGIL_KAFKA_LIBS:-$KDIR/libs}"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -51,13 +54,13 @@ redis_down() {
 }
 
 kafka_libs() {
-  if [ -f "$KDIR/libs/.complete" ]; then return 0; fi
+  if [ -f "$KLIBS/.complete" ]; then return 0; fi
   log "resolving Apache Kafka from Maven Central (once)"
-  mkdir -p "$KDIR/libs"
+  mkdir -p "$KLIBS" "$KDIR"
   mvn -q -B -f "$ROOT/scripts/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$KDIR/libs" -DincludeScope=runtime >"$KDIR/maven.log" 2>&1 \
+    -DoutputDirectory="$KLIBS" -DincludeScope=runtime >"$KDIR/maven.log" 2>&1 \
     || { log "maven failed, see $KDIR/maven.log"; tail -20 "$KDIR/maven.log" >&2; return 1; }
-  touch "$KDIR/libs/.complete"
+  touch "$KLIBS/.complete"
 }
 
 kafka_config() {
@@ -85,7 +88,7 @@ PROPS
 }
 
 kafka_java() {
-  java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$KDIR/libs/*" \
+  java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$KLIBS/*" \
     -Dlog4j.configuration="file:$ROOT/scripts/kafka/log4j.properties" "$@"
 }
 
@@ -102,7 +105,7 @@ kafka_up() {
       >"$KDIR/logs/format.out" 2>&1
   fi
   : >"$KDIR/logs/kafka.out"
-  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$KDIR/libs/*" \
+  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$KLIBS/*" \
     -Dlog4j.configuration="file:$ROOT/scripts/kafka/log4j.properties" \
     kafka.Kafka "$KDIR/server.properties" >>"$KDIR/logs/kafka.out" 2>&1 &
   echo $! >"$KDIR/kafka.pid"
@@ -126,8 +129,12 @@ kafka_down() {
 case "${1:-}" in
   up) redis_up; kafka_up ;;
   down) kafka_down; redis_down ;;
+  kafka-up) kafka_up ;;
+  kafka-down) kafka_down ;;
+  redis-up) redis_up ;;
+  redis-down) redis_down ;;
   status)
     if redis_ping; then echo "redis: up (:$REDIS_PORT)"; else echo "redis: down"; fi
     if port_open "$KAFKA_PORT"; then echo "kafka: up (:$KAFKA_PORT)"; else echo "kafka: down"; fi ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|kafka-up|kafka-down|redis-up|redis-down" >&2; exit 2 ;;
 esac

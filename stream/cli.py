@@ -109,13 +109,15 @@ def demo(
 def produce(
     events: Path = typer.Argument(..., help="events file (JSONL), or - for stdin",
                                   allow_dash=True),
+    rate: float = typer.Option(0.0, "--rate", min=0.0,
+                               help="messages per second (0: as fast as Kafka takes them)"),
 ) -> None:
     """Send an events file to Kafka (VIGIL_BROKER, VIGIL_TOPIC_PREFIX)."""
     from stream.produce import produce as run_produce
     from stream.replay import read_lines
 
     _require_file(events)
-    sent, bad = asyncio.run(run_produce(Settings(), read_lines(events)))
+    sent, bad = asyncio.run(run_produce(Settings(), read_lines(events), rate))
     err.print("produced " + ", ".join(f"{t} {n}" for t, n in sorted(sent.items())))
     if bad:
         err.print(f"{len(bad)} lines were not envelopes and went to dead-letter: {bad[:10]}")

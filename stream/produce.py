@@ -1,6 +1,7 @@
 """`vigil produce`: send an events file to Kafka, keyed as the file says."""
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterable
 
@@ -13,9 +14,12 @@ from stream.envelope import BadLine, parse_lines
 from stream.topics import ensure_topics
 
 
-async def produce(settings: Settings, lines: Iterable[bytes]) -> tuple[Counter[str], list[int]]:
+async def produce(settings: Settings, lines: Iterable[bytes],
+                  rate: float = 0.0) -> tuple[Counter[str], list[int]]:
     """Send every envelope line to its (prefixed) topic; return counts and bad line numbers.
 
+    rate paces the sending at that many messages per second (0: as fast as Kafka takes them),
+    so traffic can keep flowing through a fault or hold a load level in a benchmark.
     Values are sent as their original bytes, so invalid events reach the worker unchanged and
     are dead-lettered there, exactly as replay reports them. A line that is not an envelope
     at all has no topic to go to: it goes straight to dead-letter, as replay reports it.
@@ -27,9 +31,11 @@ async def produce(settings: Settings, lines: Iterable[bytes]) -> tuple[Counter[s
     await producer.start()
     sent: Counter[str] = Counter()
     bad: list[int] = []
+    pace = _Pace(rate)
     try:
         pending = []
         for item in parse_lines(lines):
+            await pace.tick()
             if isinstance(item, BadLine):
                 bad.append(item.number)
                 record = dead_letter("replay-input", item.raw, "invalid_envelope", item.detail,
@@ -49,3 +55,22 @@ async def produce(settings: Settings, lines: Iterable[bytes]) -> tuple[Counter[s
     finally:
         await producer.stop()
     return sent, bad
+
+
+class _Pace:
+    """Sleeps just enough to keep a steady rate, checking the schedule every few messages."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.n = 0
+        self.every = max(1, int(rate / 200))  # about every 5 ms of schedule
+        self.start = time.perf_counter()
+
+    async def tick(self) -> None:
+        if self.rate <= 0:
+            return
+        self.n += 1
+        if self.n % self.every == 0:
+            ahead = self.n / self.rate - (time.perf_counter() - self.start)
+            if ahead > 0:
+                await asyncio.sleep(ahead)

@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,14 +60,16 @@ class Deployment:
     prefix: str = field(default_factory=lambda: f"it-{uuid.uuid4().hex[:8]}.")
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    bootstrap: str = BOOTSTRAP  # the fault tests point a deployment at private services
+    redis_url: str = REDIS_URL
 
     @property
     def app_id(self) -> str:
         return f"vigil-{self.prefix.rstrip('.')}"
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
-                "VIGIL_REDIS_URL": REDIS_URL, "VIGIL_TOPIC_PREFIX": self.prefix,
+        return {**os.environ, "VIGIL_BROKER": f"kafka://{self.bootstrap}",
+                "VIGIL_REDIS_URL": self.redis_url, "VIGIL_TOPIC_PREFIX": self.prefix,
                 "VIGIL_APP_ID": self.app_id, "VIGIL_DATA_DIR": str(self.tmp / "data"),
                 "VIGIL_PARTITIONS": "4", "VIGIL_LOG_FORMAT": "json",
                 "VIGIL_API_TOKEN": self.token, **extra}
@@ -101,18 +104,26 @@ class Deployment:
                            timeout=180)
         assert r.returncode == 0, r.stderr
 
+    def produce_in_background(self, path: Path, rate: int) -> subprocess.Popen[bytes]:
+        """Start `vigil produce` at a steady rate and return: traffic flows through a fault."""
+        return subprocess.Popen([VIGIL, "produce", str(path), "--rate", str(rate)],
+                                env=self.env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
     def drained(self, timeout: float = 180) -> None:
         """Wait until the worker group has committed every source and re-keying topic's end."""
-        asyncio.run(_wait_drained(self.app_id, [self.prefix + t for t in SOURCES], timeout))
+        asyncio.run(_wait_drained(self.bootstrap, self.app_id,
+                                  [self.prefix + t for t in SOURCES], timeout))
 
     def outputs(self) -> dict[str, list[dict[str, object]]]:
         """Everything on the output topics, decoded, per logical topic."""
-        return asyncio.run(_read_all([self.prefix + t for t in OUTPUTS], self.prefix))
+        return asyncio.run(_read_all(self.bootstrap, [self.prefix + t for t in OUTPUTS],
+                                     self.prefix))
 
 
-async def _wait_drained(group: str, topics: list[str], timeout: float) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+async def _wait_drained(bootstrap: str, group: str, topics: list[str], timeout: float) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await admin.start()
     await consumer.start()
     try:
@@ -122,20 +133,24 @@ async def _wait_drained(group: str, topics: list[str], timeout: float) -> None:
         while True:
             ends = await consumer.end_offsets(tps)
             committed = await admin.list_consumer_group_offsets(group)
-            lag = sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in tps)
+            behind = {f"{tp.topic}[{tp.partition}]": ends[tp] - committed[tp].offset
+                      if tp in committed else ends[tp] for tp in tps}
+            lag = sum(behind.values())
             stable = stable + 1 if lag == 0 else 0
             if stable >= 3:  # three quiet polls: re-keyed facts have been consumed too
                 return
             if time.monotonic() > deadline:
-                raise AssertionError(f"worker group {group} still has lag {lag}")
+                lagging = {k: v for k, v in behind.items() if v}
+                raise AssertionError(f"worker group {group} still has lag {lag}: {lagging}")
             await asyncio.sleep(1.0)
     finally:
         await consumer.stop()
         await admin.close()
 
 
-async def _read_all(topics: list[str], prefix: str) -> dict[str, list[dict[str, object]]]:
-    c = AIOKafkaConsumer(*topics, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest",
+async def _read_all(bootstrap: str, topics: list[str],
+                    prefix: str) -> dict[str, list[dict[str, object]]]:
+    c = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                          enable_auto_commit=False, group_id=None)
     await c.start()
     out: dict[str, list[dict[str, object]]] = {t[len(prefix):]: [] for t in topics}
@@ -152,12 +167,31 @@ async def _read_all(topics: list[str], prefix: str) -> dict[str, list[dict[str, 
     return out
 
 
+def split(path: Path, parts: int, into: Path) -> list[Path]:
+    """The events file cut into consecutive parts, to feed a worker in stages."""
+    rows = path.read_bytes().splitlines(keepends=True)
+    out = []
+    for i in range(parts):
+        part = into / f"{path.stem}-part{i}.jsonl"
+        part.write_bytes(b"".join(rows[i * len(rows) // parts:(i + 1) * len(rows) // parts]))
+        out.append(part)
+    return out
+
+
+@contextmanager
+def running(d: Deployment) -> Iterator[Deployment]:
+    """The deployment, with every worker it started stopped afterwards."""
+    try:
+        yield d
+    finally:
+        for p in d.procs:
+            d.stop(p)
+
+
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    d = Deployment(tmp_path)
-    yield d
-    for p in d.procs:
-        d.stop(p)
+    with running(Deployment(tmp_path)) as d:
+        yield d
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.decisions import invariant
 
-from .conftest import VIGIL, Deployment
+from .conftest import VIGIL, Deployment, split
 
 DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
 
@@ -20,6 +20,16 @@ def replay(path: Path, out: Path) -> dict[str, list[dict[str, object]]]:
     assert r.returncode == 0, r.stderr
     return {p.stem: [orjson.loads(x)["value"] for x in p.read_bytes().splitlines()]
             for p in out.iterdir()}
+
+
+def assert_same_decisions(kafka: dict[str, list[dict[str, object]]],
+                          local: dict[str, list[dict[str, object]]]) -> None:
+    """The worker's decisions are the replay's (ids included), and none went out twice."""
+    got = invariant([d for t in DECISION_TOPICS for d in kafka[t]])
+    want = invariant([d for t in DECISION_TOPICS for d in local[t]])
+    assert got == want, f"kafka-only {sorted(got - want)}, replay-only {sorted(want - got)}"
+    assert len(want) > 50
+    assert_no_duplicates(kafka)
 
 
 def assert_no_duplicates(outputs: dict[str, list[dict[str, object]]]) -> None:
@@ -38,11 +48,7 @@ def test_kafka_worker_and_replay_make_the_same_decisions(
     kafka = deployment.outputs()
     local = replay(day_file, tmp_path / "replay")
 
-    got = invariant([d for t in DECISION_TOPICS for d in kafka[t]])
-    want = invariant([d for t in DECISION_TOPICS for d in local[t]])
-    assert got == want, f"kafka-only {got - want}, replay-only {want - got}"
-    assert len(want) > 50
-    assert_no_duplicates(kafka)
+    assert_same_decisions(kafka, local)
 
     # bad input reaches dead-letter with the same reason and the same id either way
     assert Counter((d["id"], d["reason"]) for d in kafka["dead-letter"]) == \
@@ -65,10 +71,7 @@ def test_a_restarted_worker_resumes_from_its_changelog(
     deployment: Deployment, day_file: Path, tmp_path: Path
 ) -> None:
     """Half the day, a restart on an empty data dir, the other half: the same as one replay."""
-    lines = day_file.read_bytes().splitlines(keepends=True)
-    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    first.write_bytes(b"".join(lines[: len(lines) // 2]))
-    second.write_bytes(b"".join(lines[len(lines) // 2:]))
+    first, second = split(day_file, 2, tmp_path)
 
     proc, _ = deployment.start_worker()
     deployment.produce(first)
@@ -80,8 +83,4 @@ def test_a_restarted_worker_resumes_from_its_changelog(
     deployment.produce(second)
     deployment.drained()
 
-    kafka = deployment.outputs()
-    local = replay(day_file, tmp_path / "replay")
-    assert invariant([d for t in DECISION_TOPICS for d in kafka[t]]) == \
-        invariant([d for t in DECISION_TOPICS for d in local[t]])
-    assert_no_duplicates(kafka)
+    assert_same_decisions(deployment.outputs(), replay(day_file, tmp_path / "replay"))
