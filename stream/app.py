@@ -33,7 +33,7 @@ from signals.decode import Rejected, decode
 from signals.engine import Emit, Engine, EngineConfig
 from signals.policy import PolicyPack
 from signals.trend import TrendFact, TrendState
-from stream import metrics
+from stream import faustfix, metrics
 from stream.config import Settings
 from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
@@ -43,6 +43,7 @@ from stream.trends import ActiveTrends
 from stream.webauth import require_token
 
 log = structlog.get_logger("vigil.worker")
+faustfix.install()
 
 
 def _raw() -> faust.Schema:  # type: ignore[type-arg]
@@ -302,7 +303,7 @@ class Runtime:
                     await asyncio.sleep(0)  # stay responsive on large tables
             for k, st, emits in quiet:  # a key that went silent is back to baseline
                 await self._publish(emits, [])
-                self._write_outside_stream(table, k, st.encode(), source)
+                self._write_outside_stream(table, k, stored(st.encode()), source)
             for k in expired:
                 self._write_outside_stream(table, k, None, source)
             if expired:
@@ -322,6 +323,16 @@ class _PartitionHint:
         self.message = self._Message(topic, partition)
 
 
+def stored(encoded: bytes) -> bytes:
+    """An exact-size copy of an encoded state, for a value the table keeps.
+
+    orjson returns bytes inside an allocation sized for its output buffer; kept in a table,
+    each pinned about 4 KiB of memory for a 200-byte state (measured: 82 MB against 4.4 MB
+    for 20,000 content keys). The copy costs a memcpy per written key.
+    """
+    return bytes(memoryview(encoded))
+
+
 def _write_back(table: Any, states: dict[bytes, Any],
                 sources: dict[bytes, EventT[bytes]]) -> None:
     """Write each key touched in a batch once, under the event that last touched it.
@@ -333,7 +344,7 @@ def _write_back(table: Any, states: dict[bytes, Any],
     for bkey, st in states.items():
         token = _current_event.set(weakref.ref(sources[bkey]))
         try:
-            table[bkey] = st.encode()
+            table[bkey] = stored(st.encode())
         finally:
             _current_event.reset(token)
 
@@ -358,6 +369,8 @@ def _make_app(s: Settings) -> faust.App:
         web_graph_enabled=False,
         web_stats_enabled=False,
         producer_acks=-1,
+        broker_session_timeout=s.session_timeout,
+        broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
         stream_wait_empty=False,
     )
 

@@ -57,6 +57,10 @@ class Settings:
         "VIGIL_DASHBOARD_LINK", "/trends/{kind}/{value}?incident={incident_id}"))
     policy_poll_seconds: float = field(
         default_factory=lambda: _float("VIGIL_POLICY_POLL_SECONDS", 5.0))
+    # how long the group waits for a silent worker before its partitions move: a crashed
+    # worker's keys go unprocessed this long (Faust's default is 60 s)
+    session_timeout: float = field(
+        default_factory=lambda: _float("VIGIL_SESSION_TIMEOUT_SECONDS", 10.0))
     # a secret: kept out of repr, so logging the settings never prints it
     api_token: str | None = field(repr=False, default_factory=lambda: os.environ.get(
         "VIGIL_API_TOKEN") or None)
