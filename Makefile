@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: help venv demo test test-unit test-integration services-up services-down lint typecheck bench schemas clean
+.PHONY: help venv demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka schemas clean
 
 help:
 	@echo "make demo           - replay a synthetic day through vigil (no broker needed)"
 	@echo "make test           - start Kafka + Redis, run lint, types and the whole suite"
 	@echo "make services-up    - start local Kafka (KRaft) and Redis; services-down stops them"
 	@echo "make bench          - replay throughput vs orjson decode ceiling -> docs/benchmarks.md"
+	@echo "make bench-kafka    - worker on Kafka vs raw aiokafka ceiling, latency, scale-out, memory"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,8 +46,14 @@ test-integration: venv services-up
 test: venv services-up lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
+test-reliability: venv services-up
+	$(BIN)/pytest -q tests/reliability
+
 bench: venv
 	$(BIN)/python scripts/bench.py
+
+bench-kafka: venv services-up
+	$(BIN)/python scripts/bench_kafka.py
 
 schemas: venv
 	$(BIN)/vigil schemas export schemas/json
