@@ -10,7 +10,7 @@ from typing import Final
 
 import msgspec
 
-from schemas.common import MAX_MESSAGE_BYTES, MAX_NESTING, SCHEMA_VERSION
+from schemas.common import MAX_MESSAGE_BYTES, MAX_NESTING, MAX_STALENESS_MS, SCHEMA_VERSION
 from schemas.inputs import RECORD_FOR_TOPIC, InputRecord, ModelScore, Report, Review, Upload
 from signals.eventtime import BadTimestamp, parse_ts
 
@@ -58,15 +58,16 @@ def decode(
     raw: bytes,
     max_bytes: int = MAX_MESSAGE_BYTES,
     not_after: int | None = None,
-    not_before: int | None = None,
+    watermark: int = 0,
 ) -> Event:
     """Validate raw bytes from an input topic into an Event.
 
     The Kafka key must be the content_id: state is partitioned by it, so a message keyed
     otherwise would land on the wrong worker's state. An event time after `not_after` (the
     driver's clock plus the allowed skew) is refused: one forged far-future timestamp would
-    otherwise advance the watermark and expire everyone's state. One before `not_before` (the
-    watermark minus the longest content TTL) could only make state the next sweep removes.
+    otherwise advance the watermark and expire everyone's state. One more than
+    MAX_STALENESS_MS behind the driver's watermark (0: none yet) could only make state the
+    next sweep removes.
     """
     decoder = _DECODERS.get(topic)
     if decoder is None:
@@ -98,9 +99,9 @@ def decode(
     if not_after is not None and ts > not_after:
         raise Rejected("future_timestamp",
                        f"ts is {(ts - not_after) // 1000 + 1} s past the allowed clock skew")
-    if not_before is not None and ts < not_before:
-        raise Rejected("stale_timestamp",
-                       f"ts is {(not_before - ts) // 1000 + 1} s older than state is kept")
+    if watermark and ts < watermark - MAX_STALENESS_MS:
+        raise Rejected("stale_timestamp", f"ts is {(watermark - MAX_STALENESS_MS - ts) // 1000 + 1}"
+                       " s older than state is kept")
     if isinstance(record, Review) and record.outcome not in _REVIEW_OUTCOMES[record.kind]:
         allowed = " | ".join(_REVIEW_OUTCOMES[record.kind])
         raise Rejected(

@@ -7,7 +7,6 @@ Engine steps, with tables for state and topics between the families.
 from collections.abc import Iterator
 from typing import Any
 
-from schemas.common import MAX_STALENESS_MS
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.deadletter import dead_letter
@@ -38,8 +37,7 @@ class LocalPipeline:
         """Process one input message; return everything it emits, in order."""
         self.events += 1
         try:
-            ev = decode(topic, key, raw, not_after=self.not_after,
-                        not_before=self.watermark - MAX_STALENESS_MS if self.watermark else None)
+            ev = decode(topic, key, raw, not_after=self.not_after, watermark=self.watermark)
         except Rejected as r:
             return [self.reject(topic, key, raw, r.reason, r.detail, line)]
         self.accepted += 1

@@ -25,7 +25,7 @@ from faust.streams import _current_event
 from faust.types import EventT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS, MAX_STALENESS_MS
+from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.deadletter import dead_letter
@@ -43,7 +43,6 @@ from stream.trends import ActiveTrends
 from stream.webauth import require_token
 
 log = structlog.get_logger("vigil.worker")
-faustfix.install()
 
 
 def _raw() -> faust.Schema:  # type: ignore[type-arg]
@@ -58,6 +57,7 @@ class Runtime:
     """The worker's moving parts: engine, ledger, tables, and how a batch is processed."""
 
     def __init__(self, settings: Settings, pack: PolicyPack) -> None:
+        faustfix.install()
         self.settings = settings
         self.engine = Engine(pack, EngineConfig(dashboard_link=settings.dashboard_link))
         self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
@@ -156,8 +156,7 @@ class Runtime:
             key = event.key if isinstance(event.key, bytes) else None
             seen[topic] += 1
             try:
-                ev = decode(topic, key, raw, not_after=not_after, not_before=(
-                    self.watermark - MAX_STALENESS_MS if self.watermark else None))
+                ev = decode(topic, key, raw, not_after=not_after, watermark=self.watermark)
             except Rejected as r:
                 metrics.DEAD_LETTERS.labels(reason=r.reason).inc()
                 k = key.decode("utf-8", "replace") if key else topic

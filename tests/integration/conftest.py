@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,13 @@ def services() -> None:
         pytest.fail(f"Kafka is not answering on {BOOTSTRAP}: run `make services-up`")
     if not _answers("127.0.0.1", 6379):
         pytest.fail("Redis is not answering on 127.0.0.1:6379: run `make services-up`")
+
+
+def metric(port: int, name: str) -> float:
+    """Sum of a Prometheus metric over its labels, from a worker's /metrics."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+               if line.startswith(name + "{") or line.startswith(name + " "))
 
 
 def free_port() -> int:

@@ -1,18 +1,11 @@
 """State expires by event time: a key silent for longer than its TTL is swept from the table."""
 
 import time
-import urllib.request
 from pathlib import Path
 
 from tests.unit.events import upload
 
-from .conftest import Deployment
-
-
-def metric(port: int, name: str) -> float:
-    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-               if line.startswith(name + "{") or line.startswith(name + " "))
+from .conftest import Deployment, metric
 
 
 def test_silent_keys_are_swept_after_their_ttl(deployment: Deployment, tmp_path: Path) -> None:

@@ -7,23 +7,14 @@ to the replay of the same events: the same decisions (ids included), none emitte
 import shutil
 import signal
 import time
-import urllib.request
 from pathlib import Path
 
 from redis import Redis
 
-from tests.integration.conftest import Deployment, running, split
+from tests.integration.conftest import Deployment, metric, running, split
 from tests.integration.test_worker_parity import assert_same_decisions, replay
 
 from .services import Service
-
-
-def metric(port: int, name: str) -> float:
-    """Sum of a Prometheus metric over its labels, from a worker's /metrics."""
-    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-               if line.startswith(name) and not line.startswith("#")
-               and line[len(name)] in "{ ")
 
 
 def wait_for_events(port: int, n: int, timeout: float = 120) -> None:
