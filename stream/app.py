@@ -6,23 +6,24 @@ content agent   <- uploads, reports, model-scores, reviews (keyed content_id)
 creator agent   <- vigil-creator-facts -> creator decisions
 trend agent     <- vigil-trend-facts   -> trend alerts
 
-Events are taken in batches; within a batch every event is applied and evaluated in order
-(the same Engine steps as replay), and each touched key is written back to its table once.
+Records arrive a poll at a time (stream/fetch.py, below Faust's per-record machinery); within a
+batch every event is applied and evaluated in order (the same Engine steps as replay), and each
+touched key is written back to its table once.
 """
 
 import asyncio
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import faust
 import msgspec
 import structlog
-from aiokafka.partitioner import murmur2
 from faust.streams import _current_event
-from faust.types import EventT
+from faust.types import TP
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
@@ -33,10 +34,12 @@ from signals.decode import Rejected, decode
 from signals.engine import Emit, Engine, EngineConfig
 from signals.policy import PolicyPack
 from signals.trend import TrendFact, TrendState
-from stream import faustfix, metrics
+from stream import faustfix, fetch, metrics
 from stream.config import Settings
+from stream.fetch import Record
 from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
+from stream.outbox import Outbox, Partition, partition_for
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 from stream.trends import ActiveTrends
@@ -88,21 +91,23 @@ class Runtime:
         creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
         trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
 
-        async def content_agent(stream: Any) -> None:  # faust.Stream; its stubs lack take_events
-            async for events in stream.take_events(s.batch_size, s.batch_within):
-                await self.content_batch(events)
+        # The agents subscribe the topics and tie the tables to their partitions; the records
+        # themselves reach the batch functions through fetch.install, a poll at a time. Were
+        # one to reach an agent's stream anyway, it is processed all the same.
+        def agent(batch: Callable[[list[Any]], Any]) -> Callable[[Any], Any]:
+            async def run(stream: Any) -> None:  # faust.Stream; its stubs lack take_events
+                async for events in stream.take_events(s.batch_size, 0.05):
+                    await batch([e.message for e in events])
+            return run
 
-        async def creator_agent(stream: Any) -> None:
-            async for events in stream.take_events(s.batch_size, s.batch_within):
-                await self.creator_batch(events)
-
-        async def trend_agent(stream: Any) -> None:
-            async for events in stream.take_events(s.batch_size, s.batch_within):
-                await self.trend_batch(events)
-
-        app.agent(inputs, name="vigil.content")(content_agent)
-        app.agent(creator_topic, name="vigil.creator")(creator_agent)
-        app.agent(trend_topic, name="vigil.trend")(trend_agent)
+        app.agent(inputs, name="vigil.content")(agent(self.content_batch))
+        app.agent(creator_topic, name="vigil.creator")(agent(self.creator_batch))
+        app.agent(trend_topic, name="vigil.trend")(agent(self.trend_batch))
+        fetch.install(app, {
+            **{s.topic(t): self.content_batch for t in INPUT_TOPICS},
+            s.topic(CREATOR_FACTS): self.creator_batch,
+            s.topic(TREND_FACTS): self.trend_batch,
+        })
 
         async def health(web: Any, request: Any) -> Any:
             return web.json({"status": "ok", "pack_hash": self.engine.pack.hash,
@@ -139,21 +144,20 @@ class Runtime:
             app.task(notify)
 
     # -- batches ---------------------------------------------------------------------------
-    async def content_batch(self, events: Sequence[EventT[bytes]]) -> None:
-        """Decode, apply and evaluate each input event; write each content key once."""
+    async def content_batch(self, records: Sequence[Record]) -> None:
+        """Decode, apply and evaluate each input record; write each content key once."""
         t0 = time.perf_counter()
         engine, table = self.engine, self.content
         states: dict[bytes, ContentState] = {}
-        sources: dict[bytes, EventT[bytes]] = {}
+        sources: dict[bytes, Record] = {}
         emits: list[Emit] = []
         facts: list[tuple[str, str, bytes]] = []
         seen: Counter[str] = Counter()
         not_after = time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS
-        for event in events:
-            msg = event.message
+        for msg in records:
             topic = self.logical.get(msg.topic, msg.topic)
-            raw: bytes = event.value if isinstance(event.value, bytes) else b""
-            key = event.key if isinstance(event.key, bytes) else None
+            raw: bytes = msg.value if isinstance(msg.value, bytes) else b""
+            key = msg.key if isinstance(msg.key, bytes) else None
             seen[topic] += 1
             try:
                 ev = decode(topic, key, raw, not_after=not_after, watermark=self.watermark)
@@ -171,7 +175,7 @@ class Runtime:
                 st = ContentState.decode(stored) if stored else None
             step = engine.on_content(ev, st)
             states[bkey] = step.state
-            sources[bkey] = event
+            sources[bkey] = msg
             emits.extend(step.emits)
             facts.extend((CREATOR_FACTS, f.creator_id, f.encode()) for f in step.creator_facts)
             facts.extend((TREND_FACTS, f.table_key, f.encode()) for f in step.trend_facts)
@@ -181,19 +185,19 @@ class Runtime:
         self._gauges()
         metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
 
-    async def creator_batch(self, events: Sequence[EventT[bytes]]) -> None:
+    async def creator_batch(self, records: Sequence[Record]) -> None:
         """Apply creator facts and evaluate creator rules; write each creator once."""
-        await self._family_batch(events, "creator", self.creators, CreatorFact.decode,
+        await self._family_batch(records, "creator", self.creators, CreatorFact.decode,
                                  CreatorState.decode, self.engine.on_creator)
 
-    async def trend_batch(self, events: Sequence[EventT[bytes]]) -> None:
+    async def trend_batch(self, records: Sequence[Record]) -> None:
         """Apply trend facts and run the detector; write each trend key once."""
-        await self._family_batch(events, "trend", self.trends, TrendFact.decode,
+        await self._family_batch(records, "trend", self.trends, TrendFact.decode,
                                  TrendState.decode, self.engine.on_trend)
 
     async def _family_batch(
         self,
-        events: Sequence[EventT[bytes]],
+        records: Sequence[Record],
         family: str,
         table: Any,
         decode_fact: Callable[[bytes], Any],
@@ -202,11 +206,11 @@ class Runtime:
     ) -> None:
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
-        sources: dict[bytes, EventT[bytes]] = {}
+        sources: dict[bytes, Record] = {}
         emits: list[Emit] = []
-        for event in events:
-            fact = decode_fact(event.value)  # written by our own content stage
-            bkey = event.key if isinstance(event.key, bytes) else b""
+        for msg in records:
+            fact = decode_fact(msg.value or b"")  # written by our own content stage
+            bkey = msg.key if isinstance(msg.key, bytes) else b""
             st = states.get(bkey)
             if st is None:
                 stored = table.get(bkey)
@@ -216,7 +220,7 @@ class Runtime:
             if st is None:  # a trend key still in the sketch tier: no exact state
                 continue
             states[bkey] = st
-            sources[bkey] = event
+            sources[bkey] = msg
         await self._publish(emits, [], _write_back(table, states, sources))
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
 
@@ -229,15 +233,13 @@ class Runtime:
         keyed = [e for e in emits if e.topic != "dead-letter"]
         fresh = await self.ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
         skip = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
-        producer = self.app.producer
-        futures = []
+        box = Outbox()
         sent_ids = []
         for e in emits:
             if id(e) in skip:
                 metrics.DUPLICATES.inc()
                 continue
-            futures.append(await producer.send(
-                s.topic(e.topic), e.key.encode(), _encode(e.record), None, None, None))
+            box.add(s.topic(e.topic), e.key.encode(), _encode(e.record))
             if e.topic != "dead-letter":
                 sent_ids.append(e.record.id)  # type: ignore[attr-defined]
                 if e.topic == "trend-alerts":
@@ -247,13 +249,13 @@ class Runtime:
                     metrics.DECISIONS.labels(topic=e.topic,
                                              rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
         for topic, key, value in facts:
-            futures.append(await producer.send(s.topic(topic), key.encode(), value, None, None,
-                                               None))
-        changelog = [await producer.send(c.topic, c.key, c.value, c.partition, None, None)
-                     for c in changes or ()]
-        if futures or changelog:
-            await asyncio.gather(*futures, *changelog)
-        _persisted(changes or [], changelog)
+            box.add(s.topic(topic), key.encode(), value)
+        for c in changes or ():
+            box.add(c.topic, c.key, c.value, c.partition)
+        if len(box):
+            producer: Any = self.app.producer  # Faust's aiokafka driver; it holds the client
+            newest = await box.send(producer._ensure_producer())
+            _persisted(changes or [], newest)
         await self.ledger.record(sent_ids)
         if self.notifier is not None:  # only alerts Kafka has acknowledged; never blocks
             for e in emits:
@@ -269,15 +271,12 @@ class Runtime:
                               source: str) -> None:
         """Set (or, with None, delete) a table key from a timer: Faust needs the key's
         partition, which is the one the producers' default partitioner chose for it."""
-        hint = _PartitionHint(source, (murmur2(key) & 0x7FFFFFFF) % self.settings.partitions)
-        token = _current_event.set(weakref.ref(hint))  # type: ignore[arg-type]
-        try:
+        partition = partition_for(key, self.settings.partitions)
+        with _from(_Where(source, partition)):
             if value is None:
                 del table[key]
             else:
                 table[key] = value
-        finally:
-            _current_event.reset(token)
 
     async def sweep(self) -> None:
         """Drop keys whose event-time TTL has passed at this worker's watermark."""
@@ -314,16 +313,33 @@ class Runtime:
                 log.info("state_expired", family=family, keys=len(expired))
 
 
-class _PartitionHint:
-    """Stands in for a stream event when a table is changed outside stream iteration."""
+class _Where(NamedTuple):
+    """The topic and partition a table change belongs to, when no record caused it."""
 
-    class _Message:
-        def __init__(self, topic: str, partition: int) -> None:
-            self.topic = topic
-            self.partition = partition
+    topic: str
+    partition: int
 
-    def __init__(self, topic: str, partition: int) -> None:
-        self.message = self._Message(topic, partition)
+
+class _Current:
+    """Stands in for Faust's current stream event: its tables and stores read the partition a
+    change belongs to from `current_event().message`."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+
+@contextmanager
+def _from(message: Any) -> Iterator[_Current]:
+    """Table changes made inside belong to this record's (or _Where's) partition; point the
+    yielded stand-in's `message` at another record to move on without a new context."""
+    current = _Current(message)
+    token = _current_event.set(weakref.ref(current))  # type: ignore[arg-type]
+    try:
+        yield current
+    finally:
+        _current_event.reset(token)
 
 
 def stored(encoded: bytes) -> bytes:
@@ -347,7 +363,7 @@ class Change(NamedTuple):
 
 
 def _write_back(table: Any, states: dict[bytes, Any],
-                sources: dict[bytes, EventT[bytes]]) -> list[Change]:
+                sources: dict[bytes, Record]) -> list[Change]:
     """Store each key touched in a batch once; return the changelog records to send.
 
     Faust's own table writes queue each changelog record in a buffer that is drained one
@@ -358,30 +374,29 @@ def _write_back(table: Any, states: dict[bytes, Any],
     batch's offsets can be committed (Faust's buffer gives no such order).
 
     A key's changelog partition (and RocksDB's store partition, taken from the current
-    event) is that of the event that last touched it: its state is co-partitioned with it.
+    event) is that of the record that last touched it: its state is co-partitioned with it.
     """
     topic = table.changelog_topic.get_topic_name()
     out = []
-    for bkey, st in states.items():
-        source = sources[bkey]
-        value = stored(st.encode())
-        token = _current_event.set(weakref.ref(source))
-        try:
-            table.data[bkey] = value  # the store itself: no per-key changelog send
-        finally:
-            _current_event.reset(token)
-        out.append(Change(table, topic, source.message.partition, bkey, value))
+    store = table.data
+    with _from(None) as current:
+        for bkey, st in states.items():
+            source = sources[bkey]
+            value = stored(st.encode())
+            current.message = source
+            store[bkey] = value  # the store itself: no per-key changelog send
+            out.append(Change(table, topic, source.partition, bkey, value))
     return out
 
 
-def _persisted(changes: list[Change], sent: list[Any]) -> None:
+def _persisted(changes: list[Change], newest: dict[Partition, int]) -> None:
     """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
-    newest: dict[tuple[int, Any], tuple[Any, int]] = {}
-    for change, fut in zip(changes, sent, strict=True):
-        meta = fut.result()
-        newest[(id(change.table), meta.topic_partition)] = (change.table, meta.offset)
-    for (_, tp), (table, offset) in newest.items():
-        table.data.set_persisted_offset(tp, offset)
+    done = set()
+    for change in changes:
+        tp = Partition(change.topic, change.partition)
+        if (id(change.table), tp) not in done:
+            done.add((id(change.table), tp))
+            change.table.data.set_persisted_offset(TP(*tp), newest[tp])
 
 
 def _make_app(s: Settings) -> faust.App:
@@ -404,6 +419,9 @@ def _make_app(s: Settings) -> faust.App:
         web_graph_enabled=False,
         web_stats_enabled=False,
         producer_acks=-1,
+        broker_max_poll_records=s.batch_size,  # records handed to the engine per poll
+        # the outbox fills one record batch per partition and poll: let it hold a poll's worth
+        producer_max_batch_size=512 * 1024,
         broker_session_timeout=s.session_timeout,
         broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
         stream_wait_empty=False,

@@ -49,8 +49,7 @@ class Settings:
     web_port: int = field(default_factory=lambda: _int("VIGIL_WEB_PORT", 6066))
     data_dir: Path = field(default_factory=lambda: Path(
         os.environ.get("VIGIL_DATA_DIR", str(REPO_ROOT / ".local" / "worker-data"))))
-    batch_size: int = field(default_factory=lambda: _int("VIGIL_BATCH_SIZE", 1000))
-    batch_within: float = field(default_factory=lambda: _float("VIGIL_BATCH_WITHIN", 0.05))
+    batch_size: int = field(default_factory=lambda: _int("VIGIL_BATCH_SIZE", 5000))
     ledger_ttl: int = field(default_factory=lambda: _int("VIGIL_LEDGER_TTL_SECONDS", 7 * 86400))
     sweep_seconds: float = field(default_factory=lambda: _float("VIGIL_SWEEP_SECONDS", 300.0))
     dashboard_link: str = field(default_factory=lambda: os.environ.get(

@@ -1,0 +1,79 @@
+"""A batch's records for Kafka, sent a partition at a time and acknowledged together.
+
+Handing aiokafka one record at a time cost a worker more than its whole engine: each send
+re-reads the topic's partition set (building a set per record), queues a future, and waiting
+for them all schedules a callback per record. An outbox groups a batch's records by
+partition, fills one record batch per partition and waits for one future each.
+
+Keyed records go to the partition aiokafka's default partitioner would pick (murmur2 of the
+key), so re-keyed facts stay co-partitioned with everything else Kafka routes by key.
+"""
+
+import asyncio
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from aiokafka.partitioner import murmur2
+
+
+class Partition(NamedTuple):
+    """A topic partition."""
+
+    topic: str
+    partition: int
+
+
+@lru_cache(maxsize=1 << 17)  # murmur2 is pure Python; creators and trend keys recur
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner picks for a key."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class Outbox:
+    """Records to publish together; `send` returns the newest offset written per partition."""
+
+    def __init__(self) -> None:
+        self._keyed: dict[str, list[tuple[bytes, bytes]]] = {}
+        self._placed: dict[Partition, list[tuple[bytes, bytes]]] = {}
+
+    def add(self, topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
+        """Queue a record: to the key's partition, or to the one given."""
+        if partition is None:
+            self._keyed.setdefault(topic, []).append((key, value))
+        else:
+            self._placed.setdefault(Partition(topic, partition), []).append((key, value))
+
+    def __len__(self) -> int:
+        return sum(map(len, self._keyed.values())) + sum(map(len, self._placed.values()))
+
+    async def send(self, producer: Any) -> dict[Partition, int]:
+        """Send everything queued through an AIOKafkaProducer and wait for Kafka's acks.
+
+        Records of one partition keep the order they were added in. Raises what the
+        producer raises if any batch is refused.
+        """
+        groups = dict(self._placed)
+        for topic, records in self._keyed.items():
+            n = len(await producer.partitions_for(topic))
+            for key, value in records:
+                groups.setdefault(Partition(topic, partition_for(key, n)), []).append(
+                    (key, value))
+        self._keyed, self._placed = {}, {}
+        sent: list[tuple[Partition, int, Any]] = []
+        for tp, records in groups.items():
+            batch, count = producer.create_batch(), 0
+            for key, value in records:
+                if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                    sent.append((tp, count, await producer.send_batch(
+                        batch, tp.topic, partition=tp.partition)))
+                    batch, count = producer.create_batch(), 0
+                    if batch.append(key=key, value=value, timestamp=None) is None:
+                        raise ValueError(f"a record for {tp.topic} is larger than a batch")
+                count += 1
+            sent.append((tp, count, await producer.send_batch(
+                batch, tp.topic, partition=tp.partition)))
+        acks = await asyncio.gather(*(fut for _, _, fut in sent))
+        newest: dict[Partition, int] = {}
+        for (tp, count, _), meta in zip(sent, acks, strict=True):
+            newest[tp] = meta.offset + count - 1  # a batch's ack carries its base offset
+        return newest
