@@ -13,17 +13,13 @@ touched key is written back to its table once.
 
 import asyncio
 import time
-import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import faust
 import msgspec
 import structlog
-from faust.streams import _current_event
-from faust.types import TP
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
@@ -39,8 +35,9 @@ from stream.config import Settings
 from stream.fetch import Record
 from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
-from stream.outbox import Outbox, Partition, partition_for
+from stream.outbox import Outbox, partition_for
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
+from stream.tables import Change, Where, belonging_to, persisted, stored, write_back
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 from stream.trends import ActiveTrends
 from stream.webauth import require_token
@@ -171,8 +168,8 @@ class Runtime:
             bkey = ev.record.content_id.encode()
             st = states.get(bkey)
             if st is None:
-                stored = table.get(bkey)
-                st = ContentState.decode(stored) if stored else None
+                stored_state = table.get(bkey)
+                st = ContentState.decode(stored_state) if stored_state else None
             step = engine.on_content(ev, st)
             states[bkey] = step.state
             sources[bkey] = msg
@@ -181,7 +178,8 @@ class Runtime:
             facts.extend((TREND_FACTS, f.table_key, f.encode()) for f in step.trend_facts)
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
-        await self._publish(emits, facts, _write_back(table, states, sources))
+        await self._publish(emits, facts,
+                            write_back(table, states, sources))
         self._gauges()
         metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
 
@@ -213,19 +211,19 @@ class Runtime:
             bkey = msg.key if isinstance(msg.key, bytes) else b""
             st = states.get(bkey)
             if st is None:
-                stored = table.get(bkey)
-                st = decode_state(stored) if stored else None
+                stored_state = table.get(bkey)
+                st = decode_state(stored_state) if stored_state else None
             st, out = step(fact, st)
             emits.extend(out)
             if st is None:  # a trend key still in the sketch tier: no exact state
                 continue
             states[bkey] = st
             sources[bkey] = msg
-        await self._publish(emits, [], _write_back(table, states, sources))
+        await self._publish(emits, [], write_back(table, states, sources))
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
 
     async def _publish(self, emits: list[Emit], facts: list[tuple[str, str, bytes]],
-                       changes: list["Change"] | None = None) -> None:
+                       changes: list[Change] | None = None) -> None:
         """Send new outputs, facts and changelog records, wait for Kafka's acks, then record
         decision ids in the ledger. Only after this returns are the batch's events acked, so
         a committed offset always has its state changes durable in the changelog."""
@@ -255,7 +253,7 @@ class Runtime:
         if len(box):
             producer: Any = self.app.producer  # Faust's aiokafka driver; it holds the client
             newest = await box.send(producer._ensure_producer())
-            _persisted(changes or [], newest)
+            persisted(changes or [], newest)
         await self.ledger.record(sent_ids)
         if self.notifier is not None:  # only alerts Kafka has acknowledged; never blocks
             for e in emits:
@@ -272,7 +270,7 @@ class Runtime:
         """Set (or, with None, delete) a table key from a timer: Faust needs the key's
         partition, which is the one the producers' default partitioner chose for it."""
         partition = partition_for(key, self.settings.partitions)
-        with _from(_Where(source, partition)):
+        with belonging_to(Where(source, partition)):
             if value is None:
                 del table[key]
             else:
@@ -311,92 +309,6 @@ class Runtime:
             if expired:
                 metrics.SWEPT.labels(family=family).inc(len(expired))
                 log.info("state_expired", family=family, keys=len(expired))
-
-
-class _Where(NamedTuple):
-    """The topic and partition a table change belongs to, when no record caused it."""
-
-    topic: str
-    partition: int
-
-
-class _Current:
-    """Stands in for Faust's current stream event: its tables and stores read the partition a
-    change belongs to from `current_event().message`."""
-
-    __slots__ = ("__weakref__", "message")
-
-    def __init__(self, message: Any) -> None:
-        self.message = message
-
-
-@contextmanager
-def _from(message: Any) -> Iterator[_Current]:
-    """Table changes made inside belong to this record's (or _Where's) partition; point the
-    yielded stand-in's `message` at another record to move on without a new context."""
-    current = _Current(message)
-    token = _current_event.set(weakref.ref(current))  # type: ignore[arg-type]
-    try:
-        yield current
-    finally:
-        _current_event.reset(token)
-
-
-def stored(encoded: bytes) -> bytes:
-    """An exact-size copy of an encoded state, for a value the table keeps.
-
-    orjson returns bytes inside an allocation sized for its output buffer; kept in a table,
-    each pinned about 4 KiB of memory for a 200-byte state (measured: 82 MB against 4.4 MB
-    for 20,000 content keys). The copy costs a memcpy per written key.
-    """
-    return bytes(memoryview(encoded))
-
-
-class Change(NamedTuple):
-    """One table write, for its changelog topic."""
-
-    table: Any
-    topic: str
-    partition: int
-    key: bytes
-    value: bytes
-
-
-def _write_back(table: Any, states: dict[bytes, Any],
-                sources: dict[bytes, Record]) -> list[Change]:
-    """Store each key touched in a batch once; return the changelog records to send.
-
-    Faust's own table writes queue each changelog record in a buffer that is drained one
-    message at a time, and its conductor stops delivering events whenever more than 100 are
-    waiting: profiled, that throttle held the worker idle half the time and put seconds of
-    queueing on decisions. Writing the store directly and sending the records with the
-    batch's outputs keeps them in one produce round trip, and makes them durable before the
-    batch's offsets can be committed (Faust's buffer gives no such order).
-
-    A key's changelog partition (and RocksDB's store partition, taken from the current
-    event) is that of the record that last touched it: its state is co-partitioned with it.
-    """
-    topic = table.changelog_topic.get_topic_name()
-    out = []
-    store = table.data
-    with _from(None) as current:
-        for bkey, st in states.items():
-            source = sources[bkey]
-            value = stored(st.encode())
-            current.message = source
-            store[bkey] = value  # the store itself: no per-key changelog send
-            out.append(Change(table, topic, source.partition, bkey, value))
-    return out
-
-
-def _persisted(changes: list[Change], newest: dict[Partition, int]) -> None:
-    """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
-    done = set()
-    for change in changes:
-        tp = Partition(change.topic, change.partition)
-        if (id(change.table), tp) not in done:
-            done.add((id(change.table), tp))
-            change.table.data.set_persisted_offset(TP(*tp), newest[tp])
 
 
 def _make_app(s: Settings) -> faust.App:

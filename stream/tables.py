@@ -1,0 +1,102 @@
+"""How the worker writes its tables: straight into the store, with changelog records it sends
+itself."""
+
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from faust.streams import _current_event
+from faust.types import TP
+
+from stream.fetch import Record
+from stream.outbox import Partition
+
+
+class Where(NamedTuple):
+    """The topic and partition a table change belongs to, when no record caused it."""
+
+    topic: str
+    partition: int
+
+
+class _Current:
+    """Stands in for Faust's current stream event: its tables and stores read the partition a
+    change belongs to from `current_event().message`."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+
+@contextmanager
+def belonging_to(message: Any) -> Iterator[_Current]:
+    """Table changes made inside belong to this record's (or a Where's) partition; point the
+    yielded stand-in's `message` at another record to move on without a new context."""
+    current = _Current(message)
+    token = _current_event.set(weakref.ref(current))  # type: ignore[arg-type]
+    try:
+        yield current
+    finally:
+        _current_event.reset(token)
+
+
+def stored(encoded: bytes) -> bytes:
+    """An exact-size copy of an encoded state, for a value the table keeps.
+
+    orjson returns bytes inside an allocation sized for its output buffer; kept in a table,
+    each pinned about 4 KiB of memory for a 200-byte state (measured: 82 MB against 4.4 MB
+    for 20,000 content keys). The copy costs a memcpy per written key.
+    """
+    return bytes(memoryview(encoded))
+
+
+class Change(NamedTuple):
+    """One table write, for its changelog topic."""
+
+    table: Any
+    topic: str
+    partition: int
+    key: bytes
+    value: bytes
+
+
+def write_back(table: Any, states: dict[bytes, Any],
+               sources: dict[bytes, Record]) -> list[Change]:
+    """Store each key touched in a batch once; return the changelog records to send.
+
+    Faust's own table writes queue each changelog record in a buffer that is drained one
+    message at a time, and its conductor stops delivering events whenever more than 100 are
+    waiting: profiled, that throttle held the worker idle half the time and put seconds of
+    queueing on decisions. Writing the store directly and sending the records with the
+    batch's outputs keeps them in one produce round trip, and makes them durable before the
+    batch's offsets can be committed (Faust's buffer gives no such order).
+
+    A key's changelog partition (and RocksDB's store partition, taken from the current
+    event) is that of the record that last touched it: its state is co-partitioned with it.
+    """
+    topic = table.changelog_topic.get_topic_name()
+    out = []
+    store = table.data
+    with belonging_to(None) as current:
+        for bkey, st in states.items():
+            source = sources[bkey]
+            value = stored(st.encode())
+            current.message = source
+            store[bkey] = value  # the store itself: no per-key changelog send
+            out.append(Change(table, topic, source.partition, bkey, value))
+    return out
+
+
+def persisted(changes: list[Change], newest: dict[Partition, int]) -> None:
+    """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
+    done = set()
+    for change in changes:
+        tp = Partition(change.topic, change.partition)
+        if (id(change.table), tp) not in done:
+            done.add((id(change.table), tp))
+            change.table.data.set_persisted_offset(TP(*tp), newest[tp])
+
+
+
