@@ -266,7 +266,7 @@ def profile(prefix: str, total: int, tmp: Path) -> str:
 # where a sampled stack is spent, by the first frame that names one of these (innermost wins)
 BUCKETS = [
     ("decode + validate input (msgspec)", ("signals/decode.py",)),
-    ("content state + content rules", ("signals/content.py", "signals/engine.py:on_content")),
+    ("content state + content rules", ("signals/content.py", "Engine.on_content (signals/")),
     ("rule evaluation (CEL)", ("signals/rules.py",)),
     ("creator state + rules", ("signals/creator.py",)),
     ("trend detection", ("signals/trend.py", "signals/detect.py", "signals/trendgate.py",
@@ -277,8 +277,11 @@ BUCKETS = [
     ("Kafka consume + Faust stream", ("aiokafka/consumer", "faust/streams", "faust/transport",
                                       "faust/channels", "faust/topics")),
     ("Faust tables + changelog", ("faust/tables", "faust/stores")),
+    ("engine, shared parts (windows, facts between families)", ("signals/",)),
+    ("vigil's batch glue (fetch loop, outbox, table writes)",
+     ("stream/fetch.py", "stream/outbox.py", "stream/tables.py", "stream/app.py")),
     ("waiting in select (idle)", ("selectors",)),
-    ("asyncio loop + mode services (per-message scheduling)", ("asyncio/", "mode/")),
+    ("asyncio loop + mode services", ("asyncio/", "mode/")),
 ]
 
 
