@@ -56,11 +56,7 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     pack = _pack(settings.policies)
     asyncio.run(ensure_topics(settings))
     runtime = create_runtime(settings, pack)
-    import gc
-    import os
-    if os.environ.get("XGC"):
-        gc.freeze()
-        gc.set_threshold(int(os.environ["XGC"]), 20, 100)
+    _tune_gc()
     Worker(runtime.app, loglevel=loglevel, quiet=True,
            logging_config=stdlib_config(loglevel)).execute_from_commandline()
 

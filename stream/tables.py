@@ -91,12 +91,6 @@ def write_back(table: Any, states: dict[bytes, Any],
 
 def persisted(changes: list[Change], newest: dict[Partition, int]) -> None:
     """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
-    done = set()
-    for change in changes:
-        tp = Partition(change.topic, change.partition)
-        if (id(change.table), tp) not in done:
-            done.add((id(change.table), tp))
-            change.table.data.set_persisted_offset(TP(*tp), newest[tp])
-
-
-
+    stores = {(id(c.table), Partition(c.topic, c.partition)): c.table for c in changes}
+    for (_, tp), table in stores.items():
+        table.data.set_persisted_offset(TP(*tp), newest[tp])
