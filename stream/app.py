@@ -62,6 +62,10 @@ class Runtime:
         self.engine = Engine(pack, EngineConfig(dashboard_link=settings.dashboard_link))
         self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
         self.app = _make_app(settings)
+        # Idempotent produce: a batch retried after a broker restart (sent, written, its ack
+        # lost) must not be written twice. Faust only asks for it with transactions on.
+        producer: Any = self.app.producer
+        producer._settings_extra = lambda: {"acks": "all", "enable_idempotence": True}
         n = settings.partitions
         # bytes in, bytes out: Faust picks the changelog and store serializers from the types
         # (anything else means JSON, which would mangle the encoded state on recovery)
