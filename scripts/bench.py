@@ -132,7 +132,8 @@ def rule_evals(path: Path) -> tuple[int, float, float, int]:
     """Rule evaluations per second on the content states of the demo day.
 
     Two figures: every rule's CEL condition run on every state (the raw cost), and the
-    engine's path (region variant, guards, then CEL only where guards pass).
+    engine's path (region variant, guards, then the condition only where guards pass: Python
+    for plain conditions, CEL for the rest).
     """
     pack = big_pack()
     _, pipe = run(load_pack(SHIPPED_POLICIES), read_lines(path), MemorySink())
@@ -310,7 +311,8 @@ the {n_states:,} real content states the demo day leaves behind, one core:
 |---|---|
 | every CEL condition run on every state (compiled once, a CEL context per state) \
 | {raw:,.0f} |
-| the engine's path, reading signals from state: region variant, guards, then CEL \
+| the engine's path, reading signals from state: region variant, guards, then the condition \
+(Python for plain conditions, CEL otherwise) \
 | {engine:,.0f} |
 """
     _replace_section("rules", section)

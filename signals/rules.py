@@ -97,12 +97,17 @@ class Evaluation:
             for name in rule.reads:
                 if name not in values:
                     values[name] = readers[name](state, ts)
-        ctx = cel.Context(variables=values)
+        ctx = None  # built only for a condition outside the plain subset
         self.evaluations += len(todo)
         out = []
         for rule in todo:
             try:
-                hit = rule.program.execute(ctx)
+                if rule.test is not None:
+                    hit = rule.test(values)
+                else:
+                    if ctx is None:
+                        ctx = cel.Context(variables=values)
+                    hit = rule.program.execute(ctx)
             except Exception:  # a condition error must never stop the stream
                 self.errors += 1
                 continue

@@ -20,6 +20,7 @@ from signals.catalogue import SAMPLE_SETS, SIGNALS, for_target
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError, PolicyPackInvalid
 from signals.policy.model import MODES, OUTCOMES, TARGETS, Bands, PolicyPack, Rule
+from signals.policy.plain import Predicate, compile_plain
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 FIELDS = (
@@ -226,11 +227,13 @@ class _Reader:
         when_value, wnode = v.get("when", ("true", self.node))
         if not isinstance(when_value, str) or not when_value.strip():
             raise self.fail(wnode, "`when` must be a non-empty CEL condition")
-        program, reads = _compile(self.fname, self.text, wnode, when_value, target, self.rid)
+        program, reads, test = _compile(self.fname, self.text, wnode, when_value, target,
+                                        self.rid)
         if bands and bands.signal not in reads:
             reads = (*reads, bands.signal)
         return Rule(**common, when=when_value.strip(), outcome=outcome, mode=mode, queue=queue,
-                    priority=priority, reads=reads, program=program, bands=bands, region=region)
+                    priority=priority, reads=reads, program=program, test=test, bands=bands,
+                    region=region)
 
     def bands(self, v: dict[str, tuple[Any, yaml.Node]], target: str) -> Bands | None:
         if "bands" not in v and "enforce_at" not in v and "review_at" not in v:
@@ -263,7 +266,7 @@ class _Reader:
 
 
 def _compile(fname: str, text: str, node: yaml.Node, when: str, target: str,
-             rid: str | None) -> tuple[Any, tuple[str, ...]]:
+             rid: str | None) -> tuple[Any, tuple[str, ...], Predicate | None]:
     try:
         program = cel.compile(when)
     except ValueError as exc:
@@ -298,7 +301,7 @@ def _compile(fname: str, text: str, node: yaml.Node, when: str, target: str,
         if not isinstance(result, bool):
             raise _RuleErrors(_at(fname, node, f"condition must be true or false, not "
                                   f"{type(result).__name__}", rid))
-    return program, reads
+    return program, reads, compile_plain(when, {n: known[n].type for n in reads})
 
 
 def _locate(fname: str, text: str, node: yaml.Node, word: str, msg: str, rid: str | None,

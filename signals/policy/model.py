@@ -102,6 +102,10 @@ class Rule:
     file: str
     line: int
     program: Any = field(compare=False, repr=False)  # cel.Program
+    # the same condition as a Python predicate over the signal values, when it is plain
+    # enough (signals.policy.plain); None runs the CEL program
+    test: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False,
+                                                          repr=False)
     bands: Bands | None = None
     region: str | None = None  # the region whose override this variant is
     regions: dict[str, "Rule"] = field(default_factory=dict, compare=False, repr=False)
