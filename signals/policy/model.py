@@ -32,14 +32,16 @@ TARGETS: tuple[str, ...] = ("content", "creator", "trend")
 _COMPARISON = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
 _STRING_EQ = re.compile(r'^\s*([a-z_][a-z0-9_]*)\s*==\s*"([^"\\]*)"\s*$')
 _STRING = re.compile(r'"[^"\\]*"')
+_STRING_IN = re.compile(r'^\s*([a-z_][a-z0-9_]*)\s+in\s+\[((?:\s*"[^"\\]*"\s*,?)*)\]\s*$')
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
+    "in": lambda v, c: v in c,
 }
 
 
 def guards_of(when: str) -> tuple[tuple[str, str, Any], ...]:
-    """Top-level `signal OP number` and `signal == "text"` conjuncts of a condition: each is
-    necessary for it to hold.
+    """Top-level `signal OP number`, `signal == "text"` and `signal in ["text", ...]` conjuncts
+    of a condition: each is necessary for it to hold.
 
     Only for plain conjunctions (no ||, ?:, !, parentheses, single quotes, or operators inside
     string literals), where splitting on && is exact. A failed guard means CEL would return
@@ -59,6 +61,11 @@ def guards_of(when: str) -> tuple[tuple[str, str, Any], ...]:
         m = _STRING_EQ.match(part)
         if m:
             out.append((m.group(1), "==", m.group(2)))
+            continue
+        m = _STRING_IN.match(part)
+        if m:  # a watchlist: one set lookup before anything costlier is read
+            words = frozenset(t[1:-1] for t in _STRING.findall(m.group(2)))
+            out.append((m.group(1), "in", words))
     return tuple(out)
 
 

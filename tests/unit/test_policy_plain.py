@@ -109,3 +109,13 @@ def test_shipped_conditions_agree_with_cel(data: st.DataObject) -> None:
                 continue
             v = {n: data.draw(strategies[SIGNALS[n].type]) for n in variant.reads}
             assert variant.test(v) is variant.program.execute(v), (variant.id, v)
+
+
+def test_watchlist_membership_is_a_guard_read_before_costlier_signals() -> None:
+    from signals.policy.model import guards_of
+
+    assert guards_of('trend_kind == "hashtag" && trend_key in ["a", "b c"] '
+                     '&& trend_creators_5m >= 3') == (
+        ("trend_kind", "==", "hashtag"), ("trend_key", "in", frozenset({"a", "b c"})),
+        ("trend_creators_5m", ">=", 3.0))
+    assert guards_of('trend_key in ["a"] || trend_total > 1') == ()  # not a conjunction
