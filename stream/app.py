@@ -37,7 +37,7 @@ from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
 from stream.outbox import Outbox, partition_for
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
-from stream.tables import Change, Where, belonging_to, persisted, stored, write_back
+from stream.tables import Where, Written, belonging_to, getter, persisted, stored, write_back
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 from stream.trends import ActiveTrends
 from stream.webauth import require_token
@@ -152,9 +152,12 @@ class Runtime:
         states: dict[bytes, ContentState] = {}
         sources: dict[bytes, Record] = {}
         emits: list[Emit] = []
-        facts: list[tuple[str, str, bytes]] = []
+        box = Outbox()
+        creator_facts = self.settings.topic(CREATOR_FACTS)
+        trend_facts = self.settings.topic(TREND_FACTS)
         seen: Counter[str] = Counter()
         not_after = time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS
+        get = getter(table)
         for msg in records:
             topic = self.logical.get(msg.topic, msg.topic)
             raw: bytes = msg.value if isinstance(msg.value, bytes) else b""
@@ -168,22 +171,26 @@ class Runtime:
                 emits.append(Emit("dead-letter", k, dead_letter(
                     topic, raw, r.reason, r.detail, partition=msg.partition, offset=msg.offset)))
                 continue
-            self.watermark = max(self.watermark, ev.ts)
+            if ev.ts > self.watermark:
+                self.watermark = ev.ts
             bkey = ev.record.content_id.encode()
             st = states.get(bkey)
             if st is None:
-                stored_state = table.get(bkey)
+                stored_state = get(bkey)
                 st = ContentState.decode(stored_state) if stored_state else None
             step = engine.on_content(ev, st)
             states[bkey] = step.state
             sources[bkey] = msg
             emits.extend(step.emits)
-            facts.extend((CREATOR_FACTS, f.creator_id, f.encode()) for f in step.creator_facts)
-            facts.extend((TREND_FACTS, f.table_key, f.encode()) for f in step.trend_facts)
+            for cf in step.creator_facts:
+                box.add(creator_facts, cf.creator_id.encode(), cf.encode())
+            for tf in step.trend_facts:
+                box.add(trend_facts, tf.table_key.encode(), tf.encode())
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
-        await self._publish(emits, facts,
-                            write_back(table, states, sources))
+        written: Written = {}
+        write_back(table, states, sources, box, written)
+        await self._publish(box, emits, written)
         self._gauges()
         metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
 
@@ -210,12 +217,13 @@ class Runtime:
         states: dict[bytes, Any] = {}
         sources: dict[bytes, Record] = {}
         emits: list[Emit] = []
+        get = getter(table)
         for msg in records:
             fact = decode_fact(msg.value or b"")  # written by our own content stage
             bkey = msg.key if isinstance(msg.key, bytes) else b""
             st = states.get(bkey)
             if st is None:
-                stored_state = table.get(bkey)
+                stored_state = get(bkey)
                 st = decode_state(stored_state) if stored_state else None
             st, out = step(fact, st)
             emits.extend(out)
@@ -223,19 +231,20 @@ class Runtime:
                 continue
             states[bkey] = st
             sources[bkey] = msg
-        await self._publish(emits, [], write_back(table, states, sources))
+        box, written = Outbox(), Written()
+        write_back(table, states, sources, box, written)
+        await self._publish(box, emits, written)
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
 
-    async def _publish(self, emits: list[Emit], facts: list[tuple[str, str, bytes]],
-                       changes: list[Change] | None = None) -> None:
-        """Send new outputs, facts and changelog records, wait for Kafka's acks, then record
-        decision ids in the ledger. Only after this returns are the batch's events acked, so
-        a committed offset always has its state changes durable in the changelog."""
+    async def _publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
+        """Send new outputs with the facts and changelog records already in box, wait for
+        Kafka's acks, then record decision ids in the ledger. Only after this returns are the
+        batch's events acked, so a committed offset always has its state changes durable in
+        the changelog."""
         s = self.settings
         keyed = [e for e in emits if e.topic != "dead-letter"]
         fresh = await self.ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
         skip = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
-        box = Outbox()
         sent_ids = []
         for e in emits:
             if id(e) in skip:
@@ -250,14 +259,10 @@ class Runtime:
                 else:
                     metrics.DECISIONS.labels(topic=e.topic,
                                              rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
-        for topic, key, value in facts:
-            box.add(s.topic(topic), key.encode(), value)
-        for c in changes or ():
-            box.add(c.topic, c.key, c.value, c.partition)
         if len(box):
             producer: Any = self.app.producer  # Faust's aiokafka driver; it holds the client
             newest = await box.send(producer._ensure_producer())
-            persisted(changes or [], newest)
+            persisted(written, newest)
         await self.ledger.record(sent_ids)
         if self.notifier is not None:  # only alerts Kafka has acknowledged; never blocks
             for e in emits:
@@ -306,7 +311,7 @@ class Runtime:
                 if i % 2000 == 0:
                     await asyncio.sleep(0)  # stay responsive on large tables
             for k, st, emits in quiet:  # a key that went silent is back to baseline
-                await self._publish(emits, [])
+                await self._publish(Outbox(), emits, {})
                 self._write_outside_stream(table, k, stored(st.encode()), source)
             for k in expired:
                 self._write_outside_stream(table, k, None, source)

@@ -33,15 +33,16 @@ class Outbox:
     """Records to publish together; `send` returns the newest offset written per partition."""
 
     def __init__(self) -> None:
+        # plain tuples, not Partition: a named tuple costs a Python-level call per record
         self._keyed: dict[str, list[tuple[bytes, bytes]]] = {}
-        self._placed: dict[Partition, list[tuple[bytes, bytes]]] = {}
+        self._placed: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
 
     def add(self, topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         """Queue a record: to the key's partition, or to the one given."""
         if partition is None:
             self._keyed.setdefault(topic, []).append((key, value))
         else:
-            self._placed.setdefault(Partition(topic, partition), []).append((key, value))
+            self._placed.setdefault((topic, partition), []).append((key, value))
 
     def __len__(self) -> int:
         return sum(map(len, self._keyed.values())) + sum(map(len, self._placed.values()))
@@ -56,22 +57,22 @@ class Outbox:
         for topic, records in self._keyed.items():
             n = len(await producer.partitions_for(topic))
             for key, value in records:
-                groups.setdefault(Partition(topic, partition_for(key, n)), []).append(
-                    (key, value))
+                groups.setdefault((topic, partition_for(key, n)), []).append((key, value))
         self._keyed, self._placed = {}, {}
         sent: list[tuple[Partition, int, Any]] = []
-        for tp, records in groups.items():
+        for (topic, partition), records in groups.items():
+            tp = Partition(topic, partition)
             batch, count = producer.create_batch(), 0
             for key, value in records:
                 if batch.append(key=key, value=value, timestamp=None) is None:  # full
                     sent.append((tp, count, await producer.send_batch(
-                        batch, tp.topic, partition=tp.partition)))
+                        batch, topic, partition=partition)))
                     batch, count = producer.create_batch(), 0
                     if batch.append(key=key, value=value, timestamp=None) is None:
-                        raise ValueError(f"a record for {tp.topic} is larger than a batch")
+                        raise ValueError(f"a record for {topic} is larger than a batch")
                 count += 1
-            sent.append((tp, count, await producer.send_batch(
-                batch, tp.topic, partition=tp.partition)))
+            sent.append((tp, count, await producer.send_batch(batch, topic,
+                                                                partition=partition)))
         acks = await asyncio.gather(*(fut for _, _, fut in sent))
         newest: dict[Partition, int] = {}
         for (tp, count, _), meta in zip(sent, acks, strict=True):

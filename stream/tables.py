@@ -10,7 +10,7 @@ from faust.streams import _current_event
 from faust.types import TP
 
 from stream.fetch import Record
-from stream.outbox import Partition
+from stream.outbox import Outbox, Partition
 
 
 class Where(NamedTuple):
@@ -52,19 +52,24 @@ def stored(encoded: bytes) -> bytes:
     return bytes(memoryview(encoded))
 
 
-class Change(NamedTuple):
-    """One table write, for its changelog topic."""
+def getter(table: Any) -> Any:
+    """A function reading a table key's stored value (None when absent).
 
-    table: Any
-    topic: str
-    partition: int
-    key: bytes
-    value: bytes
+    Faust's `table.get` goes through three Mapping layers and raises and catches a KeyError
+    for every absent key (most content keys are new); the memory store is a plain dict
+    underneath, read directly.
+    """
+    store = table.data
+    inner = getattr(store, "data", None)
+    return inner.get if isinstance(inner, dict) else table.get
 
 
-def write_back(table: Any, states: dict[bytes, Any],
-               sources: dict[bytes, Record]) -> list[Change]:
-    """Store each key touched in a batch once; return the changelog records to send.
+Written = dict[tuple[int, Partition], Any]  # (id(table), changelog partition) -> table
+
+
+def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record],
+               box: Outbox, written: Written) -> None:
+    """Store each key touched in a batch once and queue its changelog record in box.
 
     Faust's own table writes queue each changelog record in a buffer that is drained one
     message at a time, and its conductor stops delivering events whenever more than 100 are
@@ -75,22 +80,25 @@ def write_back(table: Any, states: dict[bytes, Any],
 
     A key's changelog partition (and RocksDB's store partition, taken from the current
     event) is that of the record that last touched it: its state is co-partitioned with it.
+    The partitions written go to `written`, for `persisted` once Kafka has acked them.
     """
     topic = table.changelog_topic.get_topic_name()
-    out = []
     store = table.data
+    add = box.add
+    partitions = set()
     with belonging_to(None) as current:
         for bkey, st in states.items():
             source = sources[bkey]
             value = stored(st.encode())
             current.message = source
             store[bkey] = value  # the store itself: no per-key changelog send
-            out.append(Change(table, topic, source.partition, bkey, value))
-    return out
+            add(topic, bkey, value, source.partition)
+            partitions.add(source.partition)
+    for p in partitions:
+        written[id(table), Partition(topic, p)] = table
 
 
-def persisted(changes: list[Change], newest: dict[Partition, int]) -> None:
+def persisted(written: Written, newest: dict[Partition, int]) -> None:
     """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
-    stores = {(id(c.table), Partition(c.topic, c.partition)): c.table for c in changes}
-    for (_, tp), table in stores.items():
+    for (_, tp), table in written.items():
         table.data.set_persisted_offset(TP(*tp), newest[tp])
