@@ -311,8 +311,10 @@ class Runtime:
                 if i % 2000 == 0:
                     await asyncio.sleep(0)  # stay responsive on large tables
             for k, st, emits in quiet:  # a key that went silent is back to baseline
-                await self._publish(Outbox(), emits, {})
+                # stored before the await: a batch for this key running meanwhile must build
+                # on the resolved state, and not be overwritten by it afterwards
                 self._write_outside_stream(table, k, stored(st.encode()), source)
+                await self._publish(Outbox(), emits, {})
             for k in expired:
                 self._write_outside_stream(table, k, None, source)
             if expired:
