@@ -188,9 +188,7 @@ class Runtime:
                 box.add(trend_facts, tf.table_key.encode(), tf.encode())
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
-        written: Written = {}
-        write_back(table, states, sources, box, written)
-        await self._publish(box, emits, written)
+        await self._publish(box, emits, write_back(table, states, sources, box))
         self._gauges()
         metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
 
@@ -231,9 +229,8 @@ class Runtime:
                 continue
             states[bkey] = st
             sources[bkey] = msg
-        box, written = Outbox(), Written()
-        write_back(table, states, sources, box, written)
-        await self._publish(box, emits, written)
+        box = Outbox()
+        await self._publish(box, emits, write_back(table, states, sources, box))
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
 
     async def _publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:

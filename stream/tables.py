@@ -64,11 +64,11 @@ def getter(table: Any) -> Any:
     return inner.get if isinstance(inner, dict) else table.get
 
 
-Written = dict[tuple[int, Partition], Any]  # (id(table), changelog partition) -> table
+Written = dict[Partition, Any]  # changelog partition -> the table it belongs to
 
 
 def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record],
-               box: Outbox, written: Written) -> None:
+               box: Outbox) -> Written:
     """Store each key touched in a batch once and queue its changelog record in box.
 
     Faust's own table writes queue each changelog record in a buffer that is drained one
@@ -80,7 +80,7 @@ def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record
 
     A key's changelog partition (and RocksDB's store partition, taken from the current
     event) is that of the record that last touched it: its state is co-partitioned with it.
-    The partitions written go to `written`, for `persisted` once Kafka has acked them.
+    Returns the changelog partitions written, for `persisted` once Kafka has acked them.
     """
     topic = table.changelog_topic.get_topic_name()
     store = table.data
@@ -94,11 +94,10 @@ def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record
             store[bkey] = value  # the store itself: no per-key changelog send
             add(topic, bkey, value, source.partition)
             partitions.add(source.partition)
-    for p in partitions:
-        written[id(table), Partition(topic, p)] = table
+    return {Partition(topic, p): table for p in partitions}
 
 
 def persisted(written: Written, newest: dict[Partition, int]) -> None:
     """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
-    for (_, tp), table in written.items():
+    for tp, table in written.items():
         table.data.set_persisted_offset(TP(*tp), newest[tp])

@@ -5,6 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from signals.catalogue import SIGNALS
+from signals.policy.model import guards_of
 from signals.policy.plain import compile_plain
 from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
@@ -98,8 +100,6 @@ def test_shipped_rules_run_in_python_except_arithmetic() -> None:
 @given(st.data())
 def test_shipped_conditions_agree_with_cel(data: st.DataObject) -> None:
     pack = load_pack(SHIPPED_POLICIES)
-    from signals.catalogue import SIGNALS
-
     strategies = {"int": st.integers(0, 50), "double": st.floats(0, 1) | st.floats(0, 20),
                   "bool": st.booleans(), "string": st.sampled_from(
                       ["hashtag", "audio", "blackoutchallenge", "DE", ""])}
@@ -112,8 +112,6 @@ def test_shipped_conditions_agree_with_cel(data: st.DataObject) -> None:
 
 
 def test_watchlist_membership_is_a_guard_read_before_costlier_signals() -> None:
-    from signals.policy.model import guards_of
-
     assert guards_of('trend_kind == "hashtag" && trend_key in ["a", "b c"] '
                      '&& trend_creators_5m >= 3') == (
         ("trend_kind", "==", "hashtag"), ("trend_key", "in", frozenset({"a", "b c"})),
