@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: help venv demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka schemas clean
+.PHONY: help venv native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka schemas clean
 
 help:
 	@echo "make demo           - replay a synthetic day through vigil (no broker needed)"
 	@echo "make test           - start Kafka + Redis, run lint, types and the whole suite"
+	@echo "make native         - compile the engine's hot modules with mypyc (demo, test and bench do)"
 	@echo "make services-up    - start local Kafka (KRaft) and Redis; services-down stops them"
 	@echo "make bench          - replay throughput vs orjson decode ceiling -> docs/benchmarks.md"
 	@echo "make bench-kafka    - worker on Kafka vs raw aiokafka ceiling, latency, scale-out, memory"
@@ -22,7 +23,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: venv
+# The compiled engine (signals/native.py): rebuilt only when its sources changed. VIGIL_NATIVE=0
+# skips it, and vigil then runs the Python source, which decides identically.
+native: venv
+	@if [ "$$VIGIL_NATIVE" = "0" ]; then echo "[native] VIGIL_NATIVE=0: running the Python source"; \
+	else $(BIN)/python scripts/native.py || { echo "[native] mypyc build failed (is a C compiler installed?); VIGIL_NATIVE=0 runs without it"; exit 1; }; fi
+
+demo: native
 	$(BIN)/vigil demo
 
 services-up:
@@ -37,22 +44,22 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-test-unit: venv
+test-unit: native
 	$(BIN)/pytest -q tests/unit tests/contract
 
-test-integration: venv services-up
+test-integration: native services-up
 	$(BIN)/pytest -q tests/integration tests/e2e
 
-test: venv services-up lint typecheck
+test: native services-up lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
-test-reliability: venv services-up
+test-reliability: native services-up
 	$(BIN)/pytest -q tests/reliability
 
-bench: venv
+bench: native
 	$(BIN)/python scripts/bench.py
 
-bench-kafka: venv services-up
+bench-kafka: native services-up
 	$(BIN)/python scripts/bench_kafka.py
 
 schemas: venv

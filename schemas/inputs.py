@@ -87,6 +87,12 @@ class Review(msgspec.Struct, frozen=True, kw_only=True):
 
 InputRecord = Upload | Report | ModelScore | Review
 
+
+class Versioned(msgspec.Struct):
+    """Only the contract version of a record, to tell a newer contract from a broken record."""
+
+    schema_version: object = 1
+
 RECORD_FOR_TOPIC: dict[str, type[Upload] | type[Report] | type[ModelScore] | type[Review]] = {
     "uploads": Upload,
     "reports": Report,

@@ -146,7 +146,7 @@ def apply(state: ContentState, ev: Event, lateness: int) -> bool:
     """
     ts = ev.ts
     rec = ev.record
-    if rec.event_id in state.recent:
+    if ts <= state.wm and rec.event_id in state.recent:  # applied before: no newer than wm
         return False
     if ts > state.wm:
         state.wm = ts

@@ -152,9 +152,9 @@ class CreatorState:
 
 def apply(state: CreatorState, fact: CreatorFact, lateness: int) -> bool:
     """Fold one creator fact into the state; False if it was already applied (redelivery)."""
-    if fact.event_id in state.recent:
-        return False
     ts = fact.ts
+    if ts <= state.wm and fact.event_id in state.recent:  # applied before: no newer than wm
+        return False
     if ts > state.wm:
         state.wm = ts
     kind = fact.kind

@@ -11,17 +11,21 @@ from typing import Final
 import msgspec
 
 from schemas.common import MAX_MESSAGE_BYTES, MAX_NESTING, MAX_STALENESS_MS, SCHEMA_VERSION
-from schemas.inputs import RECORD_FOR_TOPIC, InputRecord, ModelScore, Report, Review, Upload
+from schemas.inputs import (
+    RECORD_FOR_TOPIC,
+    InputRecord,
+    ModelScore,
+    Report,
+    Review,
+    Upload,
+    Versioned,
+)
 from signals.eventtime import BadTimestamp, parse_ts
 
 _DECODERS: Final = {topic: msgspec.json.Decoder(rec) for topic, rec in RECORD_FOR_TOPIC.items()}
 
 
-class _Versioned(msgspec.Struct):
-    schema_version: object = 1
-
-
-_VERSION_PEEK: Final = msgspec.json.Decoder(_Versioned)
+_VERSION_PEEK: Final = msgspec.json.Decoder(Versioned)
 
 _REVIEW_OUTCOMES: Final = {
     "review": ("violating", "not_violating"),

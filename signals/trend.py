@@ -185,9 +185,11 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
 
     None when the fact was already applied (a redelivered upload under the same key).
     """
-    if fact.event_id in state.recent:  # a redelivered fact
-        return None
     ts = fact.ts
+    # a redelivered fact: applied before, so no newer than the newest (skips the list scan
+    # for facts arriving in time order, nearly all of them)
+    if ts <= state.wm and fact.event_id in state.recent:
+        return None
     if not state.first_seen or ts < state.first_seen:
         state.first_seen = ts
     state.kind, state.key = fact.kind, fact.key

@@ -22,6 +22,7 @@ import msgspec
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+import signals
 from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
@@ -112,7 +113,8 @@ class Runtime:
 
         async def health(web: Any, request: Any) -> Any:
             return web.json({"status": "ok", "pack_hash": self.engine.pack.hash,
-                             "rules": len(self.engine.pack.rules)})
+                             "rules": len(self.engine.pack.rules),
+                             "engine": "compiled" if signals.NATIVE else "source"})
 
         async def prometheus(web: Any, request: Any) -> Any:
             return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])

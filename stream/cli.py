@@ -6,6 +6,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+import structlog
 import typer
 from rich.console import Console
 
@@ -56,9 +57,18 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     pack = _pack(settings.policies)
     asyncio.run(ensure_topics(settings))
     runtime = create_runtime(settings, pack)
+    structlog.get_logger("vigil.worker").info(
+        "engine_build", build=engine_build(), rules=len(pack.rules), pack_hash=pack.hash)
     _tune_gc()
     Worker(runtime.app, loglevel=loglevel, quiet=True,
            logging_config=stdlib_config(loglevel)).execute_from_commandline()
+
+
+def engine_build() -> str:
+    """`compiled` when the mypyc build of the engine is loaded, else `source`."""
+    import signals
+
+    return "compiled" if signals.NATIVE else "source"
 
 
 def _tune_gc() -> None:

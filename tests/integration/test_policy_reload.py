@@ -8,6 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import signals
 from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
 
@@ -48,6 +49,8 @@ def test_file_changes_reload_and_invalid_packs_are_refused(
     _, port = deployment.start_worker(VIGIL_POLICIES=str(pack_dir),
                                       VIGIL_POLICY_POLL_SECONDS="0.5")
     assert health(port)["pack_hash"] == original
+    # the worker runs the same build this suite tests (compiled unless VIGIL_NATIVE=0)
+    assert health(port)["engine"] == ("compiled" if signals.NATIVE else "source")
 
     hate = pack_dir / "hate.yaml"
     good = hate.read_text()
