@@ -53,12 +53,19 @@ class CreatorFact:
         self.outcome = outcome
         self.region = region  # the upload's region, for creator rules' region overrides
 
+    @property
+    def table_key(self) -> str:
+        """The key creator state is partitioned by."""
+        return self.creator_id
+
+    def fields(self) -> list[Any]:
+        """The fact as it travels on the creator re-keying topic (`signals.facts`)."""
+        return [self.kind, self.ts, self.creator_id, self.content_id, self.event_id,
+                self.party, self.area, self.outcome, self.region]
+
     def encode(self) -> bytes:
-        """Serialize for the creator re-keying topic."""
-        return orjson.dumps(
-            [self.kind, self.ts, self.creator_id, self.content_id, self.event_id,
-             self.party, self.area, self.outcome, self.region]
-        )
+        """Serialize one fact."""
+        return orjson.dumps(self.fields())
 
     @classmethod
     def decode(cls, data: bytes) -> "CreatorFact":

@@ -28,7 +28,7 @@ GROUP = "vigil_native"  # the compiled modules' shared library is GROUP + "__myp
 # runs once per pack), and so does this module, which decides what is loaded.
 COMPILED = (
     "catalogue", "content", "creator", "deadletter", "decision", "decode", "detect", "engine",
-    "eventtime", "fingerprint", "pipeline", "rules", "trend", "trendgate", "windows",
+    "eventtime", "facts", "fingerprint", "pipeline", "rules", "trend", "trendgate", "windows",
 )
 
 

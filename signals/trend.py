@@ -60,12 +60,14 @@ class TrendFact:
         """The key trend state is partitioned by."""
         return f"{self.kind}:{self.key}"
 
+    def fields(self) -> list[Any]:
+        """The fact as it travels on the trend re-keying topic (`signals.facts`)."""
+        return [self.kind, self.key, self.ts, self.creator_id, self.content_id, self.event_id,
+                self.region]
+
     def encode(self) -> bytes:
-        """Serialize for the trend re-keying topic."""
-        return orjson.dumps(
-            [self.kind, self.key, self.ts, self.creator_id, self.content_id, self.event_id,
-             self.region]
-        )
+        """Serialize one fact."""
+        return orjson.dumps(self.fields())
 
     @classmethod
     def decode(cls, data: bytes) -> "TrendFact":

@@ -29,6 +29,7 @@ from signals.creator import CreatorFact, CreatorState
 from signals.deadletter import dead_letter
 from signals.decode import Rejected, decode
 from signals.engine import Emit, Engine, EngineConfig
+from signals.facts import unpack
 from signals.policy import PolicyPack
 from signals.trend import TrendFact, TrendState
 from stream import faustfix, fetch, metrics
@@ -185,9 +186,9 @@ class Runtime:
             sources[bkey] = msg
             emits.extend(step.emits)
             for cf in step.creator_facts:
-                box.add(creator_facts, cf.creator_id.encode(), cf.encode())
+                box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
             for tf in step.trend_facts:
-                box.add(trend_facts, tf.table_key.encode(), tf.encode())
+                box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
         await self._publish(box, emits, write_back(table, states, sources, box))
@@ -196,12 +197,12 @@ class Runtime:
 
     async def creator_batch(self, records: Sequence[Record]) -> None:
         """Apply creator facts and evaluate creator rules; write each creator once."""
-        await self._family_batch(records, "creator", self.creators, CreatorFact.decode,
+        await self._family_batch(records, "creator", self.creators, CreatorFact,
                                  CreatorState.decode, self.engine.on_creator)
 
     async def trend_batch(self, records: Sequence[Record]) -> None:
         """Apply trend facts and run the detector; write each trend key once."""
-        await self._family_batch(records, "trend", self.trends, TrendFact.decode,
+        await self._family_batch(records, "trend", self.trends, TrendFact,
                                  TrendState.decode, self.engine.on_trend)
 
     async def _family_batch(
@@ -209,7 +210,7 @@ class Runtime:
         records: Sequence[Record],
         family: str,
         table: Any,
-        decode_fact: Callable[[bytes], Any],
+        make_fact: Callable[..., Any],
         decode_state: Callable[[bytes], Any],
         step: Callable[[Any, Any], tuple[Any, list[Emit]]],
     ) -> None:
@@ -219,18 +220,19 @@ class Runtime:
         emits: list[Emit] = []
         get = getter(table)
         for msg in records:
-            fact = decode_fact(msg.value or b"")  # written by our own content stage
-            bkey = msg.key if isinstance(msg.key, bytes) else b""
-            st = states.get(bkey)
-            if st is None:
-                stored_state = get(bkey)
-                st = decode_state(stored_state) if stored_state else None
-            st, out = step(fact, st)
-            emits.extend(out)
-            if st is None:  # a trend key still in the sketch tier: no exact state
-                continue
-            states[bkey] = st
-            sources[bkey] = msg
+            for fields in unpack(msg.value or b""):  # written by our own content stage
+                fact = make_fact(*fields)
+                bkey = fact.table_key.encode()
+                st = states.get(bkey)
+                if st is None:
+                    stored_state = get(bkey)
+                    st = decode_state(stored_state) if stored_state else None
+                st, out = step(fact, st)
+                emits.extend(out)
+                if st is None:  # a trend key still in the sketch tier: no exact state
+                    continue
+                states[bkey] = st
+                sources[bkey] = msg
         box = Outbox()
         await self._publish(box, emits, write_back(table, states, sources, box))
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)

@@ -9,7 +9,8 @@ This loop takes the place of Faust's `Consumer._drain_messages` for an app that 
 handlers. Each poll's records of a registered topic go to their handler as aiokafka fetched
 them, grouped by handler, each partition in order; the handler applies them and publishes the
 results, and only then are their offsets acknowledged, a partition at a time, so a committed
-offset always has its outputs and changelog records acknowledged by Kafka. Faust still owns
+offset always has its outputs and changelog records acknowledged by Kafka. A poll's handlers
+(one per state family) run side by side. Faust still owns
 everything else: group membership, assignment, table recovery (changelog records take
 Faust's own path, record by record, as before), seeks, offset gaps and commits.
 """
@@ -69,9 +70,8 @@ async def _drain(consumer: Any, fetcher: Any, handlers: dict[str, Handler]) -> N
                 break
             batches = await _poll(consumer, handlers)
             diag.unset_flag(CONSUMER_FETCHING)
-            for handler, (records, offsets) in batches.items():
-                await _finish(handler(records))
-                _ack(consumer, offsets)
+            if batches:
+                await _finish(_handle_all(consumer, batches))
             if consumer._commit_every is not None and consumer._n_acked >= consumer._commit_every:
                 consumer._n_acked = 0
                 await consumer.commit()
@@ -135,6 +135,25 @@ async def _poll(consumer: Any, handlers: dict[str, Handler]) -> dict[Handler, Ba
     if consumer.app.consumer_generation_id != generation:
         return {}
     return batches
+
+
+async def _handle_all(consumer: Any, batches: dict[Handler, "Batch"]) -> None:
+    """Run a poll's batches side by side, acknowledging each when its handler is done.
+
+    The families' batches share nothing (each has its own table and topics), and each spends
+    the end of its run waiting for Redis and Kafka's acks: run together, one family's work
+    fills another's wait. The first error is raised once every batch has finished.
+    """
+    async def handle(handler: Handler, records: list[Any], offsets: dict[Any, list[int]]) -> None:
+        await handler(records)
+        _ack(consumer, offsets)
+
+    results = await asyncio.gather(
+        *(handle(h, records, offsets) for h, (records, offsets) in batches.items()),
+        return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _ack(consumer: Any, offsets: dict[Any, list[int]]) -> None:

@@ -5,7 +5,8 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from stream.outbox import Outbox, Partition
+from signals.facts import PACK_LIMIT, unpack
+from stream.outbox import Outbox, Partition, partition_for
 
 from .conftest import BOOTSTRAP
 
@@ -79,3 +80,30 @@ async def test_a_poll_larger_than_a_batch_keeps_order_and_reports_the_newest_off
     records = await _read(topic, 301)
     assert [(p, o) for p, o, _, _ in records] == [(1, i) for i in range(301)]
     assert [v for *_, v in records] == [*values, b"last"]
+
+
+async def test_facts_travel_packed_on_their_keys_partitions_in_order() -> None:
+    topic = f"outbox-{uuid.uuid4().hex[:8]}"
+    await _topics(topic)
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+    await producer.start()
+    facts = [(f"tag{i % 300}".encode(), ["hashtag", f"tag{i % 300}", i]) for i in range(2600)]
+    try:
+        box = Outbox()
+        for key, fields in facts:
+            box.add_fact(topic, key, fields)
+        assert len(box) == len(facts)
+        newest = await box.send(producer)
+    finally:
+        await producer.stop()
+    expected: dict[int, list[list[object]]] = {}
+    for key, fields in facts:
+        expected.setdefault(partition_for(key, 4), []).append(fields)
+    records = await _read(topic, sum(-(-len(v) // PACK_LIMIT) for v in expected.values()))
+    got: dict[int, list[list[object]]] = {}
+    for p, _, key, value in records:
+        assert key is None  # a pack holds many keys
+        got.setdefault(p, []).extend(unpack(value))
+    assert got == expected  # each fact on its key's partition, in the order it was added
+    assert newest == {Partition(topic, p): -(-len(v) // PACK_LIMIT) - 1
+                      for p, v in expected.items()}

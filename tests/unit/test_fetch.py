@@ -152,3 +152,47 @@ async def test_a_batch_runs_to_its_end_when_the_loop_is_cancelled() -> None:
     with pytest.raises(asyncio.CancelledError):
         await loop
     assert done == ["published"]
+
+
+async def test_a_polls_batches_run_side_by_side_and_each_is_acked_when_done() -> None:
+    books = Books()
+    order: list[str] = []
+    kafka_acks = asyncio.Event()
+
+    async def content(records: list[Any]) -> None:
+        order.append("content applied")
+        await kafka_acks.wait()  # its publish: waiting for the broker
+        order.append("content published")
+
+    async def trend(records: list[Any]) -> None:
+        order.append("trend applied")  # runs while content waits
+        assert books._acked[TP1] == []
+        kafka_acks.set()
+
+    batches: dict[fetch.Handler, fetch.Batch] = {
+        content: ([Rec("uploads", 0, 4)], {TP0: [4]}),
+        trend: ([Rec("trends", 1, 7)], {TP1: [7]}),
+    }
+    # run one after the other, content would wait for ever: time out instead
+    await asyncio.wait_for(fetch._handle_all(books, batches), 5)
+    assert order == ["content applied", "trend applied", "content published"]
+    assert books._acked == {TP0: [4], TP1: [7]}
+
+
+async def test_a_failing_batch_does_not_stop_the_others_and_is_not_acked() -> None:
+    books = Books()
+
+    async def broken(records: list[Any]) -> None:
+        raise RuntimeError("broker refused the batch")
+
+    async def slow(records: list[Any]) -> None:
+        await asyncio.sleep(0.01)
+
+    batches: dict[fetch.Handler, fetch.Batch] = {
+        broken: ([Rec("uploads", 0, 4)], {TP0: [4]}),
+        slow: ([Rec("trends", 1, 7)], {TP1: [7]}),
+    }
+    with pytest.raises(RuntimeError, match="refused"):
+        await fetch._handle_all(books, batches)
+    assert books._acked[TP0] == []  # its records are read again after the restart
+    assert books._acked[TP1] == [7]  # the other finished, published and acknowledged
