@@ -84,6 +84,7 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 delete.topic.enable=true
 log.retention.hours=24
+num.recovery.threads.per.data.dir=2
 PROPS
 }
 
@@ -94,8 +95,17 @@ kafka_java() {
 
 kafka_ready() { port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$KDIR/logs/kafka.out" 2>/dev/null; }
 
+kafka_alive() { [ -f "$KDIR/kafka.pid" ] && kill -0 "$(cat "$KDIR/kafka.pid")" 2>/dev/null; }
+
 kafka_up() {
   if port_open "$KAFKA_PORT"; then log "kafka already answering on :$KAFKA_PORT"; return 0; fi
+  if kafka_alive; then
+    # a broker is still starting (after an unclean stop it recovers every log first): wait for
+    # it rather than start a second one that cannot bind the same ports
+    log "kafka is starting (pid $(cat "$KDIR/kafka.pid")), waiting for it"
+    wait_for kafka 300 port_open "$KAFKA_PORT" || { tail -30 "$KDIR/logs/kafka.out" >&2; return 1; }
+    log "kafka up on 127.0.0.1:$KAFKA_PORT"; return 0
+  fi
   command -v java >/dev/null || { log "java 17 is required for the local Kafka broker"; return 1; }
   kafka_libs
   kafka_config
@@ -109,7 +119,7 @@ kafka_up() {
     -Dlog4j.configuration="file:$ROOT/scripts/kafka/log4j.properties" \
     kafka.Kafka "$KDIR/server.properties" >>"$KDIR/logs/kafka.out" 2>&1 &
   echo $! >"$KDIR/kafka.pid"
-  wait_for kafka 90 kafka_ready || { tail -30 "$KDIR/logs/kafka.out" >&2; return 1; }
+  wait_for kafka 180 kafka_ready || { tail -30 "$KDIR/logs/kafka.out" >&2; return 1; }
   log "kafka up on 127.0.0.1:$KAFKA_PORT (logs: $KDIR/logs/kafka.out)"
 }
 

@@ -46,3 +46,20 @@ async def ensure_topics(settings: Settings) -> None:
                 )
     finally:
         await admin.close()
+
+
+async def drop_topics(bootstrap: str, prefixes: tuple[str, ...]) -> list[str]:
+    """Delete every topic whose name starts with one of `prefixes`; return the names deleted.
+
+    Tests and benchmarks give each deployment its own prefix; dropping them afterwards keeps a
+    developer's broker from collecting thousands of partitions that slow every restart.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
+    await admin.start()
+    try:
+        doomed = sorted(t for t in await admin.list_topics() if t.startswith(prefixes))
+        if doomed:
+            await admin.delete_topics(doomed, timeout_ms=30_000)
+        return doomed
+    finally:
+        await admin.close()

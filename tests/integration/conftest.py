@@ -4,6 +4,7 @@ These tests never skip: without the services they fail with the command to start
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -22,6 +23,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from stream.topics import drop_topics
+
 BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP", "127.0.0.1:9092")
 REDIS_URL = os.environ.get("VIGIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 VIGIL = str(Path(sys.executable).parent / "vigil")
@@ -39,12 +42,14 @@ def _answers(host: str, port: int) -> bool:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def services() -> None:
+def services() -> Iterator[None]:
     host, port = BOOTSTRAP.split(":")
     if not _answers(host, int(port)):
         pytest.fail(f"Kafka is not answering on {BOOTSTRAP}: run `make services-up`")
     if not _answers("127.0.0.1", 6379):
         pytest.fail("Redis is not answering on 127.0.0.1:6379: run `make services-up`")
+    yield
+    asyncio.run(drop_topics(BOOTSTRAP, ("outbox-",)))  # deployments drop their own
 
 
 def metric(port: int, name: str) -> float:
@@ -123,6 +128,13 @@ class Deployment:
         asyncio.run(_wait_drained(self.bootstrap, self.app_id,
                                   [self.prefix + t for t in SOURCES], timeout))
 
+    def drop_topics(self) -> None:
+        """Delete this deployment's topics and changelogs; a broker already gone is fine."""
+        # the fault tests' private brokers may be stopped already
+        with contextlib.suppress(Exception):
+            asyncio.run(asyncio.wait_for(
+                drop_topics(self.bootstrap, (self.prefix, self.app_id + "-")), 60))
+
     def outputs(self) -> dict[str, list[dict[str, object]]]:
         """Everything on the output topics, decoded, per logical topic."""
         return asyncio.run(_read_all(self.bootstrap, [self.prefix + t for t in OUTPUTS],
@@ -188,12 +200,13 @@ def split(path: Path, parts: int, into: Path) -> list[Path]:
 
 @contextmanager
 def running(d: Deployment) -> Iterator[Deployment]:
-    """The deployment, with every worker it started stopped afterwards."""
+    """The deployment, with every worker it started stopped and its topics dropped afterwards."""
     try:
         yield d
     finally:
         for p in d.procs:
             d.stop(p)
+        d.drop_topics()
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import urllib.request
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
+from stream.topics import drop_topics
 from tests.decisions import invariant
 
 from .conftest import BOOTSTRAP, SOURCES, Deployment
@@ -32,13 +32,7 @@ async def _forget_everything(app_id: str, prefix: str) -> None:
                              for tp in tps})
     finally:
         await rewind.stop()
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
-    try:
-        changelogs = [t for t in await admin.list_topics() if t.startswith(app_id + "-")]
-        await admin.delete_topics(changelogs)
-    finally:
-        await admin.close()
+    await drop_topics(BOOTSTRAP, (app_id + "-",))
     await asyncio.sleep(2)  # topic deletion is asynchronous on the broker
 
 
