@@ -349,6 +349,7 @@ def _make_app(s: Settings) -> faust.App:
         broker_session_timeout=s.session_timeout,
         broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
         stream_wait_empty=False,
+        table_standby_replicas=s.standby_replicas,
     )
 
 
