@@ -39,6 +39,7 @@ from bench import _replace_section  # noqa: E402
 from schemas.common import INPUT_TOPICS  # noqa: E402
 from stream.config import Settings  # noqa: E402
 from stream.produce import produce  # noqa: E402
+from stream.topics import drop_topics  # noqa: E402
 from stream.traffic import Message, synthetic_day  # noqa: E402
 
 BOOTSTRAP = os.environ.get("VIGIL_BENCH_BOOTSTRAP", "127.0.0.1:9092")
@@ -99,6 +100,7 @@ class Run:
     tmp: Path
     app_id: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
     procs: list[tuple[subprocess.Popen[bytes], int]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # more settings for the workers
 
     def start(self, n: int = 1) -> None:
         """Start n worker processes and wait until each is ready."""
@@ -111,7 +113,7 @@ class Run:
                    "VIGIL_APP_ID": self.app_id, "VIGIL_PARTITIONS": str(PARTITIONS),
                    "VIGIL_DATA_DIR": str(self.tmp / f"data-{len(self.procs)}"),
                    "VIGIL_WEB_PORT": str(port), "VIGIL_LOG_FORMAT": "json",
-                   "VIGIL_API_TOKEN": uuid.uuid4().hex}
+                   "VIGIL_API_TOKEN": uuid.uuid4().hex, **self.env}
             proc = subprocess.Popen([VIGIL, "worker"], env=env, stdout=path.open("wb"),
                                     stderr=subprocess.STDOUT, start_new_session=True)
             self.procs.append((proc, port))
@@ -246,8 +248,12 @@ def latency_at(messages: list[Message], rate: float, tmp: Path) -> tuple[list[fl
 
 # -- profile -----------------------------------------------------------------------------------
 def profile(prefix: str, total: int, tmp: Path) -> str:
-    """Where a worker's time goes while it drains the pre-filled topics (py-spy, 100 Hz)."""
-    run = Run(prefix, tmp)
+    """Where a worker's time goes while it drains the pre-filled topics (py-spy, 100 Hz).
+
+    The worker runs the Python source of the engine: py-spy sees no frames inside compiled
+    modules (and its native unwinding needs blocking samples, which halve the worker's speed).
+    """
+    run = Run(prefix, tmp, env={"VIGIL_NATIVE": "0"})
     run.start()
     out = tmp / "profile.txt"
     pid = run.procs[0][0].pid
@@ -319,6 +325,16 @@ def memory_per_million(family: str, n: int = 200_000) -> tuple[float, float]:
 
 # -- report ------------------------------------------------------------------------------------
 def main() -> None:
+    # every deployment here uses a bench-* prefix and app id: drop them, even a crashed run's
+    asyncio.run(drop_topics(BOOTSTRAP, ("bench-",)))
+    try:
+        measure()
+    finally:
+        asyncio.run(drop_topics(BOOTSTRAP, ("bench-",)))
+
+
+def measure() -> None:
+    """Every measurement of one run, the report written and the summary line printed."""
     tmp = Path(tempfile.mkdtemp(prefix="vigil-bench-kafka-"))
     messages = synthetic_day(seed=7, scale=SCALE)
     total = len(messages)
@@ -400,9 +416,11 @@ produce, with traffic paced at a share of the one-process rate: the synthetic da
 |---|---|---|---|---|---|---|
 {rows}
 
-Where one worker's time goes while it drains the topics (py-spy, 100 Hz, non-blocking; every
-thread, so the Faust consumer thread's fetch loop is in it too; each sample is put under the
-innermost frame that matches an activity):
+Where one worker's time goes while it drains the topics, running the Python source of the
+engine (`VIGIL_NATIVE=0`: py-spy sees no frames inside compiled modules, so the shares of the
+engine's parts are those of the source build; compiled, they shrink by about a third). py-spy
+at 100 Hz, non-blocking; every thread, so the Faust consumer thread's fetch loop is in it too;
+each sample is put under the innermost frame that matches an activity:
 
 {hot}
 Memory per million keys, held as the worker's memory store holds them (encoded state per
