@@ -99,6 +99,9 @@ kafka_alive() { [ -f "$KDIR/kafka.pid" ] && kill -0 "$(cat "$KDIR/kafka.pid")" 2
 
 kafka_up() {
   if port_open "$KAFKA_PORT"; then log "kafka already answering on :$KAFKA_PORT"; return 0; fi
+  mkdir -p "$KDIR"
+  exec 9>"$KDIR/.up.lock"
+  flock 9  # two `up`s at once (make targets in parallel) must not both start a broker
   if kafka_alive; then
     # a broker is still starting (after an unclean stop it recovers every log first): wait for
     # it rather than start a second one that cannot bind the same ports
@@ -117,7 +120,7 @@ kafka_up() {
   : >"$KDIR/logs/kafka.out"
   nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$KLIBS/*" \
     -Dlog4j.configuration="file:$ROOT/scripts/kafka/log4j.properties" \
-    kafka.Kafka "$KDIR/server.properties" >>"$KDIR/logs/kafka.out" 2>&1 &
+    kafka.Kafka "$KDIR/server.properties" >>"$KDIR/logs/kafka.out" 2>&1 9>&- &
   echo $! >"$KDIR/kafka.pid"
   wait_for kafka 180 kafka_ready || { tail -30 "$KDIR/logs/kafka.out" >&2; return 1; }
   log "kafka up on 127.0.0.1:$KAFKA_PORT (logs: $KDIR/logs/kafka.out)"
