@@ -8,3 +8,4 @@ from signals import native
 
 # the mypyc-compiled modules, when `make native` has built them from these very sources
 NATIVE = native.use(__path__)
+BUILD = "compiled" if NATIVE else "source"  # as the worker logs it and /health reports it

@@ -63,15 +63,6 @@ class CreatorFact:
         return [self.kind, self.ts, self.creator_id, self.content_id, self.event_id,
                 self.party, self.area, self.outcome, self.region]
 
-    def encode(self) -> bytes:
-        """Serialize one fact."""
-        return orjson.dumps(self.fields())
-
-    @classmethod
-    def decode(cls, data: bytes) -> "CreatorFact":
-        """Inverse of encode."""
-        return cls(*orjson.loads(data))
-
 
 class CreatorState:
     """Everything vigil remembers about one creator."""

@@ -65,15 +65,6 @@ class TrendFact:
         return [self.kind, self.key, self.ts, self.creator_id, self.content_id, self.event_id,
                 self.region]
 
-    def encode(self) -> bytes:
-        """Serialize one fact."""
-        return orjson.dumps(self.fields())
-
-    @classmethod
-    def decode(cls, data: bytes) -> "TrendFact":
-        """Inverse of encode."""
-        return cls(*orjson.loads(data))
-
 
 class TrendState:
     """What vigil remembers about one trend key."""

@@ -115,7 +115,7 @@ class Runtime:
         async def health(web: Any, request: Any) -> Any:
             return web.json({"status": "ok", "pack_hash": self.engine.pack.hash,
                              "rules": len(self.engine.pack.rules),
-                             "engine": "compiled" if signals.NATIVE else "source"})
+                             "engine": signals.BUILD})
 
         async def prometheus(web: Any, request: Any) -> Any:
             return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])

@@ -10,6 +10,7 @@ import structlog
 import typer
 from rich.console import Console
 
+import signals
 from signals.policy import PolicyPack, PolicyPackInvalid
 from stream.config import SHIPPED_POLICIES, Settings
 from stream.policyfiles import load_pack
@@ -58,17 +59,10 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     asyncio.run(ensure_topics(settings))
     runtime = create_runtime(settings, pack)
     structlog.get_logger("vigil.worker").info(
-        "engine_build", build=engine_build(), rules=len(pack.rules), pack_hash=pack.hash)
+        "engine_build", build=signals.BUILD, rules=len(pack.rules), pack_hash=pack.hash)
     _tune_gc()
     Worker(runtime.app, loglevel=loglevel, quiet=True,
            logging_config=stdlib_config(loglevel)).execute_from_commandline()
-
-
-def engine_build() -> str:
-    """`compiled` when the mypyc build of the engine is loaded, else `source`."""
-    import signals
-
-    return "compiled" if signals.NATIVE else "source"
 
 
 def _tune_gc() -> None:
