@@ -14,7 +14,7 @@ touched key is written back to its table once.
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
@@ -39,7 +39,8 @@ from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
 from stream.outbox import Outbox, partition_for
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
-from stream.tables import Where, Written, belonging_to, getter, persisted, stored, write_back
+from stream.statecache import StateCache
+from stream.tables import Where, Written, belonging_to, persisted, stored, write_back
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 from stream.trends import ActiveTrends
 from stream.webauth import require_token
@@ -77,6 +78,15 @@ class Runtime:
                                        value_type=bytes)
         self.trends = self.app.Table("trend-state", partitions=n, key_type=bytes,
                                      value_type=bytes)
+        keys = settings.state_cache_keys
+        self.caches = {
+            "content": StateCache(self.content, ContentState.decode, keys),
+            "creator": StateCache(self.creators, CreatorState.decode, keys),
+            "trend": StateCache(self.trends, TrendState.decode, keys),
+        }
+        for cache in self.caches.values():  # a partition that leaves may come back changed
+            self.app.on_partitions_revoked.connect(cache.clear)
+            self.app.on_partitions_assigned.connect(cache.clear)
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
         self.watermark = 0
         self.packs = PackSwitch(pack, self.engine.set_pack)
@@ -150,6 +160,26 @@ class Runtime:
     # -- batches ---------------------------------------------------------------------------
     async def content_batch(self, records: Sequence[Record]) -> None:
         """Decode, apply and evaluate each input record; write each content key once."""
+        await self._guarded("content", self._content_batch(records))
+
+    async def creator_batch(self, records: Sequence[Record]) -> None:
+        """Apply creator facts and evaluate creator rules; write each creator once."""
+        await self._guarded("creator", self._family_batch(
+            records, "creator", self.creators, CreatorFact, self.engine.on_creator))
+
+    async def trend_batch(self, records: Sequence[Record]) -> None:
+        """Apply trend facts and run the detector; write each trend key once."""
+        await self._guarded("trend", self._family_batch(
+            records, "trend", self.trends, TrendFact, self.engine.on_trend))
+
+    async def _guarded(self, family: str, batch: Awaitable[None]) -> None:
+        try:
+            await batch
+        except BaseException:
+            self.caches[family].clear()  # its states may be applied but never written back
+            raise
+
+    async def _content_batch(self, records: Sequence[Record]) -> None:
         t0 = time.perf_counter()
         engine, table = self.engine, self.content
         states: dict[bytes, ContentState] = {}
@@ -160,7 +190,8 @@ class Runtime:
         trend_facts = self.settings.topic(TREND_FACTS)
         seen: Counter[str] = Counter()
         not_after = time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS
-        get = getter(table)
+        cache = self.caches["content"]
+        load = cache.load
         for msg in records:
             topic = self.logical.get(msg.topic, msg.topic)
             raw: bytes = msg.value if isinstance(msg.value, bytes) else b""
@@ -179,8 +210,7 @@ class Runtime:
             bkey = ev.record.content_id.encode()
             st = states.get(bkey)
             if st is None:
-                stored_state = get(bkey)
-                st = ContentState.decode(stored_state) if stored_state else None
+                st = load(bkey)
             step = engine.on_content(ev, st)
             states[bkey] = step.state
             sources[bkey] = msg
@@ -191,19 +221,9 @@ class Runtime:
                 box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
-        await self._publish(box, emits, write_back(table, states, sources, box))
+        await self._publish(box, emits, self._write_back("content", table, states, sources, box))
         self._gauges()
         metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
-
-    async def creator_batch(self, records: Sequence[Record]) -> None:
-        """Apply creator facts and evaluate creator rules; write each creator once."""
-        await self._family_batch(records, "creator", self.creators, CreatorFact,
-                                 CreatorState.decode, self.engine.on_creator)
-
-    async def trend_batch(self, records: Sequence[Record]) -> None:
-        """Apply trend facts and run the detector; write each trend key once."""
-        await self._family_batch(records, "trend", self.trends, TrendFact,
-                                 TrendState.decode, self.engine.on_trend)
 
     async def _family_batch(
         self,
@@ -211,22 +231,20 @@ class Runtime:
         family: str,
         table: Any,
         make_fact: Callable[..., Any],
-        decode_state: Callable[[bytes], Any],
         step: Callable[[Any, Any], tuple[Any, list[Emit]]],
     ) -> None:
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
         sources: dict[bytes, Record] = {}
         emits: list[Emit] = []
-        get = getter(table)
+        load = self.caches[family].load
         for msg in records:
             for fields in unpack(msg.value or b""):  # written by our own content stage
                 fact = make_fact(*fields)
                 bkey = fact.table_key.encode()
                 st = states.get(bkey)
                 if st is None:
-                    stored_state = get(bkey)
-                    st = decode_state(stored_state) if stored_state else None
+                    st = load(bkey)
                 st, out = step(fact, st)
                 emits.extend(out)
                 if st is None:  # a trend key still in the sketch tier: no exact state
@@ -234,8 +252,19 @@ class Runtime:
                 states[bkey] = st
                 sources[bkey] = msg
         box = Outbox()
-        await self._publish(box, emits, write_back(table, states, sources, box))
+        await self._publish(box, emits, self._write_back(family, table, states, sources, box))
         metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
+
+    def _write_back(self, family: str, table: Any, states: dict[bytes, Any],
+                    sources: dict[bytes, Record], box: Outbox) -> Written:
+        """Write a batch's states to their table and changelog, and keep them decoded."""
+        cache = self.caches[family]
+        written = write_back(table, states, sources, box)
+        cache.keep(states)
+        metrics.STATE_READS.labels(family=family, source="cache").inc(cache.hits)
+        metrics.STATE_READS.labels(family=family, source="table").inc(cache.misses)
+        cache.hits = cache.misses = 0
+        return written
 
     async def _publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
         """Send new outputs with the facts and changelog records already in box, wait for
@@ -275,10 +304,11 @@ class Runtime:
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
 
-    def _write_outside_stream(self, table: Any, key: bytes, value: bytes | None,
+    def _write_outside_stream(self, family: str, table: Any, key: bytes, value: bytes | None,
                               source: str) -> None:
         """Set (or, with None, delete) a table key from a timer: Faust needs the key's
         partition, which is the one the producers' default partitioner chose for it."""
+        self.caches[family].drop(key)
         partition = partition_for(key, self.settings.partitions)
         with belonging_to(Where(source, partition)):
             if value is None:
@@ -314,10 +344,10 @@ class Runtime:
             for k, st, emits in quiet:  # a key that went silent is back to baseline
                 # stored before the await: a batch for this key running meanwhile must build
                 # on the resolved state, and not be overwritten by it afterwards
-                self._write_outside_stream(table, k, stored(st.encode()), source)
+                self._write_outside_stream(family, table, k, stored(st.encode()), source)
                 await self._publish(Outbox(), emits, {})
             for k in expired:
-                self._write_outside_stream(table, k, None, source)
+                self._write_outside_stream(family, table, k, None, source)
             if expired:
                 metrics.SWEPT.labels(family=family).inc(len(expired))
                 log.info("state_expired", family=family, keys=len(expired))

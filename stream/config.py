@@ -64,6 +64,8 @@ class Settings:
     # a faster failover for as much consuming again as the active work (Faust defaults to 1,
     # Kafka Streams to 0)
     standby_replicas: int = field(default_factory=lambda: _int("VIGIL_STANDBY_REPLICAS", 0))
+    # decoded states kept per table for the most recently touched keys (0: decode every time)
+    state_cache_keys: int = field(default_factory=lambda: _int("VIGIL_STATE_CACHE_KEYS", 50_000))
     # a secret: kept out of repr, so logging the settings never prints it
     api_token: str | None = field(repr=False, default_factory=lambda: os.environ.get(
         "VIGIL_API_TOKEN") or None)
@@ -75,6 +77,8 @@ class Settings:
             raise SystemExit(f"VIGIL_PARTITIONS={self.partitions}: expected at least 1")
         if self.standby_replicas < 0:
             raise SystemExit(f"VIGIL_STANDBY_REPLICAS={self.standby_replicas}: expected 0 or more")
+        if self.state_cache_keys < 0:
+            raise SystemExit(f"VIGIL_STATE_CACHE_KEYS={self.state_cache_keys}: expected 0 or more")
 
     @property
     def store_url(self) -> str:

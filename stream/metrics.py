@@ -13,6 +13,9 @@ LEDGER_ERRORS = Counter("vigil_ledger_errors_total", "Redis ledger failures (fai
 RULE_ERRORS = Gauge("vigil_rule_errors", "rule conditions that raised at evaluation")
 SUPPRESSED = Gauge("vigil_human_suppressed", "automatic actions suppressed by a human verdict")
 BATCH_SECONDS = Histogram("vigil_batch_seconds", "time to process one batch", ["family"])
+STATE_READS = Counter("vigil_state_reads_total",
+                      "state reads at a key's first touch in a batch, by where they came from",
+                      ["family", "source"])  # source: cache (decoded already) | table
 SWEPT = Counter("vigil_state_expired_total", "state keys dropped by TTL", ["family"])
 POLICY_LOADED = Counter("vigil_policy_packs_loaded_total", "policy packs switched to", ["source"])
 POLICY_REJECTED = Counter("vigil_policy_packs_rejected_total",

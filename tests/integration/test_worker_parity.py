@@ -10,7 +10,7 @@ import pytest
 
 from tests.decisions import invariant
 
-from .conftest import VIGIL, Deployment, split
+from .conftest import VIGIL, Deployment, metric, split
 
 DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
 
@@ -64,13 +64,16 @@ def resolved_by_sweeps(deployment: Deployment, timeout: float = 30) -> dict[str,
 def test_kafka_worker_and_replay_make_the_same_decisions(
     deployment: Deployment, day_file: Path, tmp_path: Path, store: str
 ) -> None:
-    deployment.start_worker(VIGIL_STORE=store, VIGIL_SWEEP_SECONDS="1")
+    _, port = deployment.start_worker(VIGIL_STORE=store, VIGIL_SWEEP_SECONDS="1")
     deployment.produce(day_file)
     deployment.drained()
     kafka = resolved_by_sweeps(deployment)
     local = replay(day_file, tmp_path / "replay")
 
     assert_same_decisions(kafka, local)
+    # hot creators and trend keys came from the decoded-state cache, not the table
+    for family in ("creator", "trend"):
+        assert metric(port, f'vigil_state_reads_total{{family="{family}",source="cache"}}') > 0
 
     # bad input reaches dead-letter with the same reason and the same id either way
     assert Counter((d["id"], d["reason"]) for d in kafka["dead-letter"]) == \
@@ -92,16 +95,19 @@ def test_kafka_worker_and_replay_make_the_same_decisions(
 def test_a_restarted_worker_resumes_from_its_changelog(
     deployment: Deployment, day_file: Path, tmp_path: Path
 ) -> None:
-    """Half the day, a restart on an empty data dir, the other half: the same as one replay."""
+    """Half the day, a restart on an empty data dir, the other half: the same as one replay.
+
+    A small state cache: most keys are evicted and decoded again from the table meanwhile.
+    """
     first, second = split(day_file, 2, tmp_path)
 
-    proc, _ = deployment.start_worker()
+    proc, _ = deployment.start_worker(VIGIL_STATE_CACHE_KEYS="100")
     deployment.produce(first)
     deployment.drained()
     deployment.stop(proc)
     import shutil
     shutil.rmtree(deployment.tmp / "data", ignore_errors=True)  # state only in the changelog
-    deployment.start_worker()
+    deployment.start_worker(VIGIL_STATE_CACHE_KEYS="100")
     deployment.produce(second)
     deployment.drained()
 

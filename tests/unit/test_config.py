@@ -20,6 +20,7 @@ def test_standby_replicas_are_off_unless_asked_for(monkeypatch: pytest.MonkeyPat
 @pytest.mark.parametrize(("name", "raw", "message"), [
     ("VIGIL_STANDBY_REPLICAS", "-1", "VIGIL_STANDBY_REPLICAS=-1: expected 0 or more"),
     ("VIGIL_STANDBY_REPLICAS", "one", "VIGIL_STANDBY_REPLICAS='one': expected a whole number"),
+    ("VIGIL_STATE_CACHE_KEYS", "-5", "VIGIL_STATE_CACHE_KEYS=-5: expected 0 or more"),
     ("VIGIL_PARTITIONS", "0", "VIGIL_PARTITIONS=0: expected at least 1"),
     ("VIGIL_STORE", "redis", "VIGIL_STORE='redis': expected memory or rocksdb"),
 ])

@@ -1,0 +1,40 @@
+"""The worker forgets its decoded states whenever they may no longer match its tables."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from signals.creator import CreatorState
+from stream.app import Runtime, create_runtime
+from stream.config import SHIPPED_POLICIES, Settings
+from stream.policyfiles import load_pack
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runtime:
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
+    rt = create_runtime(Settings(), load_pack(SHIPPED_POLICIES))
+    for cache in rt.caches.values():
+        cache.keep({b"k": CreatorState()})
+    return rt
+
+
+def cached(rt: Runtime) -> dict[str, int]:
+    return {family: len(cache) for family, cache in rt.caches.items()}
+
+
+@pytest.mark.parametrize("signal", ["on_partitions_revoked", "on_partitions_assigned"])
+def test_a_rebalance_clears_every_family(runtime: Runtime, signal: str) -> None:
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1}
+    asyncio.run(getattr(runtime.app, signal).send(set()))
+    assert cached(runtime) == {"content": 0, "creator": 0, "trend": 0}
+
+
+def test_a_failed_batch_clears_its_own_family(runtime: Runtime) -> None:
+    async def fails() -> None:
+        raise RuntimeError("the broker refused the batch")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(runtime._guarded("creator", fails()))
+    assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1}
