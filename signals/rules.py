@@ -128,8 +128,11 @@ def _screen(rules: tuple[Rule, ...], state: Any, ts: int, region: str,
     guards all pass."""
     fired = state.fired
     for base in rules:
-        rule = base.for_region(region)
-        if rule.mode == "disabled" or fired.get(rule.key, -1) == rule.window_start(ts):
+        # Rule.for_region and Rule.window_start inlined: Rule is not compiled, and a call into
+        # it cost more than the lookup and the arithmetic, for every rule of every plan
+        rule = base.regions.get(region, base) if base.regions else base
+        once = rule.once_per
+        if rule.mode == "disabled" or fired.get(rule.key, -1) == (ts - ts % once if once else 0):
             continue
         for name, op, const in rule.guards:
             v = values.get(name)
