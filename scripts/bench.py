@@ -28,6 +28,7 @@ from signals import rules as rules_module  # noqa: E402
 from signals.catalogue import SIGNALS  # noqa: E402
 from signals.policy import PolicyPack, parse_pack  # noqa: E402
 from signals.trend import TrendState  # noqa: E402
+from stream.cli import tune_gc  # noqa: E402
 from stream.config import SHIPPED_POLICIES  # noqa: E402
 from stream.policyfiles import load_pack  # noqa: E402
 from stream.replay import MemorySink, read_lines, run  # noqa: E402
@@ -259,6 +260,7 @@ def trend_tier(keys: int = 1_000_000) -> tuple[int, float, float, float, int]:
 
 
 def main() -> None:
+    tune_gc()  # as `vigil replay` and `vigil worker` run
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "day.jsonl"
         path.write_bytes(b"\n".join(m.line() for m in synthetic_day(7, 1.0)) + b"\n")
@@ -335,7 +337,8 @@ def write_report(events: int, outputs: int, ceil: float, rep: float, ratio: floa
     section = f"""## Replay throughput (`make bench`)
 
 Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")} on {os.cpu_count()} cores,
-Python {platform.python_version()}, one process, best of {RUNS} interleaved runs.
+Python {platform.python_version()}, one process (the collector tuned as `vigil replay` runs
+it), best of {RUNS} interleaved runs.
 
 | what | events/s |
 |---|---|

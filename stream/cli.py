@@ -60,12 +60,12 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     runtime = create_runtime(settings, pack)
     structlog.get_logger("vigil.worker").info(
         "engine_build", build=signals.BUILD, rules=len(pack.rules), pack_hash=pack.hash)
-    _tune_gc()
+    tune_gc()
     Worker(runtime.app, loglevel=loglevel, quiet=True,
            logging_config=stdlib_config(loglevel)).execute_from_commandline()
 
 
-def _tune_gc() -> None:
+def tune_gc() -> None:
     """Collect young objects less often, and never scan what startup built.
 
     Every event allocates short-lived dicts and lists (decoded states, facts, evidence), so
@@ -88,7 +88,7 @@ def replay(
 
     _require_file(events)
     pack = _pack(policies)
-    _tune_gc()
+    tune_gc()
     with ExitStack() as stack, r.Progress() as progress:
         sink: r.Sink = r.DirSink(out, stack) if out else r.StreamSink()
         stats, _ = r.run(pack, r.read_lines(events), sink, progress)
@@ -119,6 +119,7 @@ def demo(
         write.write_bytes(b"\n".join(lines) + b"\n")
         err.print(f"wrote {len(lines):,} events to {write}")
     sink = r.MemorySink()
+    tune_gc()
     stats, pipe = r.run(pack, lines, sink)
     summarise(stats, sink, pack.hash, dict(pipe.keys()), Console(width=120))
 
