@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: help venv native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka schemas clean
+.PHONY: help venv lock native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka schemas clean
 
 help:
 	@echo "make demo           - replay a synthetic day through vigil (no broker needed)"
@@ -12,16 +12,27 @@ help:
 	@echo "make native         - compile the engine's hot modules with mypyc (demo, test and bench do)"
 	@echo "make services-up    - start local Kafka (KRaft) and Redis; services-down stops them"
 	@echo "make bench          - replay throughput vs orjson decode ceiling -> docs/benchmarks.md"
+	@echo "make lock           - re-pin constraints.txt to the newest versions pyproject.toml allows"
 	@echo "make bench-kafka    - worker on Kafka vs raw aiokafka ceiling, latency, scale-out, memory"
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the versions the suite last passed with: a release
+# upstream (msgspec 0.23 changed the JSON Schema it generates) must not break a fresh clone.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Re-resolve the newest versions pyproject.toml allows into constraints.txt (then make test).
+lock:
+	rm -rf .local/lock-venv && $(PYTHON) -m venv .local/lock-venv
+	.local/lock-venv/bin/pip install --quiet --upgrade pip
+	.local/lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; .local/lock-venv/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .local/lock-venv
 
 # The compiled engine (signals/native.py): rebuilt only when its sources changed. VIGIL_NATIVE=0
 # skips it, and vigil then runs the Python source, which decides identically.
