@@ -14,7 +14,7 @@ touched key is written back to its table once.
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import faust
@@ -34,7 +34,7 @@ from signals.policy import PolicyPack
 from signals.trend import TrendFact, TrendState
 from stream import faustfix, fetch, metrics
 from stream.config import Settings
-from stream.fetch import Record
+from stream.fetch import Publish, Record
 from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
 from stream.outbox import Outbox, partition_for
@@ -107,10 +107,11 @@ class Runtime:
         # The agents subscribe the topics and tie the tables to their partitions; the records
         # themselves reach the batch functions through fetch.install, a poll at a time. Were
         # one to reach an agent's stream anyway, it is processed all the same.
-        def agent(batch: Callable[[list[Any]], Any]) -> Callable[[Any], Any]:
+        def agent(batch: fetch.Handler) -> Callable[[Any], Any]:
             async def run(stream: Any) -> None:  # faust.Stream; its stubs lack take_events
                 async for events in stream.take_events(s.batch_size, 0.05):
-                    await batch([e.message for e in events])
+                    publish = await batch([e.message for e in events])
+                    await publish()
             return run
 
         app.agent(inputs, name="vigil.content")(agent(self.content_batch))
@@ -158,28 +159,41 @@ class Runtime:
             app.task(notify)
 
     # -- batches ---------------------------------------------------------------------------
-    async def content_batch(self, records: Sequence[Record]) -> None:
+    # Each batch function applies its records and returns the step that publishes the results
+    # (stream/fetch.py runs it while the next poll is applied).
+    async def content_batch(self, records: Sequence[Record]) -> Publish:
         """Decode, apply and evaluate each input record; write each content key once."""
-        await self._guarded("content", self._content_batch(records))
+        return self._guarded("content", lambda: self._content_batch(records))
 
-    async def creator_batch(self, records: Sequence[Record]) -> None:
+    async def creator_batch(self, records: Sequence[Record]) -> Publish:
         """Apply creator facts and evaluate creator rules; write each creator once."""
-        await self._guarded("creator", self._family_batch(
+        return self._guarded("creator", lambda: self._family_batch(
             records, "creator", self.creators, CreatorFact, self.engine.on_creator))
 
-    async def trend_batch(self, records: Sequence[Record]) -> None:
+    async def trend_batch(self, records: Sequence[Record]) -> Publish:
         """Apply trend facts and run the detector; write each trend key once."""
-        await self._guarded("trend", self._family_batch(
+        return self._guarded("trend", lambda: self._family_batch(
             records, "trend", self.trends, TrendFact, self.engine.on_trend))
 
-    async def _guarded(self, family: str, batch: Awaitable[None]) -> None:
+    def _guarded(self, family: str, apply: Callable[[], Publish]) -> Publish:
+        """Apply a batch and return its publish step; a failure in either drops the family's
+        decoded states, which may be applied but never written back."""
+        cache = self.caches[family]
         try:
-            await batch
+            publish = apply()
         except BaseException:
-            self.caches[family].clear()  # its states may be applied but never written back
+            cache.clear()
             raise
 
-    async def _content_batch(self, records: Sequence[Record]) -> None:
+        async def guarded_publish() -> None:
+            try:
+                await publish()
+            except BaseException:
+                cache.clear()
+                raise
+        return guarded_publish
+
+    def _content_batch(self, records: Sequence[Record]) -> Publish:
         t0 = time.perf_counter()
         engine, table = self.engine, self.content
         states: dict[bytes, ContentState] = {}
@@ -221,18 +235,18 @@ class Runtime:
                 box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
-        await self._publish(box, emits, self._write_back("content", table, states, sources, box))
+        written = self._write_back("content", table, states, sources, box)
         self._gauges()
-        metrics.BATCH_SECONDS.labels(family="content").observe(time.perf_counter() - t0)
+        return self._publishing("content", t0, box, emits, written)
 
-    async def _family_batch(
+    def _family_batch(
         self,
         records: Sequence[Record],
         family: str,
         table: Any,
         make_fact: Callable[..., Any],
         step: Callable[[Any, Any], tuple[Any, list[Emit]]],
-    ) -> None:
+    ) -> Publish:
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
         sources: dict[bytes, Record] = {}
@@ -252,8 +266,16 @@ class Runtime:
                 states[bkey] = st
                 sources[bkey] = msg
         box = Outbox()
-        await self._publish(box, emits, self._write_back(family, table, states, sources, box))
-        metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
+        written = self._write_back(family, table, states, sources, box)
+        return self._publishing(family, t0, box, emits, written)
+
+    def _publishing(self, family: str, t0: float, box: Outbox, emits: list[Emit],
+                    written: Written) -> Publish:
+        """The publish step of an applied batch; the batch's time runs until it is done."""
+        async def publish() -> None:
+            await self._publish(box, emits, written)
+            metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
+        return publish
 
     def _write_back(self, family: str, table: Any, states: dict[bytes, Any],
                     sources: dict[bytes, Record], box: Outbox) -> Written:

@@ -103,7 +103,7 @@ def test_acks_a_batch_as_faust_acks_each_record(committed: int | None) -> None:
 
 
 async def test_a_poll_groups_records_by_handler_and_sends_the_rest_through_faust() -> None:
-    async def content(records: list[Any]) -> None: ...
+    async def content(records: list[Any]) -> fetch.Publish: ...
     books = Books()
     books.fetches.append({
         TP0: [Rec("uploads", 0, o) for o in (4, 5, 7, 8)],  # 6 compacted away
@@ -121,7 +121,7 @@ async def test_a_poll_groups_records_by_handler_and_sends_the_rest_through_faust
 
 
 async def test_a_poll_cut_by_a_rebalance_hands_nothing_over() -> None:
-    async def content(records: list[Any]) -> None: ...
+    async def content(records: list[Any]) -> fetch.Publish: ...
     books = Books()
 
     async def rebalanced(timeout: float) -> tuple[Any, Any]:
@@ -154,45 +154,153 @@ async def test_a_batch_runs_to_its_end_when_the_loop_is_cancelled() -> None:
     assert done == ["published"]
 
 
-async def test_a_polls_batches_run_side_by_side_and_each_is_acked_when_done() -> None:
+def step(log: list[str], name: str, wait: asyncio.Event | None = None,
+         fail: bool = False) -> fetch.Publish:
+    """A batch's publish step that logs, optionally waits for the broker, or fails."""
+    async def publish() -> None:
+        log.append(f"{name} publishing")
+        if wait is not None:  # a loop that never lets the acks arrive fails, not hangs
+            await asyncio.wait_for(wait.wait(), 2)
+        if fail:
+            raise RuntimeError("broker refused the batch")
+        log.append(f"{name} published")
+    return publish
+
+
+async def test_a_polls_publish_steps_run_side_by_side_and_each_is_acked_when_done() -> None:
     books = Books()
-    order: list[str] = []
+    log: list[str] = []
     kafka_acks = asyncio.Event()
 
-    async def content(records: list[Any]) -> None:
-        order.append("content applied")
-        await kafka_acks.wait()  # its publish: waiting for the broker
-        order.append("content published")
-
-    async def trend(records: list[Any]) -> None:
-        order.append("trend applied")  # runs while content waits
+    async def trend_publish() -> None:
+        log.append("trend publishing")  # runs while content waits
         assert books._acked[TP1] == []
         kafka_acks.set()
 
-    batches: dict[fetch.Handler, fetch.Batch] = {
-        content: ([Rec("uploads", 0, 4)], {TP0: [4]}),
-        trend: ([Rec("trends", 1, 7)], {TP1: [7]}),
-    }
+    steps = [(step(log, "content", kafka_acks), {TP0: [4]}), (trend_publish, {TP1: [7]})]
     # run one after the other, content would wait for ever: time out instead
-    await asyncio.wait_for(fetch._handle_all(books, batches), 5)
-    assert order == ["content applied", "trend applied", "content published"]
+    await asyncio.wait_for(fetch._publish_all(books, steps), 5)
+    assert log == ["content publishing", "trend publishing", "content published"]
     assert books._acked == {TP0: [4], TP1: [7]}
 
 
-async def test_a_failing_batch_does_not_stop_the_others_and_is_not_acked() -> None:
+async def test_a_failing_publish_does_not_stop_the_others_and_is_not_acked() -> None:
     books = Books()
-
-    async def broken(records: list[Any]) -> None:
-        raise RuntimeError("broker refused the batch")
-
-    async def slow(records: list[Any]) -> None:
-        await asyncio.sleep(0.01)
-
-    batches: dict[fetch.Handler, fetch.Batch] = {
-        broken: ([Rec("uploads", 0, 4)], {TP0: [4]}),
-        slow: ([Rec("trends", 1, 7)], {TP1: [7]}),
-    }
+    log: list[str] = []
+    steps = [(step(log, "content", fail=True), {TP0: [4]}), (step(log, "trend"), {TP1: [7]})]
     with pytest.raises(RuntimeError, match="refused"):
-        await fetch._handle_all(books, batches)
+        await fetch._publish_all(books, steps)
     assert books._acked[TP0] == []  # its records are read again after the restart
     assert books._acked[TP1] == [7]  # the other finished, published and acknowledged
+
+
+async def test_a_failing_apply_keeps_the_other_batches_publish_steps() -> None:
+    log: list[str] = []
+
+    async def broken(records: list[Any]) -> fetch.Publish:
+        raise ValueError("a bug in one family")
+
+    async def fine(records: list[Any]) -> fetch.Publish:
+        return step(log, "trend")
+
+    steps, failed = await fetch._apply_all({
+        broken: ([Rec("uploads", 0, 4)], {TP0: [4]}),
+        fine: ([Rec("trends", 1, 7)], {TP1: [7]}),
+    })
+    assert isinstance(failed, ValueError)
+    assert [offsets for _, offsets in steps] == [{TP1: [7]}]
+
+
+class Loop(Books):
+    """A consumer the whole fetch loop can run on: polls from a list, then stops."""
+
+    consumer_stopped_errors = (ConnectionError,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.diag = self
+        self._stopped = asyncio.Event()
+        self._commit_every = None
+        self.transport = self
+        self.should_stop = False
+        self.seeks = 0
+
+    def set_flag(self, flag: str) -> None: ...
+    def unset_flag(self, flag: str) -> None: ...
+
+    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
+        if not self.fetches:
+            self.should_stop = True
+            return None, None
+        fetched = self.fetches.pop(0)
+        if fetched == "rebalance":
+            self.flow_active = False
+            return {}, None
+        return fetched, None
+
+    async def perform_seek(self) -> None:
+        self.seeks += 1
+        self.flow_active = True
+
+
+def uploads(*offsets: int) -> dict[TP, list[Rec]]:
+    return {TP0: [Rec("uploads", 0, o) for o in offsets]}
+
+
+def handler(log: list[str], broker: dict[int, asyncio.Event],
+            fail: frozenset[int] = frozenset()) -> fetch.Handler:
+    """Logs each apply; its publish waits for broker[first offset], if set there."""
+    async def apply(records: list[Any]) -> fetch.Publish:
+        first = records[0].offset
+        log.append(f"{first} applied")
+        if first - 1 in broker:
+            broker[first - 1].set()  # the broker acks the previous poll meanwhile
+        return step(log, str(first), broker.get(first), fail=first in fail)
+    return apply
+
+
+async def test_the_next_poll_is_applied_while_the_previous_one_waits_for_its_acks() -> None:
+    loop = Loop()
+    loop.fetches = [uploads(0), uploads(1), uploads(2)]
+    log: list[str] = []
+    broker = {0: asyncio.Event(), 1: asyncio.Event()}
+    await asyncio.wait_for(fetch._drain(loop, loop, {"uploads": handler(log, broker)}), 5)
+    assert log == [
+        "0 applied", "0 publishing",
+        "1 applied",  # while 0 waits for its acks
+        "0 published",
+        "1 publishing",  # only once 0 is out: outputs go out in the order applied
+        "2 applied", "1 published", "2 publishing", "2 published",
+    ]
+    assert loop._acked[TP0] == [0, 1, 2]
+
+
+async def test_a_failed_publish_stops_every_later_one() -> None:
+    loop = Loop()
+    loop.fetches = [uploads(0), uploads(1), uploads(2)]
+    log: list[str] = []
+    with pytest.raises(RuntimeError, match="refused"):
+        await fetch._drain(loop, loop, {"uploads": handler(log, {}, fail=frozenset({0}))})
+    assert log == ["0 applied", "0 publishing", "1 applied"]  # 1 is never published
+    assert loop._acked[TP0] == []
+
+
+async def test_a_rebalance_waits_for_the_publish_in_flight_before_seeking() -> None:
+    loop = Loop()
+    loop.fetches = [uploads(0), "rebalance", uploads(1)]  # type: ignore[list-item]
+    log: list[str] = []
+    seeks_when_published: list[int] = []
+    apply = handler(log, {})
+
+    async def watched(records: list[Any]) -> fetch.Publish:
+        publish = await apply(records)
+
+        async def then_note() -> None:
+            await asyncio.sleep(0.02)
+            await publish()
+            seeks_when_published.append(loop.seeks)
+        return then_note
+
+    await asyncio.wait_for(fetch._drain(loop, loop, {"uploads": watched}), 5)
+    assert seeks_when_published == [0, 1]  # poll 0 was out before the seek
+    assert loop._acked[TP0] == [0, 1]

@@ -8,6 +8,7 @@ import pytest
 from signals.creator import CreatorState
 from stream.app import Runtime, create_runtime
 from stream.config import SHIPPED_POLICIES, Settings
+from stream.fetch import Publish
 from stream.policyfiles import load_pack
 
 
@@ -31,10 +32,21 @@ def test_a_rebalance_clears_every_family(runtime: Runtime, signal: str) -> None:
     assert cached(runtime) == {"content": 0, "creator": 0, "trend": 0}
 
 
-def test_a_failed_batch_clears_its_own_family(runtime: Runtime) -> None:
-    async def fails() -> None:
+def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> None:
+    def fails() -> Publish:
+        raise ValueError("a state that does not decode")
+
+    with pytest.raises(ValueError):
+        runtime._guarded("creator", fails)
+    assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1}
+
+
+def test_a_batch_that_fails_to_publish_clears_its_own_family(runtime: Runtime) -> None:
+    async def refused() -> None:
         raise RuntimeError("the broker refused the batch")
 
+    publish = runtime._guarded("trend", lambda: refused)
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1}  # applied: all kept
     with pytest.raises(RuntimeError):
-        asyncio.run(runtime._guarded("creator", fails()))
-    assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1}
+        asyncio.run(publish())
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 0}
