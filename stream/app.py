@@ -11,7 +11,6 @@ batch every event is applied and evaluated in order (the same Engine steps as re
 touched key is written back to its table once.
 """
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -37,10 +36,11 @@ from stream.config import Settings
 from stream.fetch import Publish, Record
 from stream.ledger import Ledger
 from stream.notify import Notifier, notifier_config, sinks_from_env
-from stream.outbox import Outbox, partition_for
+from stream.outbox import Outbox
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.statecache import StateCache
-from stream.tables import Where, Written, belonging_to, persisted, stored, write_back
+from stream.sweep import sweep
+from stream.tables import Written, persisted, write_back
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 from stream.trends import ActiveTrends
 from stream.webauth import require_token
@@ -140,7 +140,10 @@ class Runtime:
         app.page("/trends")(require_token(s.api_token, trends))
         app.page("/health")(health)
         app.page("/metrics")(prometheus)
-        app.timer(s.sweep_seconds)(self.sweep)
+        async def sweep_tables() -> None:
+            await sweep(self)
+
+        app.timer(s.sweep_seconds)(sweep_tables)
 
         async def policy_files() -> None:
             await watch_directory(self.packs, s.policies, s.policy_poll_seconds)
@@ -273,7 +276,7 @@ class Runtime:
                     written: Written) -> Publish:
         """The publish step of an applied batch; the batch's time runs until it is done."""
         async def publish() -> None:
-            await self._publish(box, emits, written)
+            await self.publish(box, emits, written)
             metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
         return publish
 
@@ -288,7 +291,7 @@ class Runtime:
         cache.hits = cache.misses = 0
         return written
 
-    async def _publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
+    async def publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
         """Send new outputs with the facts and changelog records already in box, wait for
         Kafka's acks, then record decision ids in the ledger. Only after this returns are the
         batch's events acked, so a committed offset always has its state changes durable in
@@ -325,55 +328,6 @@ class Runtime:
         c = self.engine.counters
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
-
-    def _write_outside_stream(self, family: str, table: Any, key: bytes, value: bytes | None,
-                              source: str) -> None:
-        """Set (or, with None, delete) a table key from a timer: Faust needs the key's
-        partition, which is the one the producers' default partitioner chose for it."""
-        self.caches[family].drop(key)
-        partition = partition_for(key, self.settings.partitions)
-        with belonging_to(Where(source, partition)):
-            if value is None:
-                del table[key]
-            else:
-                table[key] = value
-
-    async def sweep(self) -> None:
-        """Drop keys whose event-time TTL has passed at this worker's watermark."""
-        now = self.watermark
-        if not now:
-            return
-        s = self.settings
-        for family, table, decode_state, source in (
-            ("content", self.content, ContentState.decode, s.topic("uploads")),
-            ("creator", self.creators, CreatorState.decode, s.topic(CREATOR_FACTS)),
-            ("trend", self.trends, TrendState.decode, s.topic(TREND_FACTS)),
-        ):
-            expired = []
-            quiet: list[tuple[bytes, Any, list[Emit]]] = []
-            for i, (k, v) in enumerate(list(table.items())):
-                if not v:
-                    continue
-                st = decode_state(v)
-                if st.expired(now):
-                    expired.append(k)
-                elif isinstance(st, TrendState) and st.incident and st.incident[3]:
-                    emits = self.engine.resolve_silent(st, now)
-                    if emits:
-                        quiet.append((k, st, emits))
-                if i % 2000 == 0:
-                    await asyncio.sleep(0)  # stay responsive on large tables
-            for k, st, emits in quiet:  # a key that went silent is back to baseline
-                # stored before the await: a batch for this key running meanwhile must build
-                # on the resolved state, and not be overwritten by it afterwards
-                self._write_outside_stream(family, table, k, stored(st.encode()), source)
-                await self._publish(Outbox(), emits, {})
-            for k in expired:
-                self._write_outside_stream(family, table, k, None, source)
-            if expired:
-                metrics.SWEPT.labels(family=family).inc(len(expired))
-                log.info("state_expired", family=family, keys=len(expired))
-
 
 def _make_app(s: Settings) -> faust.App:
     (s.data_dir / s.app_id).mkdir(parents=True, exist_ok=True)

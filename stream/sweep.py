@@ -1,0 +1,74 @@
+"""The worker's sweep: state past its event-time TTL leaves the tables, and trend incidents
+whose keys fell silent are resolved.
+
+It runs on a timer (`VIGIL_SWEEP_SECONDS`), outside any batch, at the worker's watermark.
+"""
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from signals.content import ContentState
+from signals.creator import CreatorState
+from signals.engine import Emit
+from signals.trend import TrendState
+from stream import metrics
+from stream.outbox import Outbox, partition_for
+from stream.tables import Where, belonging_to, stored
+from stream.topics import CREATOR_FACTS, TREND_FACTS
+
+if TYPE_CHECKING:
+    from stream.app import Runtime
+
+log = structlog.get_logger("vigil.worker")
+
+
+async def sweep(rt: "Runtime") -> None:
+    """Drop keys whose event-time TTL has passed at the worker's watermark."""
+    now = rt.watermark
+    if not now:
+        return
+    s = rt.settings
+    for family, table, decode_state, source in (
+        ("content", rt.content, ContentState.decode, s.topic("uploads")),
+        ("creator", rt.creators, CreatorState.decode, s.topic(CREATOR_FACTS)),
+        ("trend", rt.trends, TrendState.decode, s.topic(TREND_FACTS)),
+    ):
+        expired = []
+        quiet: list[tuple[bytes, Any, list[Emit]]] = []
+        for i, (k, v) in enumerate(list(table.items())):
+            if not v:
+                continue
+            st = decode_state(v)
+            if st.expired(now):
+                expired.append(k)
+            elif isinstance(st, TrendState) and st.incident and st.incident[3]:
+                emits = rt.engine.resolve_silent(st, now)
+                if emits:
+                    quiet.append((k, st, emits))
+            if i % 2000 == 0:
+                await asyncio.sleep(0)  # stay responsive on large tables
+        for k, st, emits in quiet:  # a key that went silent is back to baseline
+            # stored before the await: a batch for this key running meanwhile must build
+            # on the resolved state, and not be overwritten by it afterwards
+            write_outside_stream(rt, family, table, k, stored(st.encode()), source)
+            await rt.publish(Outbox(), emits, {})
+        for k in expired:
+            write_outside_stream(rt, family, table, k, None, source)
+        if expired:
+            metrics.SWEPT.labels(family=family).inc(len(expired))
+            log.info("state_expired", family=family, keys=len(expired))
+
+
+def write_outside_stream(rt: "Runtime", family: str, table: Any, key: bytes,
+                         value: bytes | None, source: str) -> None:
+    """Set (or, with None, delete) a table key from a timer: Faust needs the key's
+    partition, which is the one the producers' default partitioner chose for it."""
+    rt.caches[family].drop(key)
+    partition = partition_for(key, rt.settings.partitions)
+    with belonging_to(Where(source, partition)):
+        if value is None:
+            del table[key]
+        else:
+            table[key] = value
