@@ -179,22 +179,13 @@ class Runtime:
             records, "trend", self.trends, TrendFact, self.engine.on_trend))
 
     def _guarded(self, family: str, apply: Callable[[], Publish]) -> Publish:
-        """Apply a batch and return its publish step; a failure in either drops the family's
-        decoded states, which may be applied but never written back."""
-        cache = self.caches[family]
+        """Apply a batch and return its publish step; a failure drops the family's decoded
+        states, which may be applied but never written back (so does a failed publish)."""
         try:
-            publish = apply()
+            return apply()
         except BaseException:
-            cache.clear()
+            self.caches[family].clear()
             raise
-
-        async def guarded_publish() -> None:
-            try:
-                await publish()
-            except BaseException:
-                cache.clear()
-                raise
-        return guarded_publish
 
     def _content_batch(self, records: Sequence[Record]) -> Publish:
         t0 = time.perf_counter()
@@ -276,7 +267,11 @@ class Runtime:
                     written: Written) -> Publish:
         """The publish step of an applied batch; the batch's time runs until it is done."""
         async def publish() -> None:
-            await self.publish(box, emits, written)
+            try:
+                await self.publish(box, emits, written)
+            except BaseException:
+                self.caches[family].clear()  # its states may never reach the changelog
+                raise
             metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
         return publish
 

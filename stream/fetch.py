@@ -47,6 +47,8 @@ class Record(Protocol):
 
 
 Publish = Callable[[], Awaitable[None]]  # a batch's second step: send, wait for acks
+Offsets = dict[Any, list[int]]  # a batch's offsets by partition
+Batch = tuple[list[Any], Offsets]  # a batch's records, and their offsets
 Handler = Callable[[list[Any]], Awaitable[Publish]]  # first step: apply a batch
 
 _HANDLERS = "_vigil_fetch_handlers"
@@ -108,7 +110,7 @@ class InFlight:
         self._consumer = consumer
         self._task: asyncio.Future[None] | None = None
 
-    def start(self, steps: list[tuple[Publish, "Offsets"]]) -> None:
+    def start(self, steps: list[tuple[Publish, Offsets]]) -> None:
         """Start publishing a poll's applied batches (the previous ones must have settled)."""
         assert self._task is None
         self._task = asyncio.ensure_future(_publish_all(self._consumer, steps))
@@ -125,8 +127,6 @@ class InFlight:
             await self.settle()
 
 
-Batch = tuple[list[Any], dict[Any, list[int]]]  # records, and their offsets by partition
-Offsets = dict[Any, list[int]]
 
 
 async def _poll(consumer: Any, handlers: dict[str, Handler]) -> dict[Handler, Batch] | None:
@@ -215,7 +215,7 @@ async def _publish_all(consumer: Any, steps: list[tuple[Publish, Offsets]]) -> N
             raise result
 
 
-def _ack(consumer: Any, offsets: dict[Any, list[int]]) -> None:
+def _ack(consumer: Any, offsets: Offsets) -> None:
     """Acknowledge a batch's offsets as Faust's `Consumer.ack` would, a partition at a time."""
     with ack_lock:
         for tp, offs in offsets.items():

@@ -2,6 +2,7 @@
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -9,6 +10,7 @@ from signals.creator import CreatorState
 from stream.app import Runtime, create_runtime
 from stream.config import SHIPPED_POLICIES, Settings
 from stream.fetch import Publish
+from stream.outbox import Outbox
 from stream.policyfiles import load_pack
 
 
@@ -41,11 +43,13 @@ def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> 
     assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1}
 
 
-def test_a_batch_that_fails_to_publish_clears_its_own_family(runtime: Runtime) -> None:
-    async def refused() -> None:
+def test_a_batch_that_fails_to_publish_clears_its_own_family(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def refused(*_: Any) -> None:
         raise RuntimeError("the broker refused the batch")
 
-    publish = runtime._guarded("trend", lambda: refused)
+    monkeypatch.setattr(runtime, "publish", refused)
+    publish = runtime._publishing("trend", 0.0, Outbox(), [], {})
     assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1}  # applied: all kept
     with pytest.raises(RuntimeError):
         asyncio.run(publish())
