@@ -1,5 +1,6 @@
 """Shared vocabulary of the contracts: policy areas, topic names, size limits, field types."""
 
+from datetime import datetime
 from typing import Annotated, Final, Literal, get_args
 
 import msgspec
@@ -44,8 +45,13 @@ OUTPUT_TOPICS: Final = (
     "dead-letter",
 )
 
-# Input limits. Anything larger is dead-lettered, never truncated.
+# Input limits. A message over any of them is dead-lettered, never truncated.
 MAX_MESSAGE_BYTES: Final = 64 * 1024
+# A dead letter keeps at most this much of the original (base64), with its size and SHA-256:
+# every message vigil could have accepted is kept whole, and a dead letter always fits in a
+# Kafka message, whatever arrived.
+DEAD_LETTER_KEEP_BYTES: Final = MAX_MESSAGE_BYTES
+DEAD_LETTER_KEY_BYTES: Final = 1024  # of the original's Kafka key
 MAX_ID_LEN: Final = 128
 MAX_CAPTION_LEN: Final = 2200
 MAX_HASHTAGS: Final = 30
@@ -55,18 +61,26 @@ MAX_NESTING: Final = 16  # arrays and objects inside one another, unknown fields
 MAX_FUTURE_SKEW_MS: Final = 60 * 60 * 1000  # event times may run this far ahead of the clock
 MAX_STALENESS_MS: Final = 7 * 24 * 60 * 60 * 1000  # ...and this far behind the newest event seen
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN)]
+SAFE_TEXT = (
+    "printable characters only: no control, format (bidirectional overrides, zero-width, tag), "
+    "surrogate, private-use or unassigned characters, and no separator but the ASCII space "
+    "(Python's str.isprintable)"
+)
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN,
+                                 description=f"1 to {MAX_ID_LEN} characters, {SAFE_TEXT}")]
 Region = Annotated[
     str,
     msgspec.Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code"),
 ]
-Language = Annotated[str, msgspec.Meta(min_length=2, max_length=35, description="BCP 47 tag")]
+Language = Annotated[str, msgspec.Meta(min_length=2, max_length=35,
+                                       description=f"BCP 47 tag, {SAFE_TEXT}")]
 Timestamp = Annotated[
-    str | int,
+    Annotated[datetime, msgspec.Meta(tz=True)] | int,
     msgspec.Meta(
         description=(
-            "event time: RFC 3339 UTC string such as 2026-11-20T10:00:00Z "
-            "(epoch milliseconds accepted on input)"
+            "event time: an RFC 3339 date-time with its offset, such as 2026-11-20T10:00:00Z "
+            "(another offset is accepted and converted to UTC: outputs are always UTC), or "
+            "epoch milliseconds; years 2000 to 2200"
         )
     ),
 ]

@@ -9,6 +9,7 @@ from schemas.common import (
     MAX_HASHTAG_LEN,
     MAX_HASHTAGS,
     MAX_SCORES,
+    SAFE_TEXT,
     Id,
     Language,
     PolicyArea,
@@ -18,7 +19,9 @@ from schemas.common import (
     Timestamp,
 )
 
-Hashtag = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_HASHTAG_LEN)]
+Hashtag = Annotated[str, msgspec.Meta(
+    min_length=1, max_length=MAX_HASHTAG_LEN,
+    description=f"1 to {MAX_HASHTAG_LEN} characters, {SAFE_TEXT}")]
 
 
 class Upload(msgspec.Struct, frozen=True, kw_only=True):

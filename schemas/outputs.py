@@ -1,10 +1,10 @@
 """Records on vigil's output topics. Every decision is idempotent (deterministic id), explained."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from schemas.common import Id, PolicyArea, SchemaVersion
+from schemas.common import PolicyArea, SchemaVersion
 
 Outcome = Literal[
     "label",
@@ -97,9 +97,18 @@ class TrendAlert(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
-    """An input message vigil could not accept (topic `dead-letter`), kept whole for repair."""
+    """A message vigil could not accept (topic `dead-letter`), with what it takes to repair it.
 
-    id: Id
+    It always fits in a Kafka message: `original_b64` holds at most the first
+    DEAD_LETTER_KEEP_BYTES (64 KiB, the input size limit) of the original, so every message
+    vigil could have accepted is kept whole; `original_truncated` says when it is a prefix, and
+    `original_size`, `original_sha256` and topic, partition and offset (or line) find the rest.
+    Reason `output_refused` is an output record the broker would not take (too large): the
+    output itself, bounded the same way, with `source_topic` naming the output topic.
+    """
+
+    id: Annotated[str, msgspec.Meta(
+        description="unique per occurrence, stable across redelivery")]
     source_topic: str
     reason: Literal[
         "oversized",
@@ -112,10 +121,16 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
         "future_timestamp",
         "stale_timestamp",
         "too_deep",
+        "output_refused",
     ]
-    detail: str
+    detail: Annotated[str, msgspec.Meta(
+        description="names the field and the rule it broke, never the field's value")]
     original_b64: str
     original_size: int
+    original_sha256: str = ""
+    original_truncated: bool = False
+    key_b64: Annotated[str | None, msgspec.Meta(
+        description="the original's Kafka key (its first 1 KiB), base64; null when keyless")] = None
     partition: int | None = None
     offset: int | None = None
     line: int | None = None

@@ -1,8 +1,8 @@
 """Decode and validate one raw input message; anything unacceptable raises Rejected.
 
 Rejected carries a machine-readable reason (the dead-letter contract's enum) and a detail
-for humans. The detail names fields, never their values: captions and report text must not
-reach logs.
+for humans. The detail names the field and the rule it broke, never the field's value:
+captions, report text and attacker-chosen strings must not reach logs or dashboards.
 """
 
 import re
@@ -10,7 +10,13 @@ from typing import Final
 
 import msgspec
 
-from schemas.common import MAX_MESSAGE_BYTES, MAX_NESTING, MAX_STALENESS_MS, SCHEMA_VERSION
+from schemas.common import (
+    MAX_MESSAGE_BYTES,
+    MAX_NESTING,
+    MAX_STALENESS_MS,
+    POLICY_AREAS,
+    SCHEMA_VERSION,
+)
 from schemas.inputs import (
     RECORD_FOR_TOPIC,
     InputRecord,
@@ -20,7 +26,8 @@ from schemas.inputs import (
     Upload,
     Versioned,
 )
-from signals.eventtime import BadTimestamp, parse_ts
+from signals.eventtime import BadTimestamp, epoch_ms
+from signals.strictjson import DuplicateKey, check_keys, nesting
 
 _DECODERS: Final = {topic: msgspec.json.Decoder(rec) for topic, rec in RECORD_FOR_TOPIC.items()}
 
@@ -31,6 +38,23 @@ _REVIEW_OUTCOMES: Final = {
     "review": ("violating", "not_violating"),
     "appeal": ("upheld", "overturned"),
 }
+
+# The text fields each record must keep to printable characters (schemas.common.SAFE_TEXT):
+# they become Kafka keys, trend keys and ids that people read on a page.
+_TEXT_FIELDS: Final[dict[type, tuple[str, ...]]] = {
+    Upload: ("event_id", "content_id", "creator_id", "language", "audio_id"),
+    Report: ("event_id", "report_id", "content_id", "creator_id", "reporter_id"),
+    ModelScore: ("event_id", "content_id", "creator_id", "model", "model_version"),
+    Review: ("event_id", "content_id", "reviewer", "action_id", "creator_id"),
+}
+# names a detail may show: the contract's own field names and policy areas, nothing sent in
+_KNOWN_NAMES: Final = frozenset(
+    {f for rec in RECORD_FOR_TOPIC.values() for f in rec.__struct_fields__} | set(POLICY_AREAS))
+# msgspec quotes the offending value in a few of its messages; only the rule is kept
+_QUOTED_VALUE: Final = re.compile(r"^(Invalid (?:enum )?value)\b.*?(?= - at `|$)")
+
+
+NOT_AN_INPUT: Final = "not one of vigil's input topics"
 
 
 class Rejected(Exception):
@@ -75,29 +99,30 @@ def decode(
     """
     decoder = _DECODERS.get(topic)
     if decoder is None:
-        raise Rejected("unknown_topic", f"topic {topic!r} is not an input topic")
+        raise Rejected("unknown_topic", NOT_AN_INPUT)
     if len(raw) > max_bytes:
         raise Rejected("oversized", f"message is {len(raw)} bytes, limit {max_bytes}")
-    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and _nesting(raw) > MAX_NESTING:
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and nesting(raw) > MAX_NESTING:
         raise Rejected("too_deep", f"JSON is nested deeper than {MAX_NESTING} levels")
     try:
         record: InputRecord = decoder.decode(raw)
     except msgspec.ValidationError as exc:
         _reject_unknown_version(raw)
-        raise Rejected("invalid_field", str(exc)) from None
+        raise Rejected("invalid_field", _QUOTED_VALUE.sub(r"\1", str(exc))) from None
     except msgspec.DecodeError as exc:
         raise Rejected("malformed_json", str(exc)) from None
     except UnicodeDecodeError:  # raised by msgspec itself, not as a DecodeError
         raise Rejected("malformed_json", "invalid UTF-8 in a string") from None
     except RecursionError:  # msgspec recurses into nested values it skips: deep nesting
         raise Rejected("malformed_json", "JSON nested too deeply") from None
-    if record.schema_version != SCHEMA_VERSION:
-        raise Rejected(
-            "unknown_schema_version",
-            f"schema_version {record.schema_version} is not supported (expected {SCHEMA_VERSION})",
-        )
     try:
-        ts = parse_ts(record.ts)
+        check_keys(raw)
+    except DuplicateKey as dup:
+        raise Rejected("malformed_json", _duplicate(dup)) from None
+    if record.schema_version != SCHEMA_VERSION:
+        raise Rejected("unknown_schema_version", _version(record.schema_version))
+    try:
+        ts = epoch_ms(record.ts)
     except BadTimestamp as exc:
         raise Rejected("invalid_field", f"{exc} - at `$.ts`") from None
     if not_after is not None and ts > not_after:
@@ -106,36 +131,48 @@ def decode(
     if watermark and ts < watermark - MAX_STALENESS_MS:
         raise Rejected("stale_timestamp", f"ts is {(watermark - MAX_STALENESS_MS - ts) // 1000 + 1}"
                        " s older than state is kept")
+    unsafe = _unsafe_field(record)
+    if unsafe is not None:
+        raise Rejected("invalid_field", f"a character that is not printable - at `$.{unsafe}`")
     if isinstance(record, Review) and record.outcome not in _REVIEW_OUTCOMES[record.kind]:
-        allowed = " | ".join(_REVIEW_OUTCOMES[record.kind])
-        raise Rejected(
-            "invalid_field", f"a {record.kind} has outcome {allowed}, not {record.outcome!r}"
-        )
-    if key is not None and key.decode("utf-8", "replace") != record.content_id:
-        raise Rejected("key_mismatch", "the message key must be the content_id")
+        allowed = " or ".join(_REVIEW_OUTCOMES[record.kind])
+        raise Rejected("invalid_field", f"a {record.kind}'s outcome is {allowed} - at `$.outcome`")
     if key is None:
         raise Rejected("key_mismatch", "the message has no key; it must be the content_id")
+    if key.decode("utf-8", "replace") != record.content_id:
+        raise Rejected("key_mismatch", "the message key must be the content_id")
     return Event(topic, ts, record)
 
 
-_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKET: Final = re.compile(rb"[\[\]{}]")
+def _unsafe_field(record: InputRecord) -> str | None:
+    """The first text field holding a non-printable character, if any.
 
-
-def _nesting(raw: bytes) -> int:
-    """The deepest nesting of arrays and objects, outside strings.
-
-    Records nest two levels deep; an unknown field may carry more, and msgspec skips it
-    recursively, so a limit keeps a crafted message from exhausting the stack.
+    One isprintable() over all the fields joined answers for nearly every message; only a
+    message that fails is searched field by field.
     """
-    depth = deepest = 0
-    for m in _BRACKET.finditer(_STRING.sub(b"", raw)):
-        if m.group() in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    fields = _TEXT_FIELDS[type(record)]
+    values = [getattr(record, f) or "" for f in fields]
+    tags = record.hashtags if isinstance(record, Upload) else []
+    if "".join(values).isprintable() and "".join(tags).isprintable():
+        return None
+    for name, value in zip(fields, values, strict=True):
+        if not value.isprintable():
+            return name
+    return next(f"hashtags[{i}]" for i, t in enumerate(tags) if not t.isprintable())
+
+
+def _duplicate(dup: DuplicateKey) -> str:
+    """`duplicate key <name> - at <object>`, naming only what the contract itself defines."""
+    key = f"`{dup.key}`" if dup.key in _KNOWN_NAMES else "of a field vigil does not read"
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" if p in _KNOWN_NAMES
+                         else "[...]" for p in dup.path)
+    return f"duplicate key {key} - at `{path}`"
+
+
+def _version(version: object) -> str:
+    """Name a small whole-number version (a newer contract); never echo anything else."""
+    shown = f" {version}" if isinstance(version, int) and 0 <= version < 10_000 else ""
+    return f"schema_version{shown} is not supported (expected {SCHEMA_VERSION})"
 
 
 def _reject_unknown_version(raw: bytes) -> None:
@@ -145,10 +182,8 @@ def _reject_unknown_version(raw: bytes) -> None:
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return
     if version != SCHEMA_VERSION:
-        raise Rejected(
-            "unknown_schema_version",
-            f"schema_version {version!r} is not supported (expected {SCHEMA_VERSION})",
-        )
+        raise Rejected("unknown_schema_version", _version(version))
 
 
-__all__ = ["Event", "ModelScore", "Rejected", "Report", "Review", "Upload", "decode"]
+__all__ = ["NOT_AN_INPUT", "Event", "ModelScore", "Rejected", "Report", "Review", "Upload",
+           "decode"]

@@ -1,9 +1,14 @@
 """Events files: one JSON object per line, {"topic": ..., "key": ..., "value": {...}}."""
 
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import msgspec
+
+from signals.strictjson import DuplicateKey, check_keys
+
+# the source_topic of a dead letter for a line that is not an envelope at all
+EVENTS_FILE: Final = "events-file"
 
 
 class _Envelope(msgspec.Struct):
@@ -13,6 +18,7 @@ class _Envelope(msgspec.Struct):
 
 
 _DECODER = msgspec.json.Decoder(_Envelope)
+_FIELDS = frozenset(_Envelope.__struct_fields__)
 
 
 class Line(NamedTuple):
@@ -33,7 +39,12 @@ class BadLine(NamedTuple):
 
 
 def parse_lines(lines: Iterable[bytes]) -> Iterator[Line | BadLine]:
-    """Parse envelope lines; blank lines are skipped."""
+    """Parse envelope lines; blank lines are skipped.
+
+    An envelope naming a field twice (two `topic`s, say) is refused: which one a reader took
+    would decide where the line goes. Duplicate keys inside the value are the value decoder's
+    to refuse.
+    """
     for n, raw in enumerate(lines, 1):
         raw = raw.rstrip(b"\r\n")
         if not raw.strip():
@@ -43,8 +54,15 @@ def parse_lines(lines: Iterable[bytes]) -> Iterator[Line | BadLine]:
         except msgspec.DecodeError as exc:
             yield BadLine(n, raw, str(exc))
             continue
+        value = bytes(env.value)
+        try:
+            check_keys(raw.replace(value, b"0", 1))
+        except DuplicateKey as dup:
+            name = f"`{dup.key}`" if dup.key in _FIELDS and not dup.path else "of a nested field"
+            yield BadLine(n, raw, f"duplicate key {name} - at `$`")
+            continue
         key = env.key.encode() if env.key is not None else None
-        yield Line(n, env.topic, key, bytes(env.value))
+        yield Line(n, env.topic, key, value)
 
 
 def envelope(topic: str, key: str, value: bytes) -> bytes:

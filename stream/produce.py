@@ -1,4 +1,4 @@
-"""`vigil produce`: send an events file to Kafka, keyed as the file says."""
+"""`vigil produce`: send an events file's input events to Kafka, keyed as the file says."""
 
 import asyncio
 import time
@@ -8,21 +8,27 @@ from collections.abc import Iterable
 import msgspec
 from aiokafka import AIOKafkaProducer
 
-from signals.deadletter import dead_letter
+from schemas.common import INPUT_TOPICS
+from schemas.outputs import DeadLetter
+from signals.deadletter import dead_letter, dead_letter_key
+from signals.decode import NOT_AN_INPUT
 from stream.config import Settings
-from stream.envelope import BadLine, parse_lines
+from stream.envelope import EVENTS_FILE, BadLine, Line, parse_lines
 from stream.topics import ensure_topics
 
 
 async def produce(settings: Settings, lines: Iterable[bytes],
                   rate: float = 0.0) -> tuple[Counter[str], list[int]]:
-    """Send every envelope line to its (prefixed) topic; return counts and bad line numbers.
+    """Send every input event to its (prefixed) topic; return counts and refused line numbers.
 
+    Only vigil's input topics are written. A line for any other topic (an output such as
+    `enforcement-actions`, a misspelt name) would forge decisions downstream systems enforce,
+    or silently create a topic: it goes to dead-letter as `unknown_topic`, exactly as replay
+    reports it, and so does a line that is not an envelope at all (`invalid_envelope`).
     rate paces the sending at that many messages per second (0: as fast as Kafka takes them),
     so traffic can keep flowing through a fault or hold a load level in a benchmark.
     Values are sent as their original bytes, so invalid events reach the worker unchanged and
-    are dead-lettered there, exactly as replay reports them. A line that is not an envelope
-    at all has no topic to go to: it goes straight to dead-letter, as replay reports it.
+    are dead-lettered there, exactly as replay reports them.
     """
     await ensure_topics(settings)
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
@@ -30,31 +36,39 @@ async def produce(settings: Settings, lines: Iterable[bytes],
                                 max_request_size=4 * 1024 * 1024)
     await producer.start()
     sent: Counter[str] = Counter()
-    bad: list[int] = []
+    refused: list[int] = []
     pace = _Pace(rate)
+    dead_topic = settings.topic("dead-letter")
     try:
         pending = []
         for item in parse_lines(lines):
             await pace.tick()
-            if isinstance(item, BadLine):
-                bad.append(item.number)
-                record = dead_letter("replay-input", item.raw, "invalid_envelope", item.detail,
-                                     line=item.number)
-                pending.append(await producer.send(settings.topic("dead-letter"),
-                                                   msgspec.json.encode(record),
-                                                   key=b"replay-input"))
+            if isinstance(item, Line) and item.topic in INPUT_TOPICS:
+                pending.append(await producer.send(settings.topic(item.topic), item.value,
+                                                   key=item.key))
+                sent[item.topic] += 1
+            else:
+                dead, key = refusal(item)
+                refused.append(item.number)
+                pending.append(await producer.send(dead_topic, msgspec.json.encode(dead),
+                                                   key=dead_letter_key(dead, key).encode()))
                 sent["dead-letter"] += 1
-                continue
-            pending.append(await producer.send(settings.topic(item.topic), item.value,
-                                               key=item.key))
-            sent[item.topic] += 1
             if len(pending) >= 5000:
                 await asyncio.gather(*pending)
                 pending.clear()
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
-    return sent, bad
+    return sent, refused
+
+
+def refusal(item: Line | BadLine) -> tuple[DeadLetter, bytes | None]:
+    """The dead letter for a line `vigil produce` will not send, and the original key."""
+    if isinstance(item, BadLine):
+        return dead_letter(EVENTS_FILE, item.raw, "invalid_envelope", item.detail,
+                           line=item.number), None
+    return dead_letter(item.topic, item.value, "unknown_topic", NOT_AN_INPUT, key=item.key,
+                       line=item.number), item.key
 
 
 class _Pace:

@@ -19,7 +19,7 @@ from schemas.common import MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
 from signals.engine import Emit, Engine, EngineConfig
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
-from stream.envelope import BadLine, envelope, parse_lines
+from stream.envelope import EVENTS_FILE, BadLine, envelope, parse_lines
 
 SWEEP_EVERY = 50_000
 _encode = msgspec.json.Encoder().encode
@@ -55,7 +55,7 @@ def run(
     for item in parse_lines(lines):
         if isinstance(item, BadLine):
             pipe.events += 1
-            emits = [pipe.reject("replay-input", None, item.raw, "invalid_envelope", item.detail,
+            emits = [pipe.reject(EVENTS_FILE, None, item.raw, "invalid_envelope", item.detail,
                                  item.number)]
         else:
             emits = pipe.feed(item.topic, item.key, item.value, item.number)

@@ -60,7 +60,7 @@ def test_reprocessing_from_scratch_emits_nothing_new(
         invariant([d for t in decision_topics for d in first[t]])
     # dead letters are not decisions: the worker dead-letters re-read bad input again (the
     # line that was not an envelope was dead-lettered by `vigil produce`, not re-read)
-    from_worker = [d for d in first["dead-letter"] if d["source_topic"] != "replay-input"]
+    from_worker = [d for d in first["dead-letter"] if d["source_topic"] != "events-file"]
     assert from_worker
     assert len(second["dead-letter"]) == len(first["dead-letter"]) + len(from_worker)
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()

@@ -96,3 +96,69 @@ def test_wrongly_typed_json_objects_are_rejected_or_valid(value: dict[str, objec
         return
     assert isinstance(ev.record, ModelScore)
     assert all(a in POLICY_AREAS and 0 <= p <= 1 for a, p in ev.record.scores.items())
+
+
+def rejected(topic: str, raw: bytes, key: bytes = b"v1") -> Rejected:
+    with pytest.raises(Rejected) as exc:
+        decode(topic, key, raw)
+    return exc.value
+
+
+def test_a_duplicate_key_is_refused_naming_the_field_not_its_values() -> None:
+    raw = b'{"event_id":"e3","ts":"2026-11-20T10:00:05Z","content_id":"v1","creator_id":"u1",' \
+          b'"model":"m","model_version":"1","scores":{"hate":0.1,"hate":0.99}}'
+    r = rejected("model-scores", raw)
+    assert (r.reason, r.detail) == ("malformed_json", "duplicate key `hate` - at `$.scores`")
+    twice = b'{"content_id":"v1",' + orjson.dumps(UPLOAD)[1:]
+    assert rejected("uploads", twice).detail == "duplicate key `content_id` - at `$`"
+    # a repeated unknown field is refused too, and its name is not echoed
+    extra = orjson.dumps(UPLOAD)[:-1] + b',"CANARYx":1,"CANARYx":2}'
+    r = rejected("uploads", extra)
+    assert r.reason == "malformed_json" and "CANARY" not in r.detail
+
+
+@pytest.mark.parametrize("bad", ["h-\u202egnp.exe", "nul\x00", "bell\x07", "tab\tid", "zw\u200b",
+                                 "tag\U000e0041", "line\u2028", "nbsp\u00a0id"])
+@pytest.mark.parametrize("field", ["event_id", "content_id", "creator_id", "audio_id"])
+def test_ids_must_be_printable(bad: str, field: str) -> None:
+    value = {**UPLOAD, field: bad}
+    key = bad.encode() if field == "content_id" else b"v1"
+    r = rejected("uploads", orjson.dumps(value), key)
+    assert (r.reason, r.detail) == ("invalid_field",
+                                    f"a character that is not printable - at `$.{field}`")
+
+
+def test_printable_unicode_and_spaces_are_fine_in_ids() -> None:
+    value = {**UPLOAD, "creator_id": "Zoë 山田 🎬", "hashtags": ["日本", "café"]}
+    assert decode("uploads", b"v1", orjson.dumps(value)).record.creator_id == "Zoë 山田 🎬"
+    r = rejected("uploads", orjson.dumps({**UPLOAD, "hashtags": ["ok", "b\u202ead"]}))
+    assert r.detail == "a character that is not printable - at `$.hashtags[1]`"
+
+
+def test_offsets_are_converted_to_utc_and_only_rfc_3339_is_read() -> None:
+    east = decode("uploads", b"v1", orjson.dumps({**UPLOAD, "ts": "2026-11-20T12:00:00+02:00"}))
+    assert east.ts == decode("uploads", b"v1", orjson.dumps(UPLOAD)).ts
+    for loose in ["2026-11-20T10:00:00", "20261120T100000Z", "2026-W47-5T10:00Z", "2026-11-20",
+                  "1795168800000"]:
+        r = rejected("uploads", orjson.dumps({**UPLOAD, "ts": loose}))
+        assert r.reason == "invalid_field" and r.detail.endswith("- at `$.ts`"), loose
+
+
+CANARY = "CANARY-5521"
+canaries = st.sampled_from([CANARY, f"{CANARY}\u202e", f"x{CANARY}" * 40, 10**400, -(10**30),
+                            [CANARY], {CANARY: CANARY}, f"{CANARY}:00Z"])
+
+
+@given(st.sampled_from([("uploads", UPLOAD), ("reports", REPORT), ("model-scores", SCORE),
+                        ("reviews", REVIEW)]), st.data())
+def test_no_detail_ever_echoes_a_value(case: tuple[str, dict[str, object]],
+                                       data: st.DataObject) -> None:
+    topic, base = case
+    field = data.draw(st.sampled_from(sorted(base)))
+    value = {**base, field: data.draw(canaries)}
+    if field == "scores":
+        value["scores"] = data.draw(st.sampled_from([{CANARY: 0.5}, {"hate": CANARY}]))
+    try:
+        decode(topic, b"v1", json.dumps(value).encode())
+    except Rejected as r:
+        assert "CANARY" not in r.detail and "5521" not in r.detail, (field, r.detail)
