@@ -13,12 +13,29 @@ from typing import Any
 
 import orjson
 
-PACK_LIMIT = 1000  # facts per record: about 100 KB, well under Kafka's 1 MB message limit
+PACK_LIMIT = 1000  # facts per record: about 100 KB with typical ids
+# ...and bytes per record: with ids at their 128-character limit a thousand facts would reach
+# Kafka's default 1 MB message limit, which would stop the stream
+PACK_BYTES = 256 * 1024
 
 
 def pack(facts: list[list[Any]]) -> list[bytes]:
-    """The record values carrying these facts, in order, at most PACK_LIMIT per record."""
-    return [orjson.dumps(facts[i:i + PACK_LIMIT]) for i in range(0, len(facts), PACK_LIMIT)]
+    """The record values carrying these facts, in order: at most PACK_LIMIT facts and (unless a
+    single fact is larger) PACK_BYTES per record."""
+    out: list[bytes] = []
+    for i in range(0, len(facts), PACK_LIMIT):
+        _bounded(facts[i:i + PACK_LIMIT], out)
+    return out
+
+
+def _bounded(facts: list[list[Any]], out: list[bytes]) -> None:
+    data = orjson.dumps(facts)
+    if len(data) <= PACK_BYTES or len(facts) == 1:
+        out.append(data)
+        return
+    half = len(facts) // 2
+    _bounded(facts[:half], out)
+    _bounded(facts[half:], out)
 
 
 def unpack(data: bytes) -> list[list[Any]]:

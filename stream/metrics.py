@@ -22,3 +22,9 @@ POLICY_REJECTED = Counter("vigil_policy_packs_rejected_total",
                           "policy packs refused because they failed validation", ["source"])
 NOTIFY = Counter("vigil_notifications_total",
                  "trend alert deliveries to on-call sinks, by result", ["sink", "result"])
+OUTPUTS_REFUSED = Counter("vigil_outputs_refused_total",
+                          "output records over their topic's size limit, dead-lettered instead",
+                          ["topic"])
+OUTPUTS_LOST = Counter("vigil_outputs_lost_total",
+                       "output records over their topic's limit whose dead letter was over the "
+                       "dead-letter topic's limit too (logged as output_lost)", ["topic"])

@@ -8,15 +8,43 @@ partition, fills one record batch per partition and waits for one future each.
 Keyed records go to the partition aiokafka's default partitioner would pick (murmur2 of the
 key), so re-keyed facts stay co-partitioned with everything else Kafka routes by key. Facts
 are placed the same way, then packed a partition at a time (`signals.facts`).
+
+No record, however large, may stop the stream. Each topic's limit (its `max.message.bytes`,
+read from the broker when the worker starts; Kafka's default where unknown) bounds every
+record and every record batch sent to it. A record over its topic's limit is never sent: it
+goes to the dead-letter topic instead, bounded (`signals.deadletter`), reason
+`output_refused`. The broker is never asked to refuse anything, which matters: aiokafka's
+idempotent producer cannot recover a partition's sequence numbers after a refused batch. A
+refusal all the same (a limit lowered while the worker runs) raises OutputRefused, and the
+worker exits; its restart reads the limits again.
 """
 
 import asyncio
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import msgspec
+import structlog
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from aiokafka.partitioner import murmur2
 
+from signals.deadletter import dead_letter, dead_letter_key
 from signals.facts import pack
+from stream import metrics
+
+log = structlog.get_logger("vigil.outbox")
+
+# Kafka's default message.max.bytes (1,048,588), for a topic whose limit is not known
+DEFAULT_LIMIT = 1_048_588
+BATCH_OVERHEAD = 61  # a record batch's header
+RECORD_OVERHEAD = 32  # a record's own framing, at most (varints, attributes, no headers)
+Queued = list[tuple[bytes | None, bytes]]
+
+
+class OutputRefused(Exception):
+    """The broker refused a record batch for its size although it was within the topic's known
+    limit: the limit changed while the worker ran. Raised so the worker restarts."""
 
 
 class Partition(NamedTuple):
@@ -33,36 +61,53 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 class Outbox:
-    """Records to publish together; `send` returns the newest offset written per partition."""
+    """Records to publish together, in two steps: `send_outputs` (decisions, alerts, dead
+    letters, facts), then `send_changelogs` (the batch's table changes), each returning the
+    newest offset written per partition.
 
-    def __init__(self) -> None:
+    The order is what keeps a refused or failed output from being lost: a changelog record
+    says a rule has fired, and a worker restored from it would never make the decision again.
+    Sent only once the outputs are acknowledged, it can at worst be missing, and then the
+    restarted worker applies the batch again and makes the same decisions, ids included (the
+    ledger skips those that went out).
+
+    limits: the largest record batch each (full) topic accepts, its `max.message.bytes`; a
+    topic not in it (a changelog Faust has yet to create) gets the smallest of them, as its
+    broker's default cannot be larger than a topic created without an override.
+    """
+
+    def __init__(self, limits: Mapping[str, int] | None = None) -> None:
+        self._limits = limits or {}
+        self._default = min(self._limits.values(), default=DEFAULT_LIMIT)
         # plain tuples, not Partition: a named tuple costs a Python-level call per record
         self._keyed: dict[str, list[tuple[bytes, bytes]]] = {}
-        self._placed: dict[tuple[str, int], list[tuple[bytes | None, bytes]]] = {}
         self._facts: dict[str, list[tuple[bytes, list[Any]]]] = {}
+        self._changelog: dict[tuple[str, int], Queued] = {}
 
-    def add(self, topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
-        """Queue a record: to the key's partition, or to the one given."""
-        if partition is None:
-            self._keyed.setdefault(topic, []).append((key, value))
-        else:
-            self._placed.setdefault((topic, partition), []).append((key, value))
+    def add(self, topic: str, key: bytes, value: bytes) -> None:
+        """Queue an output record for its key's partition."""
+        self._keyed.setdefault(topic, []).append((key, value))
 
     def add_fact(self, topic: str, key: bytes, fields: list[Any]) -> None:
         """Queue a fact for the key's partition, to travel packed with that partition's others."""
         self._facts.setdefault(topic, []).append((key, fields))
 
+    def add_changelog(self, topic: str, key: bytes, value: bytes, partition: int) -> None:
+        """Queue a table change for its changelog partition (sent after the outputs)."""
+        self._changelog.setdefault((topic, partition), []).append((key, value))
+
     def __len__(self) -> int:
-        return (sum(map(len, self._keyed.values())) + sum(map(len, self._placed.values()))
-                + sum(map(len, self._facts.values())))
+        return (sum(map(len, self._keyed.values())) + sum(map(len, self._facts.values()))
+                + sum(map(len, self._changelog.values())))
 
-    async def send(self, producer: Any) -> dict[Partition, int]:
-        """Send everything queued through an AIOKafkaProducer and wait for Kafka's acks.
+    async def send_outputs(self, producer: Any, dead_letters: str) -> dict[Partition, int]:
+        """Send the queued outputs and facts through an AIOKafkaProducer; wait for the acks.
 
-        Records of one partition keep the order they were added in. Raises what the
-        producer raises if any batch is refused.
+        Records of one partition keep the order they were added in. dead_letters is the (full)
+        dead-letter topic, where a record over its topic's limit goes instead. Raises what the
+        producer raises if any batch is refused (OutputRefused for a refusal for size).
         """
-        groups: dict[tuple[str, int], list[tuple[bytes | None, bytes]]] = dict(self._placed)
+        groups: dict[tuple[str, int], Queued] = {}
         for topic, records in self._keyed.items():
             n = len(await producer.partitions_for(topic))
             for key, value in records:
@@ -76,23 +121,84 @@ class Outbox:
                 # no key: a pack holds many keys; its partition is theirs
                 groups.setdefault((topic, partition), []).extend(
                     (None, value) for value in pack(items))
-        self._keyed, self._placed, self._facts = {}, {}, {}
+        self._keyed, self._facts = {}, {}
+        return await self._send(producer, groups, dead_letters)
+
+    async def send_changelogs(self, producer: Any, dead_letters: str) -> dict[Partition, int]:
+        """Send the queued table changes (after `send_outputs` was acknowledged)."""
+        groups, self._changelog = self._changelog, {}
+        return await self._send(producer, groups, dead_letters)
+
+    async def send(self, producer: Any, dead_letters: str) -> dict[Partition, int]:
+        """Both steps, in order."""
+        newest = await self.send_outputs(producer, dead_letters)
+        newest.update(await self.send_changelogs(producer, dead_letters))
+        return newest
+
+    async def _send(self, producer: Any, groups: dict[tuple[str, int], Queued],
+                    dead_letters: str) -> dict[Partition, int]:
         sent: list[tuple[Partition, int, Any]] = []
+        refused: list[tuple[Partition, bytes | None, bytes]] = []
         for (topic, partition), queued in groups.items():
             tp = Partition(topic, partition)
-            batch, count = producer.create_batch(), 0
+            limit = self._limits.get(topic, self._default) - BATCH_OVERHEAD
+            batch, count, size = producer.create_batch(), 0, 0
             for record_key, value in queued:
-                if batch.append(key=record_key, value=value, timestamp=None) is None:  # full
+                record_size = len(value) + len(record_key or b"") + RECORD_OVERHEAD
+                if record_size > limit:
+                    refused.append((tp, record_key, value))
+                    continue
+                if size + record_size > limit or batch.append(
+                        key=record_key, value=value, timestamp=None) is None:  # full
                     sent.append((tp, count, await producer.send_batch(
                         batch, topic, partition=partition)))
-                    batch, count = producer.create_batch(), 0
-                    if batch.append(key=record_key, value=value, timestamp=None) is None:
-                        raise ValueError(f"a record for {topic} is larger than a batch")
+                    batch, count, size = producer.create_batch(), 0, 0
+                    batch.append(key=record_key, value=value, timestamp=None)  # a first fits
                 count += 1
-            sent.append((tp, count, await producer.send_batch(batch, topic,
-                                                                partition=partition)))
-        acks = await asyncio.gather(*(fut for _, _, fut in sent))
+                size += record_size
+            if count:
+                sent.append((tp, count, await producer.send_batch(batch, topic,
+                                                                    partition=partition)))
+        for tp, record_key, value in refused:
+            dead_limit = self._limits.get(dead_letters, self._default) - BATCH_OVERHEAD
+            routed = await _dead_letter(producer, dead_letters, dead_limit, tp, record_key, value)
+            if routed is not None:
+                sent.append(routed)
+        try:
+            acks = await asyncio.gather(*(fut for _, _, fut in sent))
+        except (MessageSizeTooLargeError, RecordListTooLargeError) as exc:
+            raise OutputRefused(f"the broker refused a record batch for its size ({exc}): a "
+                                "topic's max.message.bytes changed while the worker ran") from exc
         newest: dict[Partition, int] = {}
         for (tp, count, _), meta in zip(sent, acks, strict=True):
-            newest[tp] = meta.offset + count - 1  # a batch's ack carries its base offset
+            offset = meta.offset + count - 1  # a batch's ack carries its base offset
+            if offset > newest.get(tp, -1):
+                newest[tp] = offset
         return newest
+
+
+async def _dead_letter(producer: Any, topic: str, limit: int, tp: Partition,
+                       key: bytes | None, value: bytes) -> tuple[Partition, int, Any] | None:
+    """Send an output over its topic's limit to the dead-letter topic instead, bounded.
+
+    None when even the bounded dead letter is over the dead-letter topic's own limit: the
+    record is lost, the one loss the stream survives, logged by topic, partition and SHA-256.
+    """
+    dead = dead_letter(tp.topic, value, "output_refused",
+                       f"a {len(value)}-byte record is over the topic's max.message.bytes",
+                       key=key, partition=tp.partition)
+    dead_key = dead_letter_key(dead, key).encode()
+    encoded = msgspec.json.encode(dead)
+    if len(encoded) + len(dead_key) + RECORD_OVERHEAD > limit:
+        metrics.OUTPUTS_LOST.labels(topic=tp.topic).inc()
+        log.critical("output_lost", topic=tp.topic, partition=tp.partition, size=len(value),
+                     sha256=dead.original_sha256, detail="its dead letter is over the "
+                     "dead-letter topic's max.message.bytes too")
+        return None
+    metrics.OUTPUTS_REFUSED.labels(topic=tp.topic).inc()
+    log.error("output_refused", topic=tp.topic, partition=tp.partition, size=len(value),
+              sha256=dead.original_sha256, dead_letter=dead.id)
+    place = Partition(topic, partition_for(dead_key, len(await producer.partitions_for(topic))))
+    batch = producer.create_batch()
+    batch.append(key=dead_key, value=encoded, timestamp=None)
+    return place, 1, await producer.send_batch(batch, topic, partition=place.partition)

@@ -1,16 +1,22 @@
 """How the worker writes its tables: straight into the store, with changelog records it sends
 itself."""
 
+import shutil
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+import structlog
 from faust.streams import _current_event
 from faust.types import TP
 
+from stream.config import Settings
 from stream.fetch import Record
 from stream.outbox import Outbox, Partition
+
+log = structlog.get_logger("vigil.worker")
+DIRTY = ".unpublished"  # in a worker's data directory: its store holds unpublished states
 
 
 class Where(NamedTuple):
@@ -74,9 +80,9 @@ def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record
     Faust's own table writes queue each changelog record in a buffer that is drained one
     message at a time, and its conductor stops delivering events whenever more than 100 are
     waiting: profiled, that throttle held the worker idle half the time and put seconds of
-    queueing on decisions. Writing the store directly and sending the records with the
-    batch's outputs keeps them in one produce round trip, and makes them durable before the
-    batch's offsets can be committed (Faust's buffer gives no such order).
+    queueing on decisions. Writing the store directly and sending the records right after the
+    batch's outputs (`Outbox.send_changelogs`) makes them durable after the outputs and before
+    the batch's offsets can be committed (Faust's buffer gives no such order).
 
     A key's changelog partition (and RocksDB's store partition, taken from the current
     event) is that of the record that last touched it: its state is co-partitioned with it.
@@ -84,7 +90,7 @@ def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record
     """
     topic = table.changelog_topic.get_topic_name()
     store = table.data
-    add = box.add
+    add = box.add_changelog
     partitions = set()
     with belonging_to(None) as current:
         for bkey, st in states.items():
@@ -101,3 +107,30 @@ def persisted(written: Written, newest: dict[Partition, int]) -> None:
     """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
     for tp, table in written.items():
         table.data.set_persisted_offset(TP(*tp), newest[tp])
+
+
+def mark_dirty(settings: Settings) -> None:
+    """Record that this worker's local store holds states that were never published.
+
+    A batch writes its states to the store when it is applied, so that the next poll, applied
+    while this one publishes, reads them. If the publish then fails, a RocksDB store keeps
+    states saying rules fired whose decisions never went out; restored from it, a worker would
+    never make them. The changelog is the truth: `discard_if_dirty` rebuilds from it.
+    """
+    if settings.store == "rocksdb":
+        path = settings.data_dir / settings.app_id
+        path.mkdir(parents=True, exist_ok=True)
+        (path / DIRTY).touch()
+
+
+def discard_if_dirty(settings: Settings) -> bool:
+    """At start: drop a local store marked by `mark_dirty` (Faust restores it from the
+    changelog). True if one was dropped."""
+    path = settings.data_dir / settings.app_id
+    if not (path / DIRTY).exists():
+        return False
+    shutil.rmtree(path)
+    log.warning("local_state_discarded", path=str(path),
+                detail="a failed publish left states the changelog does not have; the tables "
+                "are restored from their changelogs")
+    return True

@@ -1,7 +1,10 @@
 """Topic names and creation. Inputs and state re-keying topics must share one partition count."""
 
+from collections.abc import Iterable
+
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from schemas.common import INPUT_TOPICS, OUTPUT_TOPICS
 from stream.config import Settings
@@ -17,8 +20,44 @@ class TopicMismatch(SystemExit):
     """An existing topic has a partition count the worker's state cannot be co-partitioned with."""
 
 
-async def ensure_topics(settings: Settings) -> None:
-    """Create vigil's topics if missing; refuse to run on mis-partitioned inputs."""
+TABLES = ("content-state", "creator-state", "trend-state")
+
+
+def written_by_worker(settings: Settings) -> list[str]:
+    """Every topic a worker writes: outputs, re-keying topics and its tables' changelogs."""
+    return ([settings.topic(t) for t in OUTPUT_TOPICS + INTERNAL_TOPICS]
+            + [f"{settings.app_id}-{t}-changelog" for t in TABLES])
+
+
+async def size_limits(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
+    """Each existing topic's `max.message.bytes` (the largest record batch it accepts)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    try:
+        return await _size_limits(admin, topics)
+    finally:
+        await admin.close()
+
+
+async def _size_limits(admin: AIOKafkaAdminClient, topics: Iterable[str]) -> dict[str, int]:
+    wanted = [ConfigResource(ConfigResourceType.TOPIC, t, {"max.message.bytes": None})
+              for t in topics]
+    limits: dict[str, int] = {}
+    for response in await admin.describe_configs(wanted):
+        for resource in response.to_object()["resources"]:
+            if resource["error_code"]:  # not created yet: the broker default will apply
+                continue
+            for entry in resource["config_entries"]:
+                if entry["config_names"] == "max.message.bytes" and entry["config_value"]:
+                    limits[resource["resource_name"]] = int(entry["config_value"])
+    return limits
+
+
+async def ensure_topics(settings: Settings) -> dict[str, int]:
+    """Create vigil's topics if missing; refuse to run on mis-partitioned inputs.
+
+    Returns the size limit of every topic the worker writes that exists (`size_limits`).
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
     await admin.start()
     try:
@@ -44,6 +83,7 @@ async def ensure_topics(settings: Settings) -> None:
                     f"topic {d['topic']} has {n} partitions but VIGIL_PARTITIONS="
                     f"{settings.partitions}; keyed state needs them equal"
                 )
+        return await _size_limits(admin, written_by_worker(settings))
     finally:
         await admin.close()
 
