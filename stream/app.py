@@ -19,19 +19,18 @@ from typing import Any
 import faust
 import msgspec
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-import signals
 from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
 from signals.content import ContentState
-from signals.creator import CreatorFact, CreatorState
-from signals.deadletter import dead_letter
+from signals.creator import UPLOAD, CreatorFact, CreatorState
+from signals.deadletter import dead_letter, dead_letter_key
 from signals.decode import Rejected, decode
 from signals.engine import Emit, Engine, EngineConfig
 from signals.facts import unpack
 from signals.policy import PolicyPack
+from signals.regionhold import RegionHolds
 from signals.trend import TrendFact, TrendState
-from stream import faustfix, fetch, metrics
+from stream import faustfix, fetch, metrics, views
 from stream.config import Settings
 from stream.fetch import Publish, Record
 from stream.ledger import Ledger
@@ -40,12 +39,13 @@ from stream.outbox import Outbox
 from stream.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.statecache import StateCache
 from stream.sweep import sweep
-from stream.tables import Written, persisted, write_back
-from stream.topics import CREATOR_FACTS, TREND_FACTS
+from stream.tables import Written, mark_dirty, persisted, write_back
+from stream.topics import CREATOR_FACTS, TREND_FACTS, size_limits, written_by_worker
 from stream.trends import ActiveTrends
-from stream.webauth import require_token
+from stream.vitals import Vitals
 
 log = structlog.get_logger("vigil.worker")
+LIMITS_REFRESH_SECONDS = 60.0
 
 
 def _raw() -> faust.Schema:  # type: ignore[type-arg]
@@ -59,12 +59,16 @@ _encode = msgspec.json.Encoder().encode
 class Runtime:
     """The worker's moving parts: engine, ledger, tables, and how a batch is processed."""
 
-    def __init__(self, settings: Settings, pack: PolicyPack) -> None:
+    def __init__(self, settings: Settings, pack: PolicyPack,
+                 limits: dict[str, int] | None = None) -> None:
         faustfix.install()
         self.settings = settings
+        # each written topic's max.message.bytes: no record the broker would refuse is sent
+        self.limits: dict[str, int] = dict(limits or {})
         self.engine = Engine(pack, EngineConfig(dashboard_link=settings.dashboard_link))
         self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
         self.app = _make_app(settings)
+        self.vitals = Vitals(self.app, settings.shutdown_timeout)
         # Idempotent produce: a batch retried after a broker restart (sent, written, its ack
         # lost) must not be written twice. Faust only asks for it with transactions on.
         producer: Any = self.app.producer
@@ -89,6 +93,10 @@ class Runtime:
             self.app.on_partitions_assigned.connect(cache.clear)
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
         self.watermark = 0
+        # rules waiting for a key's region, and the newest upload time (content) and upload
+        # fact time (creators) per partition: their region sources (signals/regionhold.py)
+        self.holds = {"content": RegionHolds(), "creator": RegionHolds()}
+        self.region_sources: dict[str, dict[int, int]] = {"content": {}, "creator": {}}
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
         sinks = sinks_from_env()
@@ -123,23 +131,8 @@ class Runtime:
             s.topic(TREND_FACTS): self.trend_batch,
         })
 
-        async def health(web: Any, request: Any) -> Any:
-            return web.json({"status": "ok", "pack_hash": self.engine.pack.hash,
-                             "rules": len(self.engine.pack.rules),
-                             "engine": signals.BUILD})
+        views.install(app, s.api_token, self.vitals, lambda: self.engine.pack, self.active)
 
-        async def prometheus(web: Any, request: Any) -> Any:
-            return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
-
-        async def trends(web: Any, request: Any) -> Any:
-            return web.json({"trends": self.active.rows()})
-
-        if not s.api_token:
-            log.warning("api_token_missing", detail="VIGIL_API_TOKEN is unset: /trends refuses "
-                        "every request; /health and /metrics stay open")
-        app.page("/trends")(require_token(s.api_token, trends))
-        app.page("/health")(health)
-        app.page("/metrics")(prometheus)
         async def sweep_tables() -> None:
             await sweep(self)
 
@@ -151,8 +144,12 @@ class Runtime:
         async def policy_topic() -> None:
             await follow_topic(self.packs, s)
 
+        async def topic_limits() -> None:  # changelogs appear after start; limits may change
+            self.limits.update(await size_limits(s, written_by_worker(s)))
+
         app.task(policy_files)
         app.task(policy_topic)
+        app.timer(LIMITS_REFRESH_SECONDS)(topic_limits)
         if self.notifier is not None:
             notifier = self.notifier
 
@@ -171,7 +168,8 @@ class Runtime:
     async def creator_batch(self, records: Sequence[Record]) -> Publish:
         """Apply creator facts and evaluate creator rules; write each creator once."""
         return self._guarded("creator", lambda: self._family_batch(
-            records, "creator", self.creators, CreatorFact, self.engine.on_creator))
+            records, "creator", self.creators, CreatorFact, self.engine.on_creator,
+            self.engine.release_creator))
 
     async def trend_batch(self, records: Sequence[Record]) -> Publish:
         """Apply trend facts and run the detector; write each trend key once."""
@@ -184,8 +182,15 @@ class Runtime:
         try:
             return apply()
         except BaseException:
-            self.caches[family].clear()
+            self._unpublished(family)
             raise
+
+    def _unpublished(self, family: str) -> None:
+        """States were applied (to the cache, maybe to the store) that will not be published:
+        forget the decoded ones, and have the next start rebuild a local store from the
+        changelog (a RocksDB store keeps what it was given)."""
+        self.caches[family].clear()
+        mark_dirty(self.settings)
 
     def _content_batch(self, records: Sequence[Record]) -> Publish:
         t0 = time.perf_counter()
@@ -193,7 +198,7 @@ class Runtime:
         states: dict[bytes, ContentState] = {}
         sources: dict[bytes, Record] = {}
         emits: list[Emit] = []
-        box = Outbox()
+        box = Outbox(self.limits)
         creator_facts = self.settings.topic(CREATOR_FACTS)
         trend_facts = self.settings.topic(TREND_FACTS)
         seen: Counter[str] = Counter()
@@ -209,9 +214,9 @@ class Runtime:
                 ev = decode(topic, key, raw, not_after=not_after, watermark=self.watermark)
             except Rejected as r:
                 metrics.DEAD_LETTERS.labels(reason=r.reason).inc()
-                k = key.decode("utf-8", "replace") if key else topic
-                emits.append(Emit("dead-letter", k, dead_letter(
-                    topic, raw, r.reason, r.detail, partition=msg.partition, offset=msg.offset)))
+                dead = dead_letter(topic, raw, r.reason, r.detail, key=key,
+                                   partition=msg.partition, offset=msg.offset)
+                emits.append(Emit("dead-letter", dead_letter_key(dead, key), dead))
                 continue
             if ev.ts > self.watermark:
                 self.watermark = ev.ts
@@ -219,14 +224,20 @@ class Runtime:
             st = states.get(bkey)
             if st is None:
                 st = load(bkey)
-            step = engine.on_content(ev, st)
-            states[bkey] = step.state
+            steps = [engine.on_content(ev, st)]
+            states[bkey] = steps[0].state
             sources[bkey] = msg
-            emits.extend(step.emits)
-            for cf in step.creator_facts:
-                box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
-            for tf in step.trend_facts:
-                box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
+            if steps[0].hold:
+                self.holds["content"].hold(msg.partition, ev.record.content_id, steps[0].hold)
+            if topic == "uploads":  # the region source of this partition's videos moved on
+                steps += self._release("content", msg, ev.ts, states, sources, load,
+                                       engine.release_content)
+            for step in steps:
+                emits.extend(step.emits)
+                for cf in step.creator_facts:
+                    box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+                for tf in step.trend_facts:
+                    box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
         written = self._write_back("content", table, states, sources, box)
@@ -239,8 +250,11 @@ class Runtime:
         family: str,
         table: Any,
         make_fact: Callable[..., Any],
-        step: Callable[[Any, Any], tuple[Any, list[Emit]]],
+        step: Callable[[Any, Any], Any],
+        release: Callable[[str, Any], Any] | None = None,
     ) -> Publish:
+        """A batch of facts: step returns (state, emits[, hold]); with `release`, the family
+        holds rules for their region and upload facts release them (creators)."""
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
         sources: dict[bytes, Record] = {}
@@ -253,15 +267,45 @@ class Runtime:
                 st = states.get(bkey)
                 if st is None:
                     st = load(bkey)
-                st, out = step(fact, st)
-                emits.extend(out)
+                result = step(fact, st)
+                st = result[0]
+                emits.extend(result[1])
                 if st is None:  # a trend key still in the sketch tier: no exact state
                     continue
                 states[bkey] = st
                 sources[bkey] = msg
-        box = Outbox()
+                if release is None:
+                    continue
+                if result.hold:
+                    self.holds[family].hold(msg.partition, fact.table_key, result.hold)
+                if fact.kind == UPLOAD:
+                    for released in self._release(family, msg, fact.ts, states, sources, load,
+                                                  release):
+                        emits.extend(released.emits)
+        box = Outbox(self.limits)
         written = self._write_back(family, table, states, sources, box)
         return self._publishing(family, t0, box, emits, written)
+
+    def _release(self, family: str, msg: Record, ts: int, states: dict[bytes, Any],
+                 sources: dict[bytes, Record], load: Callable[[bytes], Any],
+                 release: Callable[[str, Any], Any]) -> list[Any]:
+        """The region source of msg's partition reached ts: release the keys now due there."""
+        seen = self.region_sources[family]
+        if ts <= seen.get(msg.partition, 0):
+            return []
+        seen[msg.partition] = ts
+        out = []
+        for key in self.holds[family].due(msg.partition, ts):
+            bkey = key.encode()
+            st = states.get(bkey)
+            if st is None:
+                st = load(bkey)
+            if st is None:  # expired meanwhile
+                continue
+            out.append(release(key, st))
+            states[bkey] = st
+            sources[bkey] = msg  # co-partitioned: the key's changelog partition is msg's
+        return out
 
     def _publishing(self, family: str, t0: float, box: Outbox, emits: list[Emit],
                     written: Written) -> Publish:
@@ -270,7 +314,7 @@ class Runtime:
             try:
                 await self.publish(box, emits, written)
             except BaseException:
-                self.caches[family].clear()  # its states may never reach the changelog
+                self._unpublished(family)  # its states may never reach the changelog
                 raise
             metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
         return publish
@@ -287,10 +331,10 @@ class Runtime:
         return written
 
     async def publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
-        """Send new outputs with the facts and changelog records already in box, wait for
-        Kafka's acks, then record decision ids in the ledger. Only after this returns are the
-        batch's events acked, so a committed offset always has its state changes durable in
-        the changelog."""
+        """Send new outputs with the facts already in box and wait for Kafka's acks, record
+        the decision ids in the ledger, then send the changelog records in box. Only after
+        this returns are the batch's events acked, so a committed offset always has its
+        outputs and its state changes durable, in that order."""
         s = self.settings
         keyed = [e for e in emits if e.topic != "dead-letter"]
         fresh = await self.ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
@@ -309,11 +353,13 @@ class Runtime:
                 else:
                     metrics.DECISIONS.labels(topic=e.topic,
                                              rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
-        if len(box):
-            producer: Any = self.app.producer  # Faust's aiokafka driver; it holds the client
-            newest = await box.send(producer._ensure_producer())
-            persisted(written, newest)
+        producer: Any = self.app.producer  # Faust's aiokafka driver; it holds the client
+        client, dead = producer._ensure_producer(), s.topic("dead-letter")
+        # outputs first: a changelog record says a rule fired, so it must never be durable
+        # without the decision it records (stream/outbox.py)
+        await box.send_outputs(client, dead)
         await self.ledger.record(sent_ids)
+        persisted(written, await box.send_changelogs(client, dead))
         if self.notifier is not None:  # only alerts Kafka has acknowledged; never blocks
             for e in emits:
                 if e.topic == "trend-alerts" and id(e) not in skip:
@@ -354,6 +400,7 @@ def _make_app(s: Settings) -> faust.App:
     )
 
 
-def create_runtime(settings: Settings, pack: PolicyPack) -> Runtime:
-    """Build the worker for these settings and this validated pack."""
-    return Runtime(settings, pack)
+def create_runtime(settings: Settings, pack: PolicyPack,
+                   limits: dict[str, int] | None = None) -> Runtime:
+    """Build the worker for these settings, this validated pack and the topics' size limits."""
+    return Runtime(settings, pack, limits)

@@ -47,21 +47,23 @@ def _pack(directory: Path) -> PolicyPack:
 @app.command()
 def worker(loglevel: str = typer.Option("info", help="debug, info, warning, error")) -> None:
     """Run a Faust worker (settings from VIGIL_* environment variables)."""
-    from faust.worker import Worker
-
     from stream.app import create_runtime
     from stream.logs import configure, stdlib_config
+    from stream.tables import discard_if_dirty
     from stream.topics import ensure_topics
+    from stream.vitals import Worker
 
     configure(loglevel)
     settings = Settings()
     pack = _pack(settings.policies)
-    asyncio.run(ensure_topics(settings))
-    runtime = create_runtime(settings, pack)
+    discard_if_dirty(settings)
+    limits = asyncio.run(ensure_topics(settings))
+    runtime = create_runtime(settings, pack, limits)
     structlog.get_logger("vigil.worker").info(
         "engine_build", build=signals.BUILD, rules=len(pack.rules), pack_hash=pack.hash)
     tune_gc()
-    Worker(runtime.app, loglevel=loglevel, quiet=True,
+    runtime.vitals.watch()
+    Worker(runtime.app, runtime.vitals, loglevel=loglevel, quiet=True,
            logging_config=stdlib_config(loglevel)).execute_from_commandline()
 
 
@@ -139,7 +141,8 @@ def produce(
     sent, bad = asyncio.run(run_produce(Settings(), read_lines(events), rate))
     err.print("produced " + ", ".join(f"{t} {n}" for t, n in sorted(sent.items())))
     if bad:
-        err.print(f"{len(bad)} lines were not envelopes and went to dead-letter: {bad[:10]}")
+        err.print(f"{len(bad)} lines went to dead-letter instead (not an envelope, or not an "
+                  f"input topic), lines {bad[:10]}{' ...' if len(bad) > 10 else ''}")
 
 
 @app.command()

@@ -66,6 +66,9 @@ class Settings:
     standby_replicas: int = field(default_factory=lambda: _int("VIGIL_STANDBY_REPLICAS", 0))
     # decoded states kept per table for the most recently touched keys (0: decode every time)
     state_cache_keys: int = field(default_factory=lambda: _int("VIGIL_STATE_CACHE_KEYS", 50_000))
+    # how long a stopping (or crashed) worker may take before it is ended regardless
+    shutdown_timeout: float = field(
+        default_factory=lambda: _float("VIGIL_SHUTDOWN_TIMEOUT_SECONDS", 30.0))
     # a secret: kept out of repr, so logging the settings never prints it
     api_token: str | None = field(repr=False, default_factory=lambda: os.environ.get(
         "VIGIL_API_TOKEN") or None)
@@ -77,6 +80,9 @@ class Settings:
             raise SystemExit(f"VIGIL_PARTITIONS={self.partitions}: expected at least 1")
         if self.standby_replicas < 0:
             raise SystemExit(f"VIGIL_STANDBY_REPLICAS={self.standby_replicas}: expected 0 or more")
+        if self.shutdown_timeout <= 0:
+            raise SystemExit(f"VIGIL_SHUTDOWN_TIMEOUT_SECONDS={self.shutdown_timeout}: expected "
+                             "a number of seconds above 0")
         if self.state_cache_keys < 0:
             raise SystemExit(f"VIGIL_STATE_CACHE_KEYS={self.state_cache_keys}: expected 0 or more")
 

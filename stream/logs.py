@@ -28,7 +28,7 @@ def _renderer() -> Any:
 def configure(level: str = "info") -> None:
     """Configure structlog for vigil's own loggers."""
     structlog.configure(
-        processors=[*_SHARED, _renderer()],
+        processors=[*_SHARED, structlog.processors.format_exc_info, _renderer()],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
@@ -44,8 +44,9 @@ def stdlib_config(level: str = "info") -> dict[str, Any]:
         "formatters": {
             "structlog": {
                 "()": structlog.stdlib.ProcessorFormatter,
+                # a crash's traceback as text: an exc_info tuple renders as object reprs
                 "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                               _renderer()],
+                               structlog.processors.format_exc_info, _renderer()],
                 "foreign_pre_chain": [structlog.stdlib.add_logger_name, *_SHARED],
             }
         },

@@ -25,7 +25,8 @@ log = structlog.get_logger("vigil.worker")
 
 
 async def sweep(rt: "Runtime") -> None:
-    """Drop keys whose event-time TTL has passed at the worker's watermark."""
+    """Drop keys whose event-time TTL has passed at the worker's watermark; note the keys
+    whose rules wait for their region (the index is in memory, the mark in the state)."""
     now = rt.watermark
     if not now:
         return
@@ -43,6 +44,9 @@ async def sweep(rt: "Runtime") -> None:
             st = decode_state(v)
             if st.expired(now):
                 expired.append(k)
+            elif not isinstance(st, TrendState) and st.held and not st.region:  # after restarts
+                rt.holds[family].hold(partition_for(k, s.partitions), k.decode(),
+                                      st.held + rt.engine.config.region_hold)
             elif isinstance(st, TrendState) and st.incident and st.incident[3]:
                 emits = rt.engine.resolve_silent(st, now)
                 if emits:
@@ -53,7 +57,7 @@ async def sweep(rt: "Runtime") -> None:
             # stored before the await: a batch for this key running meanwhile must build
             # on the resolved state, and not be overwritten by it afterwards
             write_outside_stream(rt, family, table, k, stored(st.encode()), source)
-            await rt.publish(Outbox(), emits, {})
+            await rt.publish(Outbox(rt.limits), emits, {})
         for k in expired:
             write_outside_stream(rt, family, table, k, None, source)
         if expired:
