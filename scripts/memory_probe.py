@@ -57,7 +57,7 @@ def probe(family: str, n: int) -> tuple[int, int]:
             table[key.encode()] = stored(step.state.encode())
         elif family == "creator":
             for fact in step.creator_facts:
-                state, _ = engine.on_creator(fact, None)
+                state = engine.on_creator(fact, None).state
                 table[fact.creator_id.encode()] = stored(state.encode())
         else:  # trend: three uploads in one period promote a key to exact state
             for fact in step.trend_facts:

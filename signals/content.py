@@ -16,12 +16,15 @@ import orjson
 from schemas.inputs import ModelScore, Report, Review, Upload
 from signals import windows as w
 from signals.decode import Event
+from signals.encoding import check
 from signals.eventtime import DAY, HOUR, MINUTE
 
 REPORTER_CAP = 256
 RECENT_IDS = 16  # also the redelivery guard: a repeated event id is not applied twice
 TTL = 7 * DAY
-_ENCODING = 1
+# 2 adds `held` (signals.regionhold); 1 is read as holding nothing
+_ENCODING = 2
+_READABLE = (1, 2)
 
 
 class ContentState:
@@ -33,6 +36,7 @@ class ContentState:
         "area_hour",
         "creator_id",
         "fired",
+        "held",
         "language",
         "late",
         "recent",
@@ -71,6 +75,8 @@ class ContentState:
         self.acted = 0  # severity of the most severe action taken (see ACTION_SEVERITY)
         self.recent: list[str] = []  # newest source event ids
         self.late = 0  # events too late for the windows (still counted in totals)
+        # event time of the first evaluation that held a rule for the unknown region (0: none)
+        self.held = 0
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record."""
@@ -97,6 +103,7 @@ class ContentState:
                 self.recent,
                 self.late,
                 self.acted,
+                self.held,
             ]
         )
 
@@ -104,6 +111,8 @@ class ContentState:
     def decode(cls, data: bytes) -> "ContentState":
         """Inverse of encode."""
         f: list[Any] = orjson.loads(data)
+        if check("content", f[0], _READABLE) == 1:
+            f.append(0)  # nothing was held before holds existed
         s = cls()
         (
             _,
@@ -127,6 +136,7 @@ class ContentState:
             s.recent,
             s.late,
             s.acted,
+            s.held,
         ) = f
         s.rep_min = w.unflatten(rep_min)
         s.rep_hour = w.unflatten(rep_hour)
@@ -156,8 +166,8 @@ def apply(state: ContentState, ev: Event, lateness: int) -> bool:
         state.rep_total += 1
         if not state.creator_id:
             state.creator_id = rec.creator_id
-        if not state.region:
-            state.region = rec.region
+        # a report's region is where it was filed, not the video's: only the upload says
+        # which regional variant of a rule applies
         if ts >= state.rep_wm - lateness:
             w.add(state.rep_min, ts, MINUTE)
             w.add(state.rep_hour, ts, HOUR)

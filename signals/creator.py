@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from signals import windows as w
+from signals.encoding import check
 from signals.eventtime import DAY, HOUR, MINUTE
 
 REPORTER_CAP = 256
@@ -18,7 +19,9 @@ HUMAN_CAP = 64
 RECENT_IDS = 32  # also the redelivery guard for re-keyed facts
 TTL = 90 * DAY
 ACTION_HORIZON = 90 * DAY
-_ENCODING = 1
+# 2 adds `held` (signals.regionhold); 1 is read as holding nothing
+_ENCODING = 2
+_READABLE = (1, 2)
 
 # Fact kinds forwarded from the content stage.
 UPLOAD, REPORT, ACTION = "upload", "report", "action"
@@ -71,6 +74,7 @@ class CreatorState:
         "actions_day",
         "confirmed",
         "fired",
+        "held",
         "overturned",
         "recent",
         "region",
@@ -105,6 +109,8 @@ class CreatorState:
         self.overturned: list[int] = []
         self.fired: dict[str, int] = {}  # rule key -> start of the window it last fired in
         self.recent: list[str] = []
+        # event time of the first evaluation that held a rule for the unknown region (0: none)
+        self.held = 0
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record."""
@@ -127,6 +133,7 @@ class CreatorState:
                 self.fired,
                 self.recent,
                 self.region,
+                self.held,
             ]
         )
 
@@ -134,6 +141,7 @@ class CreatorState:
     def decode(cls, data: bytes) -> "CreatorState":
         """Inverse of encode."""
         f: list[Any] = orjson.loads(data)
+        version = check("creator", f[0], _READABLE)
         s = cls()
         s.wm, s.up_wm, s.rep_wm = f[1], f[2], f[3]
         s.up_min, s.up_hour, s.rep_min, s.rep_hour = (w.unflatten(x) for x in f[4:8])
@@ -141,6 +149,7 @@ class CreatorState:
         s.actions_day, s.removals_day = w.unflatten(f[10]), w.unflatten(f[11])
         s.confirmed, s.overturned = f[12], f[13]
         s.fired, s.recent, s.region = f[14], f[15], f[16]
+        s.held = f[17] if version >= 2 else 0
         return s
 
     def expired(self, now: int) -> bool:

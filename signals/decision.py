@@ -6,7 +6,7 @@ from typing import Any
 from schemas.outputs import Decision, RuleRef, Target
 from signals.eventtime import format_ts
 from signals.policy.model import ESCALATION_OUTCOMES, Rule
-from signals.rules import Hit
+from signals.rules import REGION_UNKNOWN, Hit
 
 KIND_TOPIC = {
     "action": "enforcement-actions",
@@ -44,7 +44,12 @@ def build(
     region: str | None,
     outranked: list[Hit],
 ) -> Decision:
-    """Assemble the decision record with its full evidence."""
+    """Assemble the decision record with its full evidence.
+
+    region is the region the decision was made for: the target's, "" while it is not known
+    (rules without regional variants do not wait for it), or REGION_UNKNOWN for a rule with
+    regional variants run as written after its region hold expired.
+    """
     rule = hit.rule
     window = window_label(rule, ts)
     parts = [rule.id, str(rule.version), target.type, target.id, window]
@@ -57,6 +62,9 @@ def build(
         "band": hit.band,
         "region_override": rule.region,
     }
+    if region == REGION_UNKNOWN:
+        evidence["region_unknown"] = True
+        region = None
     if rule.bands:
         evidence["bands"] = {"signal": rule.bands.signal, "enforce_at": rule.bands.enforce_at,
                              "review_at": rule.bands.review_at}

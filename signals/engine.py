@@ -20,14 +20,16 @@ from signals import content, creator, rules, trend
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
-from signals.eventtime import DAY, format_ts
+from signals.eventtime import DAY, MINUTE, format_ts
 from signals.fingerprint import caption_key
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
 from signals.trendgate import CandidateGate
 
 AREA_SCORE = 0.8  # a model score this high counts under its policy area x region trend key
-# the events that set a key's region
-REGION_SOURCES = {"content": ("uploads", "reports"), "creator": ("upload",), "trend": ()}
+# the events that set a key's region: a video's is its upload's, a creator's their newest
+# upload's (a report's region is where it was filed)
+REGION_SOURCES = {"content": ("uploads",), "creator": ("upload",), "trend": ()}
+HELD = "held"  # the plan of the rules a region hold has waiting (signals.regionhold)
 
 
 class Emit(NamedTuple):
@@ -45,6 +47,9 @@ class EngineConfig:
     # an event older than its clock minus this cannot be in any window (the longest is 24h)
     lateness: int = DAY
     trend_promote_at: int = 3  # events in one period before a trend key gets exact state
+    # how far a key's region source (its partition's uploads) must move past a held rule's
+    # first event before the rule runs as written (signals.regionhold)
+    region_hold: int = 10 * MINUTE
     # the dashboard view of an incident; {kind}, {value} and {incident_id} are filled in
     dashboard_link: str = "/trends/{kind}/{value}?incident={incident_id}"
     trends: trend.TrendConfig = field(default_factory=trend.TrendConfig)
@@ -67,6 +72,15 @@ class ContentStep(NamedTuple):
     emits: list[Emit]
     creator_facts: list[creator.CreatorFact]
     trend_facts: list[trend.TrendFact]
+    hold: int = 0  # a rule waits for the region: the deadline to release it at (0: none)
+
+
+class CreatorStep(NamedTuple):
+    """Result of one creator fact."""
+
+    state: creator.CreatorState
+    emits: list[Emit]
+    hold: int = 0  # as ContentStep.hold
 
 
 class Engine:
@@ -102,6 +116,8 @@ class Engine:
                     # a rule with regional variants re-runs when the region becomes known:
                     # Kafka may deliver a video's score before its upload
                     or (r.regions and kind in REGION_SOURCES[target])))
+            self._plans[target, HELD] = rules.plan(tuple(
+                r for r in pack.active(target) if r.regions))
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:
@@ -116,37 +132,88 @@ class Engine:
         creator_facts, trend_facts = _forward(ev, state)
         target = Target(type="content", id=ev.record.content_id)
         hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, state.region)
-        if hits and content.human_cleared(state, ev.ts):
+        hold = self._hold(state, ev.ts)
+        emits = self._content_decisions(hits, state, ev.ts, target, state.region,
+                                        creator_facts)
+        return ContentStep(state, emits, creator_facts, trend_facts, hold)
+
+    def release_content(self, content_id: str, state: content.ContentState) -> ContentStep:
+        """End a video's region hold: its region source passed the deadline without its upload,
+        so the held rules run as written, at the deadline, marked region-unknown."""
+        at = self._release(state)
+        if not at:
+            return ContentStep(state, [], [], [])
+        target = Target(type="content", id=content_id)
+        hits = self._eval.hits(self._plans["content", HELD], state, at, rules.REGION_UNKNOWN)
+        facts: list[creator.CreatorFact] = []
+        emits = self._content_decisions(hits, state, at, target, rules.REGION_UNKNOWN, facts)
+        return ContentStep(state, emits, facts, [])
+
+    def _content_decisions(self, hits: list[rules.Hit], state: content.ContentState, ts: int,
+                           target: Target, region: str,
+                           creator_facts: list[creator.CreatorFact]) -> list[Emit]:
+        """Decide on a video's hits, human verdicts first; each action is a creator fact."""
+        if hits and content.human_cleared(state, ts):
             kept = [h for h in hits if h.channel != "action"]
             self.counters.suppressed_by_human += len(hits) - len(kept)
             hits = kept
-        emits = self._decide(hits, state, ev.ts, target, state.region, state.creator_id)
+        emits = self._decide(hits, state, ts, target, region, state.creator_id)
         for e in emits:
             d = e.record
             if isinstance(d, Decision) and d.kind == "action":
                 state.acted = max(state.acted, ACTION_SEVERITY[d.outcome])
                 if state.creator_id:
                     creator_facts.append(creator.CreatorFact(
-                        creator.ACTION, ev.ts, state.creator_id, target.id, d.id,
+                        creator.ACTION, ts, state.creator_id, target.id, d.id,
                         area=d.policy_area, outcome=d.outcome))
-        return ContentStep(state, emits, creator_facts, trend_facts)
+        return emits
+
+    def _hold(self, state: Any, ts: int) -> int:
+        """Mark a state whose rules the last evaluation held for its region; once the region
+        is known the mark goes. The hold's deadline, or 0."""
+        if state.region:
+            state.held = 0
+            return 0
+        if self._eval.held and (not state.held or ts < state.held):
+            state.held = ts
+        return state.held + self.config.region_hold if state.held else 0
+
+    def _release(self, state: Any) -> int:
+        """The event time to run a state's held rules at (its hold's deadline), clearing the
+        hold; 0 when nothing is held any more (the region arrived meanwhile)."""
+        if not state.held or state.region:
+            state.held = 0
+            return 0
+        at: int = state.held + self.config.region_hold
+        state.held = 0
+        return at
 
     # -- creator -------------------------------------------------------------------------
-    def on_creator(
-        self, fact: creator.CreatorFact, state: creator.CreatorState | None
-    ) -> tuple[creator.CreatorState, list[Emit]]:
+    def on_creator(self, fact: creator.CreatorFact,
+                   state: creator.CreatorState | None) -> CreatorStep:
         """Fold one creator fact and evaluate creator rules."""
         if state is None or state.expired(fact.ts):
             state = creator.CreatorState()
         if not creator.apply(state, fact, self.config.lateness):
             self.counters.redelivered += 1
-            return state, []
+            return CreatorStep(state, [])
         target = Target(type="creator", id=fact.creator_id)
         hits = self._eval.hits(self._plans["creator", fact.kind], state, fact.ts, state.region)
+        hold = self._hold(state, fact.ts)
         # creator actions have windows of their own (a 6h reach limit, a 30d strike), so they
         # are settled per event only, not against earlier ones
-        return state, self._decide(hits, state, fact.ts, target, state.region, fact.creator_id,
-                                   acted=0)
+        return CreatorStep(state, self._decide(hits, state, fact.ts, target, state.region,
+                                               fact.creator_id, acted=0), hold)
+
+    def release_creator(self, creator_id: str, state: creator.CreatorState) -> CreatorStep:
+        """End a creator's region hold (see release_content)."""
+        at = self._release(state)
+        if not at:
+            return CreatorStep(state, [])
+        target = Target(type="creator", id=creator_id)
+        hits = self._eval.hits(self._plans["creator", HELD], state, at, rules.REGION_UNKNOWN)
+        return CreatorStep(state, self._decide(hits, state, at, target, rules.REGION_UNKNOWN,
+                                               creator_id, acted=0))
 
     def _decide(self, hits: list[rules.Hit], state: Any, ts: int, target: Target, region: str,
                 creator_id: str | None, acted: int | None = None) -> list[Emit]:
@@ -297,4 +364,4 @@ def _forward(
                 for area, p in rec.scores.items() if p >= AREA_SCORE]
 
 
-__all__ = ["ContentStep", "Decision", "Emit", "Engine", "EngineConfig"]
+__all__ = ["ContentStep", "CreatorStep", "Decision", "Emit", "Engine", "EngineConfig"]

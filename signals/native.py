@@ -27,8 +27,9 @@ GROUP = "vigil_native"  # the compiled modules' shared library is GROUP + "__myp
 # the hot path: everything an event passes through. The policy loader stays in Python (it
 # runs once per pack), and so does this module, which decides what is loaded.
 COMPILED = (
-    "catalogue", "content", "creator", "deadletter", "decision", "decode", "detect", "engine",
-    "eventtime", "facts", "fingerprint", "pipeline", "rules", "trend", "trendgate", "windows",
+    "catalogue", "content", "creator", "deadletter", "decision", "decode", "detect", "encoding",
+    "engine", "eventtime", "facts", "fingerprint", "pipeline", "regionhold", "rules",
+    "strictjson", "trend", "trendgate", "windows",
 )
 
 

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from signals.content import ContentState
-from signals.creator import CreatorState
-from signals.deadletter import dead_letter
+from signals.creator import UPLOAD, CreatorFact, CreatorState
+from signals.deadletter import dead_letter, dead_letter_key
 from signals.decode import Rejected, decode
 from signals.engine import Emit, Engine
+from signals.regionhold import RegionHolds
 from signals.trend import TrendState
 
 SILENCE_CHECK_EVERY = 1000  # events between checks for trend keys that went quiet
@@ -30,6 +31,12 @@ class LocalPipeline:
         self.dead_letters = 0
         self.watermark = 0
         self.accepted = 0  # valid events: rejected input must not even shift the silence checks
+        # rules waiting for a key's region, and how far the region sources have come (one
+        # partition here: every upload, every upload fact)
+        self.content_holds = RegionHolds()
+        self.creator_holds = RegionHolds()
+        self.uploads_seen = 0
+        self.upload_facts_seen = 0
 
     def feed(
         self, topic: str, key: bytes | None, raw: bytes, line: int | None = None
@@ -48,10 +55,19 @@ class LocalPipeline:
         step = engine.on_content(ev, self.content.get(cid))
         self.content[cid] = step.state
         out = step.emits
-        for cf in step.creator_facts:
-            cstate, emits = engine.on_creator(cf, self.creators.get(cf.creator_id))
-            self.creators[cf.creator_id] = cstate
-            out.extend(emits)
+        creator_facts = step.creator_facts
+        if step.hold:
+            self.content_holds.hold(0, cid, step.hold)
+        if ev.topic == "uploads" and ev.ts > self.uploads_seen:
+            self.uploads_seen = ev.ts
+            for held_key in self.content_holds.due(0, ev.ts):
+                held = self.content.get(held_key)
+                if held is not None:  # else expired meanwhile
+                    released = engine.release_content(held_key, held)
+                    out.extend(released.emits)
+                    creator_facts = [*creator_facts, *released.creator_facts]
+        for cf in creator_facts:
+            out.extend(self._creator(cf))
         if self.accepted % SILENCE_CHECK_EVERY == 0:
             out.extend(self.resolve_silent())
         for tf in step.trend_facts:
@@ -62,12 +78,27 @@ class LocalPipeline:
             out.extend(emits)
         return out
 
+    def _creator(self, cf: CreatorFact) -> list[Emit]:
+        engine = self.engine
+        step = engine.on_creator(cf, self.creators.get(cf.creator_id))
+        self.creators[cf.creator_id] = step.state
+        out = step.emits
+        if step.hold:
+            self.creator_holds.hold(0, cf.creator_id, step.hold)
+        if cf.kind == UPLOAD and cf.ts > self.upload_facts_seen:
+            self.upload_facts_seen = cf.ts
+            for key in self.creator_holds.due(0, cf.ts):
+                held = self.creators.get(key)
+                if held is not None:
+                    out.extend(engine.release_creator(key, held).emits)
+        return out
+
     def reject(self, topic: str, key: bytes | None, raw: bytes, reason: str, detail: str,
                line: int | None = None) -> Emit:
         """Count a rejected message and build its dead-letter output."""
         self.dead_letters += 1
-        k = key.decode("utf-8", "replace") if key else topic
-        return Emit("dead-letter", k, dead_letter(topic, raw, reason, detail, line=line))
+        record = dead_letter(topic, raw, reason, detail, key=key, line=line)
+        return Emit("dead-letter", dead_letter_key(record, key), record)
 
     def resolve_silent(self) -> list[Emit]:
         """Resolve open trend incidents whose keys have gone quiet at the watermark."""

@@ -15,6 +15,10 @@ import cel
 from signals.catalogue import SIGNALS
 from signals.policy.model import ACTION_SEVERITY, OPS, ROUTING_URGENCY, Rule
 
+# The region to evaluate for once a region hold has expired (signals.regionhold): rules with
+# regional variants run as written. An empty region means "not known yet": they are held.
+REGION_UNKNOWN = "?"
+
 Reader = Callable[[Any, int], Any]
 
 
@@ -75,22 +79,26 @@ class Evaluation:
     def __init__(self) -> None:
         self.evaluations = 0
         self.errors = 0
+        self.held = False  # the last `hits` held a rule back: the key's region is unknown
 
     def hits(self, plan: Plan, state: Any, ts: int, region: str) -> list[Hit]:
         """Rules whose condition holds now and that have not fired in this window.
 
         Signals are read lazily and once, as of the triggering event: facts later in event
-        time that Kafka happened to deliver first do not count yet.
+        time that Kafka happened to deliver first do not count yet. With region "" (not known
+        yet) rules with regional variants are held, not evaluated (`held` says so).
         """
         readers = plan.readers
         values: dict[str, Any] = {}
         todo: list[Rule] = []
+        held: list[Rule] = []
         for sig, lowest, group in plan.groups:
             v = values[sig] = readers[sig](state, ts)
             if v >= lowest:
-                _screen(group, state, ts, region, readers, values, todo)
+                _screen(group, state, ts, region, readers, values, todo, held)
         if plan.ungrouped:
-            _screen(plan.ungrouped, state, ts, region, readers, values, todo)
+            _screen(plan.ungrouped, state, ts, region, readers, values, todo, held)
+        self.held = bool(held)
         if not todo:
             return []
         for rule in todo:  # only what the surviving rules read
@@ -123,13 +131,17 @@ class Evaluation:
 
 
 def _screen(rules: tuple[Rule, ...], state: Any, ts: int, region: str,
-            readers: dict[str, Reader], values: dict[str, Any], todo: list[Rule]) -> None:
+            readers: dict[str, Reader], values: dict[str, Any], todo: list[Rule],
+            held: list[Rule]) -> None:
     """Append the region variants that are enabled, have not acted in this window and whose
-    guards all pass."""
+    guards all pass; rules with regional variants go to `held` while the region is unknown."""
     fired = state.fired
     for base in rules:
         # Rule.for_region and Rule.window_start inlined: Rule is not compiled, and a call into
         # it cost more than the lookup and the arithmetic, for every rule of every plan
+        if base.regions and not region:
+            held.append(base)
+            continue
         rule = base.regions.get(region, base) if base.regions else base
         once = rule.once_per
         if rule.mode == "disabled" or fired.get(rule.key, -1) == (ts - ts % once if once else 0):

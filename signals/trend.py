@@ -16,6 +16,7 @@ import orjson
 
 from signals import windows as w
 from signals.detect import Detector, DetectorConfig
+from signals.encoding import check
 from signals.eventtime import HOUR, MINUTE
 
 CREATOR_CAP = 64
@@ -124,6 +125,7 @@ class TrendState:
     def decode(cls, data: bytes) -> "TrendState":
         """Inverse of encode."""
         f: list[Any] = orjson.loads(data)
+        check("trend", f[0], (_ENCODING,))
         s = cls()
         (_, s.wm, s.first_seen, s.total, minutes, det, s.cur_period, s.cur_count,
          s.cur_creators,

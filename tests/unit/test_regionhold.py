@@ -1,0 +1,122 @@
+"""A regional override holds whatever order Kafka delivers a video's events in."""
+
+from typing import Any
+
+import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from signals.engine import Engine, EngineConfig
+from signals.pipeline import LocalPipeline
+from signals.policy import parse_pack
+from signals.regionhold import RegionHolds
+
+from .events import MIN, T0, Msg, raw, report, score, upload
+
+PACK = parse_pack({"hate.yaml": """
+rules:
+  - id: hate.model_remove
+    version: 1
+    owner: hate-speech-policy
+    description: Remove when the hate classifier is very confident.
+    policy_area: hate
+    target: content
+    when: score_max_hate >= 0.97
+    outcome: remove
+    regions:
+      DE: {when: "score_max_hate >= 0.93"}
+      IN: {outcome: age_restrict}
+      JP: {mode: disabled}
+  - id: hate.model_limit
+    version: 1
+    owner: hate-speech-policy
+    description: Limit reach on strong scores.
+    policy_area: hate
+    target: content
+    when: score_max_hate >= 0.85 && score_max_hate < 0.97
+    outcome: limit_distribution
+"""})
+HOLD = EngineConfig().region_hold
+# (video, region, hate score): what each region's variant must do with it
+VIDEOS = [("v-jp", "JP", 0.99), ("v-de", "DE", 0.95), ("v-in", "IN", 0.99), ("v-us", "US", 0.95),
+          ("v-us2", "US", 0.99)]
+EXPECTED = {"v-jp": None, "v-de": "remove", "v-in": "age_restrict", "v-us": None,
+            "v-us2": "remove"}
+
+
+def messages() -> list[Msg]:
+    out: list[Msg] = []
+    for i, (cid, region, p) in enumerate(VIDEOS):
+        out.append(upload(cid, creator=f"u{i}", at=i * 1000, region=region))
+        out.append(score(cid, at=i * 1000 + 500, creator=f"u{i}", hate=p))
+        out.append(report(cid, reporter=f"p{i}", at=i * 1000 + 700, creator=f"u{i}"))
+    return out
+
+
+def run(msgs: list[Msg]) -> list[dict[str, Any]]:
+    pipe = LocalPipeline(Engine(PACK))
+    out = [e for m in msgs for e in pipe.feed(*m)]
+    return [msgspec.to_builtins(e.record) for e in out if e.topic != "dead-letter"]
+
+
+@settings(max_examples=300)
+@given(st.permutations(messages()))
+def test_the_regional_variant_applies_in_every_arrival_order(order: list[Msg]) -> None:
+    decisions = run(order)
+    removal = {d["target"]["id"]: d for d in decisions if d["rule"]["id"] == "hate.model_remove"}
+    assert {cid: removal[cid]["outcome"] if cid in removal else None
+            for cid, _, _ in VIDEOS} == EXPECTED
+    regions = {cid: region for cid, region, _ in VIDEOS}
+    for cid, d in removal.items():
+        assert d["region"] == regions[cid]  # the region it was made for
+        assert "region_unknown" not in d["evidence"]
+    assert removal["v-de"]["evidence"]["region_override"] == "DE"
+    for d in decisions:  # rules without variants do not wait: region known or not yet
+        assert d["region"] in (regions[d["target"]["id"]], None)
+
+
+def test_a_video_whose_upload_never_comes_is_acted_on_as_written_after_the_hold() -> None:
+    lost = score("v-lost", at=0, creator="u9", hate=0.99)
+    before = upload("v-other", creator="u8", at=HOLD - MIN, region="US")
+    after = upload("v-late", creator="u7", at=HOLD + MIN, region="US")
+    pipe = LocalPipeline(Engine(PACK))
+    first = [e.record for m in (lost, before) for e in pipe.feed(*m)]
+    assert not any(getattr(d, "rule", None) and d.rule.id == "hate.model_remove" for d in first)
+    released = [e.record for e in pipe.feed(*after)]
+    removal = [d for d in released if getattr(d, "rule", None)
+               and d.rule.id == "hate.model_remove"]
+    assert len(removal) == 1
+    d = removal[0]
+    assert d.target.id == "v-lost" and d.outcome == "remove" and d.region is None
+    assert d.evidence["region_unknown"] is True and d.evidence["region_override"] is None
+    assert d.ts == "2026-11-20T10:10:00Z"  # held at its score, released HOLD later
+    assert pipe.content["v-lost"].held == 0
+
+
+def test_an_upload_after_the_score_applies_its_region_and_ends_the_hold() -> None:
+    pipe = LocalPipeline(Engine(PACK))
+    first = pipe.feed(*score("v-jp", at=0, creator="u1", hate=0.9))
+    # a rule without regional variants does not wait for the region
+    assert [e.record.rule.id for e in first] == ["hate.model_limit"]  # type: ignore[attr-defined]
+    assert first[0].record.region is None  # type: ignore[attr-defined]
+    assert pipe.feed(*score("v-jp", at=100, creator="u1", hate=0.99)) == []  # removal waits
+    assert pipe.content["v-jp"].held == T0  # since the first event that held it
+    assert pipe.feed(*upload("v-jp", creator="u1", at=-1000, region="JP")) == []  # disabled
+    assert pipe.content["v-jp"].held == 0
+    later = raw("uploads", content_id="v-x", creator_id="u2", region="US", language="en",
+                at=HOLD * 3)
+    assert [e for e in pipe.feed(*later) if e.topic != "dead-letter"] == []  # nothing left
+
+
+def test_the_index_gives_each_due_key_once_soonest_first() -> None:
+    holds = RegionHolds()
+    holds.hold(0, "b", 200)
+    holds.hold(0, "a", 100)
+    holds.hold(0, "b", 150)  # earlier wins
+    holds.hold(0, "c", 300)
+    holds.hold(1, "d", 50)
+    assert holds.due(0, 99) == []
+    assert holds.due(0, 160) == ["a", "b"]
+    assert holds.due(0, 1000) == ["c"]
+    assert holds.due(0, 1000) == [] and len(holds) == 1
+    assert holds.due(1, 50) == ["d"]
