@@ -202,10 +202,51 @@ def schemas_export(directory: Path = typer.Argument(..., help="output directory"
 
 
 @policy_cmd.command("check")
-def policy_check(directory: Path = PACK_DIR) -> None:
-    """Validate a policy pack without running it; exit 1 on any error."""
+def policy_check(
+    directory: Path = PACK_DIR,
+    since: Path | None = typer.Option(None, "--since", help="the previous pack directory: warn "
+                                      "about rules changed without a new version"),
+    strict: bool = typer.Option(False, "--strict", help="exit 1 on warnings too"),
+) -> None:
+    """Validate a policy pack without running it; exit 1 on any error.
+
+    Rules that changed their condition, thresholds, outcome, mode or routing without a new
+    version are warned about, against --since or the pack's rules.lock.
+    """
+    from signals.policy.versions import lock, unversioned_changes
+    from stream.policyfiles import LOCK_FILE, load_lock, read_sources
+
     pack = _pack(directory)
-    typer.echo(f"ok: {len(pack.rules)} rules, pack {pack.hash}")
+    try:
+        recorded = load_lock(directory)
+    except PolicyPackInvalid as exc:
+        err.print(exc.render(), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if since is not None:
+        previous, against = lock(_pack(since))["rules"], str(since)
+    else:
+        previous, against = recorded or {}, LOCK_FILE
+    warnings = unversioned_changes(previous, pack, against)
+    sources = read_sources(directory)
+    for w in warnings:
+        err.print(w.render(sources.get(w.file)) + "\n", markup=False, highlight=False)
+    if recorded is not None and recorded != lock(pack)["rules"] and not warnings:
+        err.print(f"note: {directory / LOCK_FILE} is behind the pack: `vigil policy lock "
+                  f"{directory}` records it", highlight=False)
+    n = len(warnings)
+    typer.echo(f"ok: {len(pack.rules)} rules, pack {pack.hash}"
+               + (f", {n} warning{'s' if n != 1 else ''}" if n else ""))
+    if strict and warnings:
+        raise typer.Exit(1)
+
+
+@policy_cmd.command("lock")
+def policy_lock(directory: Path = PACK_DIR) -> None:
+    """Record each rule's version and decision fields in DIR/rules.lock (commit it)."""
+    from stream.policyfiles import write_lock
+
+    pack = _pack(directory)
+    typer.echo(f"wrote {write_lock(directory, pack)} ({len(pack.rules)} rules)")
 
 
 @policy_cmd.command("test")

@@ -14,13 +14,14 @@ class PolicyError:
     rule_id: str | None = None
     hint: str | None = None
     width: int = 1  # characters to underline
+    severity: str = "error"  # or "warning": reported, but the pack still loads
 
     def render(self, source: str | None) -> str:
         """Format the error with the offending line and a caret under the spot."""
         where = f"{self.file}:{self.line}:{self.col}"
         if self.rule_id:
             where += f" (rule {self.rule_id})"
-        out = [f"error: {self.message}", f"  --> {where}"]
+        out = [f"{self.severity}: {self.message}", f"  --> {where}"]
         lines = source.splitlines() if source is not None else []
         if 1 <= self.line <= len(lines):
             gutter = " " * len(str(self.line))

@@ -44,10 +44,9 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
     rules: list[Rule] = []
     seen: dict[str, tuple[str, int]] = {}
     for fname in sorted(sources):
-        for rule, err in _parse_file(fname, sources[fname]):
-            if err is not None:
-                errors.append(err)
-            elif rule is not None:
+        for rule, errs in _parse_file(fname, sources[fname]):
+            errors.extend(errs)
+            if rule is not None:
                 if rule.id in seen:
                     prev = seen[rule.id]
                     errors.append(PolicyError(
@@ -68,22 +67,22 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
     return PolicyPack(tuple(rules), "sha256:" + digest.hexdigest()[:16], source)
 
 
-def _parse_file(fname: str, text: str) -> list[tuple[Rule | None, PolicyError | None]]:
+def _parse_file(fname: str, text: str) -> list[tuple[Rule | None, list[PolicyError]]]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return [(None, PolicyError(fname, line, col, f"YAML: {exc.problem or exc}"))]
+        return [(None, [PolicyError(fname, line, col, f"YAML: {exc.problem or exc}")])]
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode) or "rules" not in _keys(root):
-        return [(None, PolicyError(
+        return [(None, [PolicyError(
             fname, root.start_mark.line + 1, 1, "a policy file is a mapping with a `rules:` list",
-        ))]
+        )])]
     rules_node = _keys(root)["rules"][1]
     if not isinstance(rules_node, yaml.SequenceNode):
-        return [(None, _at(fname, rules_node, "`rules` must be a list of rules"))]
+        return [(None, [_at(fname, rules_node, "`rules` must be a list of rules")])]
     return [_parse_rule(fname, text, n) for n in rules_node.value]
 
 
@@ -103,132 +102,168 @@ def _scalar(node: yaml.Node) -> Any:
     return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
-class _RuleErrors(Exception):
-    def __init__(self, err: PolicyError) -> None:
-        self.err = err
-
-
-def _parse_rule(fname: str, text: str, node: yaml.Node) -> tuple[Rule | None, PolicyError | None]:
+def _parse_rule(fname: str, text: str, node: yaml.Node) -> tuple[Rule | None, list[PolicyError]]:
     if not isinstance(node, yaml.MappingNode):
-        return None, _at(fname, node, "each rule is a mapping of fields (id, version, when, ...)")
+        return None, [_at(fname, node, "each rule is a mapping of fields (id, version, when, ...)")]
     fields = _keys(node)
     rid_node = fields.get("id", (None, None))[1]
     rid = str(_scalar(rid_node)) if rid_node is not None else None
-    try:
-        return _Reader(fname, text, node, rid).rule(), None
-    except _RuleErrors as e:
-        return None, e.err
+    reader = _Reader(fname, text, node, rid)
+    rule = reader.rule()
+    errors = sorted(reader.errors, key=lambda e: (e.line, e.col))  # in the order of the file
+    return (None if errors else rule), errors
+
+
+_MISSING: Any = object()  # a field that failed validation: later checks skip what needs it
 
 
 class _Reader:
-    """Validates one rule mapping field by field; the first problem raises _RuleErrors."""
+    """Validates one rule mapping, every field and variant, collecting every problem.
+
+    A problem in one field never hides one in another (an unknown outcome used to hide an
+    unknown signal until it was fixed): each check records its error and the rest go on,
+    skipping only what cannot be judged without the broken value.
+    """
 
     def __init__(self, fname: str, text: str, node: yaml.MappingNode, rid: str | None) -> None:
         self.fname, self.text, self.node, self.rid = fname, text, node, rid
+        self.errors: list[PolicyError] = []
 
-    def fail(self, at: yaml.Node, msg: str, hint: str | None = None) -> _RuleErrors:
-        return _RuleErrors(_at(self.fname, at, msg, self.rid, hint))
+    def fail(self, at: yaml.Node, msg: str, hint: str | None = None) -> Any:
+        """Record a problem; returns _MISSING, to stand for the value that failed."""
+        self.errors.append(_at(self.fname, at, msg, self.rid, hint))
+        return _MISSING
 
     def mapping(self, node: yaml.MappingNode, allowed: tuple[str, ...], required: tuple[str, ...],
                 what: str) -> dict[str, tuple[Any, yaml.Node]]:
-        """{field: (value, value node)}, refusing unknown and missing fields."""
+        """{field: (value, value node)} of the known fields; unknown and missing ones fail."""
         fields = _keys(node)
         for key, (knode, _) in fields.items():
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, 1)
                 hint = f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(allowed)}"
-                raise self.fail(knode, f"unknown {what} field {key!r}", hint)
+                self.fail(knode, f"unknown {what} field {key!r}", hint)
         for key in required:
             if key not in fields:
-                raise self.fail(node, f"{what} is missing required field `{key}`")
-        return {k: (_scalar(vn), vn) for k, (_, vn) in fields.items()}
+                self.fail(node, f"{what} is missing required field `{key}`")
+        return {k: (_scalar(vn), vn) for k, (_, vn) in fields.items() if k in allowed}
 
-    def rule(self) -> Rule:
+    def rule(self) -> Rule | None:
         v = self.mapping(self.node, FIELDS, REQUIRED, "rule")
-        rid, rid_node = v["id"]
-        if not isinstance(rid, str) or not RULE_ID.match(rid):
-            raise self.fail(rid_node, "rule id must be lowercase letters, digits, `.`, `_`, `-`",
-                            "for example hate.slur_high_confidence")
-        version, vnode = v["version"]
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise self.fail(vnode, "version must be a whole number >= 1")
-        for k in ("owner", "description"):
-            self.text_field(v, k)
-        area, anode = v["policy_area"]
-        if area not in POLICY_AREAS:
+        rid, rid_node = v.get("id", (_MISSING, self.node))
+        if rid is not _MISSING and (not isinstance(rid, str) or not RULE_ID.match(rid)):
+            rid = self.fail(rid_node, "rule id must be lowercase letters, digits, `.`, `_`, "
+                            "`-`", "for example hate.slur_high_confidence")
+        version, vnode = v.get("version", (_MISSING, self.node))
+        if version is not _MISSING and (not isinstance(version, int) or isinstance(
+                version, bool) or version < 1):
+            version = self.fail(vnode, "version must be a whole number >= 1")
+        owner, description = (self.text_field(v, k) for k in ("owner", "description"))
+        area, anode = v.get("policy_area", (_MISSING, self.node))
+        if area is not _MISSING and area not in POLICY_AREAS:
             close = difflib.get_close_matches(str(area), POLICY_AREAS, 1)
-            raise self.fail(anode, f"unknown policy area {area!r}",
-                            f"did you mean {close[0]!r}?" if close else "see schemas/common.py")
-        target, tnode = v["target"]
-        if target not in TARGETS:
-            raise self.fail(tnode, f"unknown target {target!r}", f"targets: {', '.join(TARGETS)}")
-        once_text, onode = v.get("once_per", (DEFAULT_ONCE_PER[target], self.node))
-        try:
-            once_per = 0 if str(once_text) == "lifetime" else parse_duration(str(once_text))
-        except ValueError as exc:
-            raise self.fail(onode, str(exc), "or `lifetime`") from None
-        common = {"id": rid, "version": version, "owner": v["owner"][0],
-                  "description": v["description"][0].strip(), "policy_area": area,
-                  "target": target, "once_per": once_per, "file": self.fname,
-                  "line": self.node.start_mark.line + 1}
+            area = self.fail(anode, f"unknown policy area {area!r}",
+                             f"did you mean {close[0]!r}?" if close else "see schemas/common.py")
+        target, tnode = v.get("target", (_MISSING, self.node))
+        if target is not _MISSING and target not in TARGETS:
+            target = self.fail(tnode, f"unknown target {target!r}",
+                               f"targets: {', '.join(TARGETS)}")
+        once_per: Any = _MISSING
+        if target is not _MISSING:
+            once_text, onode = v.get("once_per", (DEFAULT_ONCE_PER[target], self.node))
+            try:
+                once_per = 0 if str(once_text) == "lifetime" else parse_duration(str(once_text))
+            except ValueError as exc:
+                self.fail(onode, str(exc), "or `lifetime`")
+        common = {"id": rid, "version": version, "owner": owner,
+                  "description": description.strip() if description is not _MISSING else "",
+                  "policy_area": area, "target": target, "once_per": once_per,
+                  "file": self.fname, "line": self.node.start_mark.line + 1}
         base = self.variant(common, v, None)
-        if "regions" not in v:
-            return base
-        regions_node = v["regions"][1]
-        if not isinstance(regions_node, yaml.MappingNode):
-            raise self.fail(regions_node, "`regions` maps a region code to overrides")
-        variants = {}
-        for knode, onode_ in regions_node.value:
-            code = str(knode.value)
-            if code not in REGIONS:
-                raise self.fail(knode, f"unknown region {code!r}",
-                                "regions are ISO 3166-1 alpha-2 codes such as DE, IN, BR")
-            if not isinstance(onode_, yaml.MappingNode):
-                raise self.fail(onode_, f"overrides for {code} must be a mapping")
-            over = self.mapping(onode_, REGION_FIELDS, (), f"{code} override")
-            variants[code] = self.variant(common, {**v, **over}, code)
+        variants = self.regions(common, v)
+        if self.errors or base is None:
+            return None
         object.__setattr__(base, "regions", variants)
         return base
 
-    def text_field(self, v: dict[str, tuple[Any, yaml.Node]], k: str) -> str:
+    def regions(self, common: dict[str, Any],
+                v: dict[str, tuple[Any, yaml.Node]]) -> dict[str, Rule]:
+        """The rule's regional variants, each validated as a whole rule."""
+        if "regions" not in v:
+            return {}
+        regions_node = v["regions"][1]
+        if common["target"] == "trend":
+            self.fail(regions_node, "a trend rule cannot have regional overrides",
+                      "hashtags, sounds and captions span regions; for a policy area x region "
+                      'key, test it in the condition: trend_key == "hate:DE"')
+            return {}
+        if not isinstance(regions_node, yaml.MappingNode):
+            self.fail(regions_node, "`regions` maps a region code to overrides")
+            return {}
+        variants = {}
+        for knode, onode in regions_node.value:
+            code = str(knode.value)
+            if code not in REGIONS:
+                self.fail(knode, f"unknown region {code!r}",
+                          "regions are ISO 3166-1 alpha-2 codes such as DE, IN, BR")
+                continue
+            if not isinstance(onode, yaml.MappingNode):
+                self.fail(onode, f"overrides for {code} must be a mapping")
+                continue
+            over = self.mapping(onode, REGION_FIELDS, (), f"{code} override")
+            variant = self.variant(common, {**v, **over}, code)
+            if variant is not None:
+                variants[code] = variant
+        return variants
+
+    def text_field(self, v: dict[str, tuple[Any, yaml.Node]], k: str) -> Any:
+        if k not in v:
+            return _MISSING  # reported as a missing required field
         value, node = v[k]
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(node, f"`{k}` must be a non-empty string")
+            return self.fail(node, f"`{k}` must be a non-empty string")
         return value
 
     def variant(self, common: dict[str, Any], v: dict[str, tuple[Any, yaml.Node]],
-                region: str | None) -> Rule:
-        """The rule as it applies in one region (None: everywhere without an override)."""
+                region: str | None) -> Rule | None:
+        """The rule as it applies in one region (None: everywhere without an override); None
+        when it has problems (recorded)."""
+        before = len(self.errors)
         target = common["target"]
-        outcome, onode = v["outcome"]
-        if outcome not in OUTCOMES:
+        outcome, onode = v.get("outcome", (_MISSING, self.node))
+        if outcome is not _MISSING and outcome not in OUTCOMES:
             close = difflib.get_close_matches(str(outcome), OUTCOMES, 1)
-            raise self.fail(onode, f"unknown outcome {outcome!r}",
-                            f"did you mean {close[0]!r}?" if close
-                            else f"outcomes: {', '.join(OUTCOMES)}")
-        if outcome not in TARGET_OUTCOMES[target]:
-            raise self.fail(onode, f"a {target} rule cannot have outcome {outcome!r}",
-                            f"{target} outcomes: {', '.join(TARGET_OUTCOMES[target])}")
+            outcome = self.fail(onode, f"unknown outcome {outcome!r}",
+                                f"did you mean {close[0]!r}?" if close
+                                else f"outcomes: {', '.join(OUTCOMES)}")
+        if outcome is not _MISSING and target is not _MISSING and (
+                outcome not in TARGET_OUTCOMES[target]):
+            self.fail(onode, f"a {target} rule cannot have outcome {outcome!r}",
+                      f"{target} outcomes: {', '.join(TARGET_OUTCOMES[target])}")
         mode, mnode = v.get("mode", ("enforce", self.node))
         if mode not in MODES:
-            raise self.fail(mnode, f"unknown mode {mode!r}", f"modes: {', '.join(MODES)}")
+            self.fail(mnode, f"unknown mode {mode!r}", f"modes: {', '.join(MODES)}")
         queue, qnode = v.get("queue", (None, self.node))
         priority, pnode = v.get("priority", (None, self.node))
-        bands = self.bands(v, target)
+        bands = self.bands(v, target) if target is not _MISSING else None
         if (outcome == "review" or (bands and bands.review_at is not None)) and not queue:
-            raise self.fail(qnode if "queue" in v else self.node,
-                            "a rule that routes to review must name its human review `queue`")
+            self.fail(qnode if "queue" in v else self.node,
+                      "a rule that routes to review must name its human review `queue`")
         if queue is not None and not isinstance(queue, str):
-            raise self.fail(qnode, "queue must be a string")
+            self.fail(qnode, "queue must be a string")
         if priority is not None and (not isinstance(priority, int) or not 1 <= priority <= 5):
-            raise self.fail(pnode, "priority must be 1 (most urgent) to 5")
+            self.fail(pnode, "priority must be 1 (most urgent) to 5")
         if priority is None and (outcome in ("review", "escalate") or bands):
             priority = 3
         when_value, wnode = v.get("when", ("true", self.node))
+        compiled = None
         if not isinstance(when_value, str) or not when_value.strip():
-            raise self.fail(wnode, "`when` must be a non-empty CEL condition")
-        program, reads, test = _compile(self.fname, self.text, wnode, when_value, target,
-                                        self.rid)
+            self.fail(wnode, "`when` must be a non-empty CEL condition")
+        elif target is not _MISSING:
+            compiled = self.compile(wnode, when_value, target)
+        if len(self.errors) > before or compiled is None or _MISSING in common.values():
+            return None
+        program, reads, test = compiled
         if bands and bands.signal not in reads:
             reads = (*reads, bands.signal)
         return Rule(**common, when=when_value.strip(), outcome=outcome, mode=mode, queue=queue,
@@ -236,46 +271,55 @@ class _Reader:
                     region=region)
 
     def bands(self, v: dict[str, tuple[Any, yaml.Node]], target: str) -> Bands | None:
+        """The rule's confidence bands, or None (without any, or with problems, recorded)."""
         if "bands" not in v and "enforce_at" not in v and "review_at" not in v:
             return None
         if "bands" not in v:
-            raise self.fail(self.node, "a region may change band thresholds only of a rule "
-                                       "with `bands`")
+            self.fail(self.node, "a region may change band thresholds only of a rule with "
+                      "`bands`")
+            return None
         bnode = v["bands"][1]
         if not isinstance(bnode, yaml.MappingNode):
-            raise self.fail(bnode, "`bands` is a mapping: signal, enforce_at, review_at")
+            self.fail(bnode, "`bands` is a mapping: signal, enforce_at, review_at")
+            return None
         b = self.mapping(bnode, ("signal", "enforce_at", "review_at"), ("signal", "enforce_at"),
                          "bands")
+        if "signal" not in b or "enforce_at" not in b:
+            return None
+        before = len(self.errors)
         signal, snode = b["signal"]
         known = for_target(target)
         if signal not in known or known[signal].type not in ("int", "double"):
-            raise self.fail(snode, f"band signal {signal!r} is not a numeric {target} signal",
-                            "bands apply to scores and counts, e.g. score_max_hate")
+            self.fail(snode, f"band signal {signal!r} is not a numeric {target} signal",
+                      "bands apply to scores and counts, e.g. score_max_hate")
         enforce_at = v.get("enforce_at", b["enforce_at"])
         review_at = v.get("review_at", b.get("review_at", (None, bnode)))
         for value, node in (enforce_at, review_at):
             if value is not None and (isinstance(value, bool) or
                                       not isinstance(value, int | float)):
-                raise self.fail(node, "band thresholds are numbers")
+                self.fail(node, "band thresholds are numbers")
+        if len(self.errors) > before:
+            return None
         if review_at[0] is not None and review_at[0] > enforce_at[0]:
-            raise self.fail(review_at[1], f"review band starts at {review_at[0]}, above the "
-                            f"enforce band at {enforce_at[0]}",
-                            "review_at must be <= enforce_at: review sits below auto-enforcement")
+            self.fail(review_at[1], f"review band starts at {review_at[0]}, above the enforce "
+                      f"band at {enforce_at[0]}",
+                      "review_at must be <= enforce_at: review sits below auto-enforcement")
+            return None
         return Bands(signal, float(enforce_at[0]),
                      float(review_at[0]) if review_at[0] is not None else None)
 
-
-def _compile(fname: str, text: str, node: yaml.Node, when: str, target: str,
-             rid: str | None) -> tuple[Any, tuple[str, ...], Predicate | None]:
-    try:
-        program = cel.compile(when)
-    except ValueError as exc:
-        first = str(exc).split("\n")[0]
-        raise _RuleErrors(_at(fname, node, f"condition does not parse: {first}", rid)) from None
-    known = for_target(target)
-    reads = tuple(program.variables())
-    for name in reads:
-        if name not in known:
+    def compile(self, node: yaml.Node, when: str,
+                target: str) -> tuple[Any, tuple[str, ...], Predicate | None] | None:
+        """Compile a condition: every unknown signal in it is reported, else its type errors."""
+        try:
+            program = cel.compile(when)
+        except ValueError as exc:
+            self.fail(node, f"condition does not parse: {str(exc).splitlines()[0]}")
+            return None
+        known = for_target(target)
+        reads = tuple(program.variables())
+        unknown = [name for name in reads if name not in known]
+        for name in unknown:
             close = difflib.get_close_matches(name, list(known), 3)
             if name in SIGNALS:
                 other = SIGNALS[name].target
@@ -284,24 +328,27 @@ def _compile(fname: str, text: str, node: yaml.Node, when: str, target: str,
                 hint = f"did you mean {', '.join(close)}?"
             else:
                 hint = "`vigil signals list` prints every signal"
-            raise _RuleErrors(_locate(fname, text, node, name, f"unknown {target} signal "
-                                      f"`{name}`", rid, hint))
-    for sample_set in SAMPLE_SETS:
-        sample = {n: sample_set[known[n].type] for n in reads}
-        try:
-            result = program.execute(sample)
-        except ZeroDivisionError:
-            continue  # a value, not a type, problem: counted at run time if it happens
-        except (TypeError, RuntimeError, ValueError) as exc:
-            if "divide by zero" in str(exc) or "division by zero" in str(exc):
-                continue
-            raise _RuleErrors(_at(fname, node, f"condition has a type error: {str(exc)[:160]}",
-                                  rid, "counts are int, scores are double; CEL does no "
-                                  "implicit arithmetic between them (use double(x))")) from None
-        if not isinstance(result, bool):
-            raise _RuleErrors(_at(fname, node, f"condition must be true or false, not "
-                                  f"{type(result).__name__}", rid))
-    return program, reads, compile_plain(when, {n: known[n].type for n in reads})
+            self.errors.append(_locate(self.fname, self.text, node, name,
+                                       f"unknown {target} signal `{name}`", self.rid, hint))
+        if unknown:
+            return None  # their types are unknown, so the condition's types cannot be checked
+        for sample_set in SAMPLE_SETS:
+            sample = {n: sample_set[known[n].type] for n in reads}
+            try:
+                result = program.execute(sample)
+            except ZeroDivisionError:
+                continue  # a value, not a type, problem: counted at run time if it happens
+            except (TypeError, RuntimeError, ValueError) as exc:
+                if "divide by zero" in str(exc) or "division by zero" in str(exc):
+                    continue
+                self.fail(node, f"condition has a type error: {str(exc)[:160]}",
+                          "counts are int, scores are double; CEL does no implicit arithmetic "
+                          "between them (use double(x))")
+                return None
+            if not isinstance(result, bool):
+                self.fail(node, f"condition must be true or false, not {type(result).__name__}")
+                return None
+        return program, reads, compile_plain(when, {n: known[n].type for n in reads})
 
 
 def _locate(fname: str, text: str, node: yaml.Node, word: str, msg: str, rid: str | None,

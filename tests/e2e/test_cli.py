@@ -168,3 +168,39 @@ def test_trends_from_a_replay_output(events: Path, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert b"Active trends" in r.stdout or b"no active trends" in r.stdout
     assert vigil("trends").returncode == 2
+
+
+def test_policy_check_warns_when_a_rule_changes_without_a_new_version(tmp_path: Path) -> None:
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "policies", pack)
+    hate = pack / "hate.yaml"
+    hate.write_text(hate.read_text().replace("score_max_hate >= 0.97\n", "score_max_hate >= 0.9\n",
+                                             1))
+    r = vigil("policy", "check", str(pack))
+    assert r.returncode == 0 and b"1 warning" in r.stdout
+    assert b"warning: rule changed when without a new version (against rules.lock)" in r.stderr
+    assert b"(rule hate.model_remove)" in r.stderr and b"bump `version` to 2" in r.stderr
+    assert vigil("policy", "check", str(pack), "--strict").returncode == 1
+    shipped = Path(__file__).resolve().parents[2] / "policies"
+    against = vigil("policy", "check", str(pack), "--since", str(shipped))
+    assert b"against " + str(shipped).encode() in against.stderr
+
+    hate.write_text(hate.read_text().replace("version: 1", "version: 2", 1))
+    bumped = vigil("policy", "check", str(pack), "--strict")
+    assert bumped.returncode == 0 and b"warning" not in bumped.stderr
+    assert b"rules.lock is behind the pack" in bumped.stderr
+    assert vigil("policy", "lock", str(pack)).returncode == 0
+    assert b"behind" not in vigil("policy", "check", str(pack)).stderr
+
+
+def test_an_unreadable_lock_names_the_file_and_line(tmp_path: Path) -> None:
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "policies", pack)
+    (pack / "rules.lock").write_text('{\n  "lock_version": 1,\n  "rules": {,}\n}\n')
+    r = vigil("policy", "check", str(pack))
+    assert r.returncode == 1
+    assert b"rules.lock:3:" in r.stderr and b"not valid JSON" in r.stderr

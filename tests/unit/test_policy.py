@@ -54,6 +54,13 @@ CASES = {
     "unknown_region": GOOD_RULE + "    regions:\n      EU: {mode: disabled}\n",
     "region_override_field": GOOD_RULE + "    regions:\n      DE: {owner: someone}\n",
     "region_bad_outcome": GOOD_RULE + "    regions:\n      IN: {outcome: suspend_creator}\n",
+    # one rule with an unknown outcome, two unknown signals and a bad priority: all at once
+    "errors_in_one_rule": GOOD_RULE.replace("outcome: remove", "outcome: delete\n    priority: 9")
+    .replace("score_max_hate >= 0.9", "score_max_hat >= 0.9 && reports_2h > 3"),
+    "trend_regions": GOOD_RULE.replace("target: content", "target: trend")
+    .replace("score_max_hate >= 0.9", "trend_growth >= 8.0").replace("outcome: remove",
+                                                                    "outcome: review\n    queue: x")
+    + "    regions:\n      DE: {mode: disabled}\n",
     "folded_condition": GOOD_RULE.replace(
         "    when: score_max_hate >= 0.9\n",
         "    when: >-\n      score_max_hate >= 0.9\n      && reprots_1h > 2\n"),
@@ -82,6 +89,15 @@ def test_every_error_names_file_line_and_rule() -> None:
     assert len(errs) == 2
     assert {e.rule_id for e in errs} == {"hate.test", "hate.other"}
     assert all(e.file == "policies/test.yaml" and e.line > 1 for e in errs)
+
+
+def test_every_problem_in_one_rule_is_reported() -> None:
+    with pytest.raises(PolicyPackInvalid) as exc:
+        parse_pack({"policies/test.yaml": "rules:\n" + CASES["errors_in_one_rule"]})
+    messages = [e.message for e in exc.value.errors]
+    assert messages == ["unknown content signal `score_max_hat`",
+                        "unknown content signal `reports_2h`", "unknown outcome 'delete'",
+                        "priority must be 1 (most urgent) to 5"]
 
 
 def test_duplicate_ids_across_files() -> None:
