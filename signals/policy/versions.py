@@ -44,7 +44,8 @@ def read_lock(doc: Any) -> dict[str, dict[str, Any]]:
             doc.get("rules"), dict):
         raise ValueError(f"not a rules lock of version {LOCK_VERSION} (`vigil policy lock` "
                          "writes one)")
-    return doc["rules"]
+    rules: dict[str, dict[str, Any]] = doc["rules"]
+    return rules
 
 
 def unversioned_changes(previous: Mapping[str, Mapping[str, Any]], pack: PolicyPack,

@@ -7,13 +7,13 @@ start, so the broker refuses what it publishes.
 
 import base64
 import json
-from datetime import datetime
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 from tests.integration.conftest import Deployment, metric
