@@ -22,7 +22,7 @@ from signals.eventtime import DAY, HOUR, MINUTE
 REPORTER_CAP = 256
 RECENT_IDS = 16  # also the redelivery guard: a repeated event id is not applied twice
 TTL = 7 * DAY
-# 2 adds `held` (signals.regionhold); 1 is read as holding nothing
+# 2 adds `waiting` and `overflowed` (signals.regionhold); 1 is read as nothing waiting
 _ENCODING = 2
 _READABLE = (1, 2)
 
@@ -36,9 +36,9 @@ class ContentState:
         "area_hour",
         "creator_id",
         "fired",
-        "held",
         "language",
         "late",
+        "overflowed",
         "recent",
         "region",
         "rep_hour",
@@ -51,6 +51,7 @@ class ContentState:
         "upload_ts",
         "verdict",
         "verdict_ts",
+        "waiting",
         "wm",
     )
 
@@ -75,8 +76,11 @@ class ContentState:
         self.acted = 0  # severity of the most severe action taken (see ACTION_SEVERITY)
         self.recent: list[str] = []  # newest source event ids
         self.late = 0  # events too late for the windows (still counted in totals)
-        # event time of the first evaluation that held a rule for the unknown region (0: none)
-        self.held = 0
+        # the events that wait for the video's region: [ts, topic, event id, record as JSON]
+        # (signals.regionhold), and the topics of events applied early, past the cap, whose
+        # rules still wait: topic -> the newest such event's time
+        self.waiting: list[list[Any]] = []
+        self.overflowed: dict[str, int] = {}
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record."""
@@ -103,7 +107,8 @@ class ContentState:
                 self.recent,
                 self.late,
                 self.acted,
-                self.held,
+                self.waiting,
+                self.overflowed,
             ]
         )
 
@@ -112,7 +117,7 @@ class ContentState:
         """Inverse of encode."""
         f: list[Any] = orjson.loads(data)
         if check("content", f[0], _READABLE) == 1:
-            f.append(0)  # nothing was held before holds existed
+            f.extend(([], {}))  # nothing waited before holds existed
         s = cls()
         (
             _,
@@ -136,7 +141,8 @@ class ContentState:
             s.recent,
             s.late,
             s.acted,
-            s.held,
+            s.waiting,
+            s.overflowed,
         ) = f
         s.rep_min = w.unflatten(rep_min)
         s.rep_hour = w.unflatten(rep_hour)
@@ -144,8 +150,10 @@ class ContentState:
         return s
 
     def expired(self, now: int) -> bool:
-        """True when the newest event is more than TTL before now (event time)."""
-        return self.wm > 0 and now - self.wm > TTL
+        """True when the newest event is more than TTL before now (event time), counting the
+        events that wait for the region (a video whose upload never came)."""
+        newest = max(self.wm, self.waiting[-1][0] if self.waiting else 0)
+        return newest > 0 and now - newest > TTL
 
 
 def apply(state: ContentState, ev: Event, lateness: int) -> bool:

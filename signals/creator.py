@@ -19,7 +19,7 @@ HUMAN_CAP = 64
 RECENT_IDS = 32  # also the redelivery guard for re-keyed facts
 TTL = 90 * DAY
 ACTION_HORIZON = 90 * DAY
-# 2 adds `held` (signals.regionhold); 1 is read as holding nothing
+# 2 adds `held` (signals.regionhold); 1 is read as waiting for nothing
 _ENCODING = 2
 _READABLE = (1, 2)
 
@@ -109,8 +109,8 @@ class CreatorState:
         self.overturned: list[int] = []
         self.fired: dict[str, int] = {}  # rule key -> start of the window it last fired in
         self.recent: list[str] = []
-        # event time of the first evaluation that held a rule for the unknown region (0: none)
-        self.held = 0
+        # [event time, kind] of each event whose rules wait for the region (signals.regionhold)
+        self.held: list[list[Any]] = []
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record."""
@@ -149,7 +149,7 @@ class CreatorState:
         s.actions_day, s.removals_day = w.unflatten(f[10]), w.unflatten(f[11])
         s.confirmed, s.overturned = f[12], f[13]
         s.fired, s.recent, s.region = f[14], f[15], f[16]
-        s.held = f[17] if version >= 2 else 0
+        s.held = f[17] if version >= 2 else []
         return s
 
     def expired(self, now: int) -> bool:

@@ -16,7 +16,7 @@ import msgspec
 
 from schemas.inputs import ModelScore, Report, Review, Upload
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
-from signals import content, creator, rules, trend
+from signals import content, creator, regionhold, rules, trend
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
@@ -29,7 +29,7 @@ AREA_SCORE = 0.8  # a model score this high counts under its policy area x regio
 # the events that set a key's region: a video's is its upload's, a creator's their newest
 # upload's (a report's region is where it was filed)
 REGION_SOURCES = {"content": ("uploads",), "creator": ("upload",), "trend": ()}
-HELD = "held"  # the plan of the rules a region hold has waiting (signals.regionhold)
+VARIANTS = "#variants"  # a plan's rules with regional variants (they wait for a region)
 
 
 class Emit(NamedTuple):
@@ -47,8 +47,8 @@ class EngineConfig:
     # an event older than its clock minus this cannot be in any window (the longest is 24h)
     lateness: int = DAY
     trend_promote_at: int = 3  # events in one period before a trend key gets exact state
-    # how far a key's region source (its partition's uploads) must move past a held rule's
-    # first event before the rule runs as written (signals.regionhold)
+    # how far a key's region source (its partition's uploads) must move past the first event
+    # waiting for its region before the rules run as written (signals.regionhold)
     region_hold: int = 10 * MINUTE
     # the dashboard view of an incident; {kind}, {value} and {incident_id} are filled in
     dashboard_link: str = "/trends/{kind}/{value}?incident={incident_id}"
@@ -72,7 +72,7 @@ class ContentStep(NamedTuple):
     emits: list[Emit]
     creator_facts: list[creator.CreatorFact]
     trend_facts: list[trend.TrendFact]
-    hold: int = 0  # a rule waits for the region: the deadline to release it at (0: none)
+    hold: int = 0  # rules wait for the region: the deadline to release them at (0: none)
 
 
 class CreatorStep(NamedTuple):
@@ -106,48 +106,95 @@ class Engine:
     def set_pack(self, pack: PolicyPack) -> None:
         """Switch to a new validated pack; per-key state carries over."""
         self.pack = pack
-        # (target, event kind) -> rules to evaluate after such an event, and what they read
+        # (target, event kind) -> rules to evaluate after such an event, and what they read;
+        # (target, kind + VARIANTS) -> those of them with regional variants
         self._plans: dict[tuple[str, str], rules.Plan] = {}
         for target, kinds in EVENT_KINDS.items():
             for kind in kinds:
-                self._plans[target, kind] = rules.plan(tuple(
+                chosen = tuple(
                     r for r in pack.active(target)
                     if any(kind in SIGNALS[n].touched_by for n in r.all_reads)
-                    # a rule with regional variants re-runs when the region becomes known:
-                    # Kafka may deliver a video's score before its upload
-                    or (r.regions and kind in REGION_SOURCES[target])))
-            self._plans[target, HELD] = rules.plan(tuple(
-                r for r in pack.active(target) if r.regions))
+                    # a rule with regional variants re-runs when the region changes
+                    or (r.regions and kind in REGION_SOURCES[target]))
+                self._plans[target, kind] = rules.plan(chosen)
+                self._plans[target, kind + VARIANTS] = rules.plan(
+                    tuple(r for r in chosen if r.regions))
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:
-        """Fold one validated input event into its content's state and evaluate content rules."""
+        """Fold one validated input event into its content's state and evaluate content rules.
+
+        Until the video's upload gives its region, its events wait (signals.regionhold): the
+        upload is applied first, then they are, in event-time order, as replay in upload
+        order would.
+        """
         if state is None or state.expired(ev.ts):
             state = content.ContentState()
+        if not state.region and ev.topic != "uploads":
+            return self._wait(ev, state)
+        step = self._content_event(ev, state)
+        if ev.topic == "uploads" and (state.waiting or state.overflowed):
+            step = _merged(step, self._end_hold(ev.record.content_id, state, unknown=False))
+        return step
+
+    def release_content(self, content_id: str, state: content.ContentState) -> ContentStep:
+        """End a video's region hold: its region source passed the deadline without its
+        upload, so the waiting events are applied now, for no region: rules run as written and
+        each decision says `region_unknown`."""
+        if state.region:
+            return ContentStep(state, [], [], [])
+        return self._end_hold(content_id, state, unknown=True)
+
+    def _end_hold(self, content_id: str, state: content.ContentState,
+                  unknown: bool) -> ContentStep:
+        """What waited for the video's region, for its region (or, unknown, for none): first
+        the rules of the events applied early (past the cap), as of the newest of each topic,
+        then the waiting events, in event-time order."""
+        region = rules.REGION_UNKNOWN if unknown else state.region
+        target = Target(type="content", id=content_id)
+        facts: list[creator.CreatorFact] = []
+        emits: list[Emit] = []
+        for ts, topic in sorted((ts, t) for t, ts in state.overflowed.items()):
+            hits = self._eval.hits(self._plans["content", topic], state, ts, region)
+            emits.extend(self._content_decisions(hits, state, ts, target, region, facts))
+        state.overflowed = {}
+        step = ContentStep(state, emits, facts, [])
+        for waited in regionhold.take(state):
+            step = _merged(step, self._content_event(waited, state, unknown=unknown))
+        return step
+
+    def _wait(self, ev: Event, state: content.ContentState) -> ContentStep:
+        """Keep an event until the video's region is known. Past the cap, the oldest waiting
+        event is applied now (its facts go out) but its rules still wait (`overflowed`)."""
+        if regionhold.has(state, ev.record.event_id) or (
+                ev.ts <= state.wm and ev.record.event_id in state.recent):
+            self.counters.redelivered += 1
+            return ContentStep(state, [], [], [], self.hold_deadline(state))
+        oldest = regionhold.keep(state, ev)
+        step = ContentStep(state, [], [], [])
+        if oldest is not None:
+            step = self._content_event(oldest, state, rules_wait=True)
+            if oldest.ts > state.overflowed.get(oldest.topic, 0):
+                state.overflowed[oldest.topic] = oldest.ts
+        return step._replace(hold=self.hold_deadline(state))
+
+    def _content_event(self, ev: Event, state: content.ContentState, unknown: bool = False,
+                       rules_wait: bool = False) -> ContentStep:
+        """Apply one event to a video's state and run the rules it triggers for the video's
+        region (as written when the region is unknown; none at all while rules_wait)."""
         late_before = state.late
         if not content.apply(state, ev, self.config.lateness):
             self.counters.redelivered += 1
             return ContentStep(state, [], [], [])
         self.counters.late_events += state.late - late_before
         creator_facts, trend_facts = _forward(ev, state)
+        if rules_wait:
+            return ContentStep(state, [], creator_facts, trend_facts)
+        region = rules.REGION_UNKNOWN if unknown else state.region
         target = Target(type="content", id=ev.record.content_id)
-        hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, state.region)
-        hold = self._hold(state, ev.ts)
-        emits = self._content_decisions(hits, state, ev.ts, target, state.region,
-                                        creator_facts)
-        return ContentStep(state, emits, creator_facts, trend_facts, hold)
-
-    def release_content(self, content_id: str, state: content.ContentState) -> ContentStep:
-        """End a video's region hold: its region source passed the deadline without its upload,
-        so the held rules run as written, at the deadline, marked region-unknown."""
-        at = self._release(state)
-        if not at:
-            return ContentStep(state, [], [], [])
-        target = Target(type="content", id=content_id)
-        hits = self._eval.hits(self._plans["content", HELD], state, at, rules.REGION_UNKNOWN)
-        facts: list[creator.CreatorFact] = []
-        emits = self._content_decisions(hits, state, at, target, rules.REGION_UNKNOWN, facts)
-        return ContentStep(state, emits, facts, [])
+        hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, region)
+        emits = self._content_decisions(hits, state, ev.ts, target, region, creator_facts)
+        return ContentStep(state, emits, creator_facts, trend_facts)
 
     def _content_decisions(self, hits: list[rules.Hit], state: content.ContentState, ts: int,
                            target: Target, region: str,
@@ -168,52 +215,53 @@ class Engine:
                         area=d.policy_area, outcome=d.outcome))
         return emits
 
-    def _hold(self, state: Any, ts: int) -> int:
-        """Mark a state whose rules the last evaluation held for its region; once the region
-        is known the mark goes. The hold's deadline, or 0."""
-        if state.region:
-            state.held = 0
-            return 0
-        if self._eval.held and (not state.held or ts < state.held):
-            state.held = ts
-        return state.held + self.config.region_hold if state.held else 0
-
-    def _release(self, state: Any) -> int:
-        """The event time to run a state's held rules at (its hold's deadline), clearing the
-        hold; 0 when nothing is held any more (the region arrived meanwhile)."""
-        if not state.held or state.region:
-            state.held = 0
-            return 0
-        at: int = state.held + self.config.region_hold
-        state.held = 0
-        return at
+    def hold_deadline(self, state: Any) -> int:
+        """When a state's region hold ends (its first waiting event or trigger plus the hold),
+        or 0 when nothing waits."""
+        first = regionhold.first(state)
+        return first + self.config.region_hold if first else 0
 
     # -- creator -------------------------------------------------------------------------
     def on_creator(self, fact: creator.CreatorFact,
                    state: creator.CreatorState | None) -> CreatorStep:
-        """Fold one creator fact and evaluate creator rules."""
+        """Fold one creator fact and evaluate creator rules.
+
+        A creator's region is their newest upload's and no one fact settles it, so only rules
+        with regional variants wait for it (signals.regionhold).
+        """
         if state is None or state.expired(fact.ts):
             state = creator.CreatorState()
         if not creator.apply(state, fact, self.config.lateness):
             self.counters.redelivered += 1
             return CreatorStep(state, [])
         target = Target(type="creator", id=fact.creator_id)
-        hits = self._eval.hits(self._plans["creator", fact.kind], state, fact.ts, state.region)
-        hold = self._hold(state, fact.ts)
         # creator actions have windows of their own (a 6h reach limit, a 30d strike), so they
         # are settled per event only, not against earlier ones
-        return CreatorStep(state, self._decide(hits, state, fact.ts, target, state.region,
-                                               fact.creator_id, acted=0), hold)
+        emits = self._creator_triggers(state, target, state.region) if (
+            state.held and state.region) else []
+        hits = self._eval.hits(self._plans["creator", fact.kind], state, fact.ts, state.region)
+        if self._eval.held:
+            regionhold.remember(state.held, fact.ts, fact.kind)
+        emits += self._decide(hits, state, fact.ts, target, state.region, fact.creator_id,
+                              acted=0)
+        return CreatorStep(state, emits, self.hold_deadline(state))
 
     def release_creator(self, creator_id: str, state: creator.CreatorState) -> CreatorStep:
         """End a creator's region hold (see release_content)."""
-        at = self._release(state)
-        if not at:
+        if state.region or not state.held:
             return CreatorStep(state, [])
-        target = Target(type="creator", id=creator_id)
-        hits = self._eval.hits(self._plans["creator", HELD], state, at, rules.REGION_UNKNOWN)
-        return CreatorStep(state, self._decide(hits, state, at, target, rules.REGION_UNKNOWN,
-                                               creator_id, acted=0))
+        return CreatorStep(state, self._creator_triggers(
+            state, Target(type="creator", id=creator_id), rules.REGION_UNKNOWN))
+
+    def _creator_triggers(self, state: creator.CreatorState, target: Target,
+                          region: str) -> list[Emit]:
+        """Run a creator's waiting rules (those with regional variants) for each trigger."""
+        triggers, state.held = state.held, []
+        emits: list[Emit] = []
+        for ts, kind in triggers:
+            hits = self._eval.hits(self._plans["creator", kind + VARIANTS], state, ts, region)
+            emits.extend(self._decide(hits, state, ts, target, region, target.id, acted=0))
+        return emits
 
     def _decide(self, hits: list[rules.Hit], state: Any, ts: int, target: Target, region: str,
                 creator_id: str | None, acted: int | None = None) -> list[Emit]:
@@ -321,6 +369,11 @@ class Engine:
             region=region,
         )
         return Emit("trend-alerts", f"{kind}:{key}", alert)
+
+
+def _merged(a: ContentStep, b: ContentStep) -> ContentStep:
+    return ContentStep(b.state, a.emits + b.emits, a.creator_facts + b.creator_facts,
+                       a.trend_facts + b.trend_facts)
 
 
 def _forward(

@@ -5,6 +5,7 @@ import gc
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import structlog
 import typer
@@ -312,23 +313,74 @@ def policy_diff(
 
 @app.command()
 def explain(
-    decision_id: str = typer.Argument(..., help="the decision (action) id"),
-    events: Path = typer.Option(..., "--events", help="the events the decision came from"),
+    record_id: str = typer.Argument(..., help="a decision, trend alert or dead letter id"),
+    sources: list[Path] = typer.Option([], "--from", help="an output file or a replay --out "
+                                       "directory to read the record from (repeatable)"),
+    kafka: bool = typer.Option(False, "--kafka", help="read it from the output topics "
+                               "(VIGIL_BROKER, VIGIL_TOPIC_PREFIX)"),
+    events: Path | None = typer.Option(None, "--events", help="the events to replay, for "
+                                       "context (or, alone, to reconstruct a decision)"),
     policies: Path = POLICIES_OPT,
 ) -> None:
-    """Reconstruct a decision from its events and explain it in words."""
-    from stream.policydiff import explain as words
-    from stream.policydiff import find
+    """Explain an emitted decision, trend alert or dead letter in words."""
+    from itertools import chain
 
-    _require_file(events)
+    from stream import explain as x
+    from stream.policydiff import decisions
+    from stream.replay import read_lines
+
+    for path in sources:
+        if not path.exists():
+            err.print(f"error: {path} does not exist")
+            raise typer.Exit(2)
+    if events is not None:
+        _require_file(events)
+    if not sources and not kafka and events is None:
+        err.print("error: give --from (an output file or directory), --kafka, or --events")
+        raise typer.Exit(2)
     pack = _pack(policies)
-    decision = find(pack, events, decision_id)
-    if decision is None:
-        err.print(f"error: replaying {events} under pack {pack.hash} makes no decision "
-                  f"{decision_id}; was it made under another pack (see its pack_hash)?")
+    replayed: list[dict[str, Any]] | None = None
+    if sources or kafka:
+        where = [x.records_in(p) for p in sources]
+        if kafka:
+            where.append(x.records_on_kafka(Settings()))
+        found = x.find(record_id, chain(*where))
+        looked = ", ".join([str(p) for p in sources] + (["the output topics"] if kafka else []))
+    else:  # only events: the decision as this pack makes it from them
+        replayed = decisions(pack, read_lines(events))  # type: ignore[arg-type]
+        found = x.find(record_id, ((d, "replay") for d in replayed))
+        looked = f"a replay of {events} under pack {pack.hash}"
+    if found is None:
+        err.print(f"error: no decision, trend alert or dead letter has id {record_id} in "
+                  f"{looked}" + ("; a trend alert or dead letter is read from outputs (--from, "
+                                 "--kafka)" if replayed is not None else ""))
         raise typer.Exit(1)
-    for line in words(decision, pack):
+    if found.kind == "trend_alert":
+        lines = x.explain_alert(found.record)
+    elif found.kind == "dead_letter":
+        lines = x.explain_dead_letter(found.record)
+    else:
+        lines = x.explain_decision(found.record, pack)
+        if replayed is None and events is not None:
+            lines += _replay_context(found.record, decisions(pack, read_lines(events)), pack)
+    for line in [*lines, f"(read from {found.where})"]:
         typer.echo(line)
+
+
+def _replay_context(emitted: dict[str, Any], replayed: list[dict[str, Any]],
+                    pack: PolicyPack) -> list[str]:
+    """What a replay of the events under the pack given says about an emitted decision."""
+    from stream.explain import differences
+
+    same = next((d for d in replayed if d["id"] == emitted["id"]), None)
+    if same is None:
+        return [f"Replaying the events under pack {pack.hash} makes no such decision: it was "
+                "made under another pack or from events the file does not hold."]
+    diff = differences(emitted, same)
+    if not diff:
+        return [f"Replaying the events under pack {pack.hash} makes the same decision."]
+    return [f"Replaying the events under pack {pack.hash} makes this decision with other "
+            f"{', '.join(diff)}."]
 
 
 @signals_cmd.command("list")

@@ -1,17 +1,14 @@
-"""`vigil policy diff` and `vigil explain`: what a pack change would do, and why a decision
-was made, both by replaying events through the engine."""
+"""`vigil policy diff`: what a pack change would do, by replaying events under both packs."""
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from signals.catalogue import SIGNALS
 from signals.policy import PolicyPack
-from stream.replay import MemorySink, read_lines, run
+from stream.replay import MemorySink, run
 
 DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
 
@@ -72,56 +69,3 @@ def print_diff(changes: dict[tuple[str, ...], Change], old_n: int, new_n: int,
     added = sum(len(c.added) for c in changes.values())
     removed = sum(len(c.removed) for c in changes.values())
     console.print(f"total: {added} added, {removed} removed")
-
-
-def explain(decision: dict[str, Any], pack: PolicyPack) -> list[str]:
-    """The decision in words, for an appeal reviewer."""
-    ev = decision["evidence"]
-    rule = pack.rule(decision["rule"]["id"])
-    kind = {"action": "enforcement action", "escalation": "escalation to humans",
-            "shadow": "shadow decision (not enforced)"}[decision["kind"]]
-    lines = [
-        f"Decision {decision['id']}: {kind} `{decision['outcome']}` on "
-        f"{decision['target']['type']} {decision['target']['id']}, at {decision['ts']}.",
-        f"Made by rule {decision['rule']['id']} version {decision['rule']['version']} "
-        f"({ev.get('rule_file')}), policy area {decision['policy_area']}, "
-        f"policy pack {decision['pack_hash']}.",
-    ]
-    if rule is not None:
-        lines.append(f"The rule, by {rule.owner}: {rule.description}")
-    if ev["condition"] == "true" and ev.get("bands"):
-        lines.append("It has no condition of its own: its bands decide.")
-    else:
-        lines.append(f"Its condition, as written: {ev['condition']}")
-    bands = ev.get("bands")
-    if bands:
-        value = ev["signals"].get(bands["signal"])
-        where = (f">= enforce_at {bands['enforce_at']}" if ev.get("band") == "enforce"
-                 else f"between review_at {bands['review_at']} and enforce_at "
-                      f"{bands['enforce_at']}")
-        lines.append(f"Band `{ev.get('band')}`: {bands['signal']} was {value}, {where}.")
-    region = decision.get("region") or "unknown"
-    if ev.get("region_override"):
-        lines.append(f"Region {region}: the rule's override for {ev['region_override']} "
-                     "applied.")
-    else:
-        lines.append(f"Region {region}: no regional override applied.")
-    lines.append("What the rule read, as of the triggering event:")
-    for name, value in ev["signals"].items():
-        meaning = SIGNALS[name].meaning if name in SIGNALS else ""
-        lines.append(f"  {name} = {value}    ({meaning})")
-    for other in ev.get("also_matched", []):
-        lines.append(f"Also matched, outranked by this decision: {other['rule']} "
-                     f"v{other['version']} ({other['outcome']}).")
-    if decision["outcome"] == "review":
-        lines.append(f"Routed to queue {decision['queue']} with priority {decision['priority']}.")
-    lines.append("Source events: " + ", ".join(decision["source_event_ids"]))
-    return lines
-
-
-def find(pack: PolicyPack, events: Path, decision_id: str) -> dict[str, Any] | None:
-    """Replay events under pack and return the decision with this id, if it is made."""
-    for d in decisions(pack, read_lines(events)):
-        if d["id"] == decision_id:
-            return d
-    return None

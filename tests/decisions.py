@@ -8,8 +8,8 @@ ROUTING_URGENCY = {"review": 1, "escalate": 2}
 
 
 def invariant(decisions: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
-    """Per content: the most severe action and the most urgent routing, ids included; every
-    creator and shadow decision.
+    """Per content: the most severe action and the most urgent routing, ids and regions
+    included; every creator and shadow decision.
 
     Which lesser actions also go out can depend on arrival order when conflicting rules are
     triggered by different topics (a lesser action that arrives first is emitted before the
@@ -19,7 +19,11 @@ def invariant(decisions: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
     out: set[tuple[Any, ...]] = set()
     for d in decisions:
         ident = (d["kind"], d["id"], d["rule"]["id"], d["target"]["id"], d["outcome"])
-        if d["target"]["type"] == "creator" or d["kind"] == "shadow":
+        if d["target"]["type"] == "creator":  # a creator's region: their newest upload so far
+            out.add(ident)
+            continue
+        ident = (*ident, d.get("region"))  # a video's decisions wait for its region
+        if d["kind"] == "shadow":
             out.add(ident)
             continue
         rank = (ACTION_SEVERITY.get(d["outcome"], 0), ROUTING_URGENCY.get(d["outcome"], 0),

@@ -135,7 +135,46 @@ def test_explain_reconstructs_a_decision_in_words(events: Path, tmp_path: Path) 
     for name in decision["evidence"]["signals"]:
         assert name in text
     missing = vigil("explain", "0" * 32, "--events", str(events))
-    assert missing.returncode == 1 and b"makes no decision" in missing.stderr
+    assert missing.returncode == 1
+    assert b"no decision, trend alert or dead letter has id" in missing.stderr
+
+
+def test_explain_explains_what_was_emitted_and_replays_only_for_context(
+    events: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    vigil("replay", str(events), "--out", str(out))
+    decision = orjson.loads((out / "enforcement-actions.jsonl").read_bytes().splitlines()[0])[
+        "value"]
+    r = vigil("explain", decision["id"], "--from", str(out))
+    assert r.returncode == 0, r.stderr
+    assert f"Decision {decision['id']}".encode() in r.stdout and b"What the rule read" in r.stdout
+    assert b"enforcement-actions.jsonl:1" in r.stdout  # where it was read
+    same = vigil("explain", decision["id"], "--from", str(out), "--events", str(events))
+    assert b"makes the same decision" in same.stdout
+
+    # a decision a worker emitted otherwise than the replay of these events (here: another
+    # region) is still explained, from itself, and the difference named
+    emitted = tmp_path / "emitted.jsonl"
+    emitted.write_bytes(orjson.dumps({**decision, "region": "ZZ"}) + b"\n")
+    other = vigil("explain", decision["id"], "--from", str(emitted), "--events", str(events))
+    assert other.returncode == 0, other.stderr
+    assert b"Region ZZ" in other.stdout and b"with other region" in other.stdout
+
+    alert = orjson.loads((out / "trend-alerts.jsonl").read_bytes().splitlines()[0])["value"]
+    r = vigil("explain", alert["id"], "--from", str(out))
+    assert r.returncode == 0 and f"Trend alert {alert['id']}".encode() in r.stdout
+    assert alert["key"]["value"].encode() in r.stdout
+
+    dead = orjson.loads((out / "dead-letter.jsonl").read_bytes().splitlines()[0])["value"]
+    r = vigil("explain", dead["id"], "--from", str(out))
+    assert r.returncode == 0 and f"Dead letter {dead['id']}".encode() in r.stdout
+    assert f"Reason `{dead['reason']}`".encode() in r.stdout
+
+    unknown = vigil("explain", "f" * 32, "--from", str(out))
+    assert unknown.returncode == 1
+    assert b"no decision, trend alert or dead letter has id" in unknown.stderr
+    assert vigil("explain", "x").returncode == 2  # nowhere to look
 
 
 def test_detect_reads_a_csv_and_flags_the_spike(tmp_path: Path) -> None:

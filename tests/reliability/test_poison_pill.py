@@ -4,9 +4,10 @@ worker carries on. Written with a plain Kafka client, as any producer could."""
 import base64
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
-from tests.integration.conftest import Deployment, metric
+from tests.integration.conftest import VIGIL, Deployment, metric
 from tests.integration.test_worker_parity import assert_same_decisions, replay
 
 from .plain import send, set_topic_config
@@ -52,3 +53,15 @@ def test_oversized_inputs_up_to_five_mib_are_dead_lettered_and_the_stream_goes_o
         assert base64.b64decode(d["key_b64"]) == cid.encode()
         assert len(json.dumps(d)) < 100 * KIB  # a dead letter always fits a Kafka message
     assert_same_decisions(outputs, replay(day_file, tmp_path / "replay"))
+
+    # what the worker emitted is explained from the topics themselves
+    some = dead[hashlib.sha256(originals["v-5m"]).hexdigest()]
+    said = subprocess.run([VIGIL, "explain", str(some["id"]), "--kafka"], env=deployment.env(),
+                          capture_output=True, timeout=60)
+    assert said.returncode == 0, said.stderr
+    assert b"Reason `oversized`" in said.stdout and b"uploads (partition" in said.stdout
+    action = outputs["enforcement-actions"][0]
+    said = subprocess.run([VIGIL, "explain", str(action["id"]), "--kafka", "--events",
+                           str(day_file)], env=deployment.env(), capture_output=True, timeout=60)
+    assert said.returncode == 0, said.stderr
+    assert b"What the rule read" in said.stdout and b"makes the same decision" in said.stdout

@@ -71,8 +71,8 @@ def test_the_regional_variant_applies_in_every_arrival_order(order: list[Msg]) -
         assert d["region"] == regions[cid]  # the region it was made for
         assert "region_unknown" not in d["evidence"]
     assert removal["v-de"]["evidence"]["region_override"] == "DE"
-    for d in decisions:  # rules without variants do not wait: region known or not yet
-        assert d["region"] in (regions[d["target"]["id"]], None)
+    for d in decisions:  # every decision is made for the video's region, in any order
+        assert d["region"] == regions[d["target"]["id"]], d
 
 
 def test_a_video_whose_upload_never_comes_is_acted_on_as_written_after_the_hold() -> None:
@@ -89,20 +89,21 @@ def test_a_video_whose_upload_never_comes_is_acted_on_as_written_after_the_hold(
     d = removal[0]
     assert d.target.id == "v-lost" and d.outcome == "remove" and d.region is None
     assert d.evidence["region_unknown"] is True and d.evidence["region_override"] is None
-    assert d.ts == "2026-11-20T10:10:00Z"  # held at its score, released HOLD later
-    assert pipe.content["v-lost"].held == 0
+    assert d.ts == "2026-11-20T10:00:00Z"  # as of the score that triggered it
+    assert pipe.content["v-lost"].waiting == []
 
 
-def test_an_upload_after_the_score_applies_its_region_and_ends_the_hold() -> None:
+def test_an_upload_after_the_scores_runs_them_in_order_for_its_region() -> None:
     pipe = LocalPipeline(Engine(PACK))
-    first = pipe.feed(*score("v-jp", at=0, creator="u1", hate=0.9))
-    # a rule without regional variants does not wait for the region
-    assert [e.record.rule.id for e in first] == ["hate.model_limit"]  # type: ignore[attr-defined]
-    assert first[0].record.region is None  # type: ignore[attr-defined]
-    assert pipe.feed(*score("v-jp", at=100, creator="u1", hate=0.99)) == []  # removal waits
-    assert pipe.content["v-jp"].held == T0  # since the first event that held it
-    assert pipe.feed(*upload("v-jp", creator="u1", at=-1000, region="JP")) == []  # disabled
-    assert pipe.content["v-jp"].held == 0
+    assert pipe.feed(*score("v-jp", at=0, creator="u1", hate=0.9)) == []  # waits
+    assert pipe.feed(*score("v-jp", at=100, creator="u1", hate=0.99)) == []
+    assert [w[:2] for w in pipe.content["v-jp"].waiting] == [[T0, "model-scores"],
+                                                             [T0 + 100, "model-scores"]]
+    out = pipe.feed(*upload("v-jp", creator="u1", at=-1000, region="JP"))
+    # the limit at the first score, for JP; the removal is disabled in JP
+    assert [(e.record.rule.id, e.record.region, e.record.ts) for e in out] == [  # type: ignore[attr-defined]
+        ("hate.model_limit", "JP", "2026-11-20T10:00:00Z")]
+    assert pipe.content["v-jp"].waiting == []
     later = raw("uploads", content_id="v-x", creator_id="u2", region="US", language="en",
                 at=HOLD * 3)
     assert [e for e in pipe.feed(*later) if e.topic != "dead-letter"] == []  # nothing left
@@ -120,3 +121,27 @@ def test_the_index_gives_each_due_key_once_soonest_first() -> None:
     assert holds.due(0, 1000) == ["c"]
     assert holds.due(0, 1000) == [] and len(holds) == 1
     assert holds.due(1, 50) == ["d"]
+
+
+def test_a_brigade_ahead_of_the_upload_stays_bounded_and_decides_for_the_region() -> None:
+    """More reports than WAIT_CAP arrive before the upload (a backlog: the reports topic runs
+    ahead): the oldest are applied early, their rules still wait, and state stays bounded."""
+    from signals.regionhold import WAIT_CAP
+    from stream.config import SHIPPED_POLICIES
+    from stream.policyfiles import load_pack
+
+    pipe = LocalPipeline(Engine(load_pack(SHIPPED_POLICIES)))
+    early = pipe.feed(*score("v-b", at=MIN + 30_000, creator="u-b", harassment_bullying=0.1))
+    for i in range(WAIT_CAP + 17):
+        early += pipe.feed(*report("v-b", reporter=f"p{i}", reason="harassment_bullying",
+                                   at=MIN + i * 1000, creator="u-b"))
+    state = pipe.content["v-b"]
+    assert [e for e in early if e.topic != "dead-letter"] == []  # nothing decided, no region
+    assert len(state.waiting) == WAIT_CAP and state.overflowed == {"reports": T0 + MIN + 17_000}
+    assert state.rep_total == 18  # the oldest were applied, their facts forwarded
+    assert any(w[1] == "model-scores" for w in state.waiting)
+    out = pipe.feed(*upload("v-b", creator="u-b", at=0, region="BR"))
+    decided = [e.record for e in out if e.topic != "dead-letter"]
+    assert decided and {d.region for d in decided} == {"BR"}  # type: ignore[attr-defined]
+    assert "harassment.report_surge_review" in {d.rule.id for d in decided}  # type: ignore[attr-defined]
+    assert state.waiting == [] and state.overflowed == {} and state.rep_total == WAIT_CAP + 17
