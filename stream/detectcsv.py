@@ -14,7 +14,9 @@ class BadRow(ValueError):
 
 
 def parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
-    """(original timestamp text, epoch ms, count) per data row; the first row is the header."""
+    """(original timestamp text, epoch ms, count) per data row. The first row is a header
+    (`timestamp,count`, any names) unless it reads as data: a file without a header loses
+    no row."""
     try:
         return _parse(lines, source)
     except csv.Error as exc:
@@ -27,7 +29,10 @@ def _parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
     header = next(reader, None)
     if header is None:
         raise BadRow(f"{source}: empty file; expected a header row `timestamp,count`")
-    for number, row in enumerate(reader, start=2):
+    first: list[tuple[int, list[str]]] = []
+    if len(header) == 2 and _is_data(header):
+        first = [(1, header)]
+    for number, row in [*first, *enumerate(reader, start=2)]:
         if not row or not "".join(row).strip():
             continue
         if len(row) != 2:
@@ -57,6 +62,16 @@ def _parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
             raise BadRow(f"{source}:{number}: timestamps must increase")
         rows.append((text, ms, count))
     return rows
+
+
+def _is_data(row: list[str]) -> bool:
+    """Whether a first row is a data row (a timestamp and a number), not a header."""
+    try:
+        datetime.fromisoformat(row[0].strip())
+        float(row[1].strip())
+    except ValueError:
+        return False
+    return True
 
 
 def detect(lines: Iterable[str], source: str) -> Iterator[str]:

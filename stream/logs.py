@@ -36,6 +36,21 @@ def configure(level: str = "info") -> None:
     )
 
 
+class Scrub(logging.Filter):
+    """Reduce aiohttp's errors about requests it could not parse to the error's class.
+
+    Their messages quote the request: an overlong `Authorization` header put its first 100
+    bytes, a near-miss secret, in the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and exc.__class__.__module__.startswith("aiohttp.http"):
+            record.msg, record.args = "bad HTTP request refused: %s", (type(exc).__name__,)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def stdlib_config(level: str = "info") -> dict[str, Any]:
     """A logging.config.dictConfig for third-party loggers, rendered like vigil's own."""
     return {
@@ -50,9 +65,10 @@ def stdlib_config(level: str = "info") -> dict[str, Any]:
                 "foreign_pre_chain": [structlog.stdlib.add_logger_name, *_SHARED],
             }
         },
+        "filters": {"scrub": {"()": Scrub}},
         "handlers": {
             "stderr": {"class": "logging.StreamHandler", "formatter": "structlog",
-                       "stream": "ext://sys.stderr"}
+                       "stream": "ext://sys.stderr", "filters": ["scrub"]}
         },
         "root": {"level": level.upper(), "handlers": ["stderr"]},
     }

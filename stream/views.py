@@ -39,12 +39,10 @@ def install(app: Any, token: str | None, vitals: Vitals, pack: Callable[[], Poli
         return web.json({"trends": active.rows()})
 
     async def incident(web: Any, request: Any, kind: str, value: str) -> Any:
-        wanted = request.query.get("incident")
-        rows = [r for r in active.rows() if r["key"]["kind"] == kind
-                and r["key"]["value"] == value and wanted in (None, r["incident_id"])]
+        rows = active.of_key(kind, value, request.query.get("incident"))
         if not rows:
-            return web.json({"error": "no open incident for this key on this worker (it may "
-                             "be resolved, or on another worker: see /trends there)"}, status=404)
+            return web.json({"error": "no such incident on this worker (it may be on another "
+                             "worker, or resolved long ago)"}, status=404)
         return web.json({"trends": rows})
 
     if not token:

@@ -190,6 +190,9 @@ def test_detect_reads_a_csv_and_flags_the_spike(tmp_path: Path) -> None:
     flagged = [line.split(",")[0] for line in out[1:] if line.endswith(",1")]
     assert flagged == ["2026-11-20 10:30"]
     assert vigil("detect", "-", input=csv.read_bytes()).stdout == r.stdout
+    # without a header row no row is lost: the first row reads as data
+    headless = b"\n".join(csv.read_bytes().splitlines()[1:]) + b"\n"
+    assert vigil("detect", "-", input=headless).stdout == r.stdout
 
 
 def test_detect_refuses_a_bad_row_with_its_line(tmp_path: Path) -> None:
