@@ -5,11 +5,11 @@ parser that keeps the first would read `{"hate": 0.1, "hate": 0.99}` as 0.1 whil
 on 0.99: a parser differential an attacker can use to make vigil and its consumers disagree.
 RFC 8259 leaves duplicate names undefined, so vigil refuses them.
 
-Both checks run on bytes msgspec has already accepted as JSON. The duplicate-key check first
-splits the text on quotes, a single C call: with escaped backslashes and quotes masked, the odd
-pieces are exactly the strings, and a string is a key when `:` follows it. When no key repeats
-anywhere and none has an escape (the rule for real traffic), the message is clean. Otherwise
-the standard library parser, object by object and with escapes decoded, gives the exact answer.
+Both checks run on bytes msgspec has already accepted as JSON. The duplicate-key check
+(`check_keys`) answers nearly every message with a few C-level calls, no Python loop over its
+strings; a repeated key, or one written with an escape, is confirmed and located by the
+standard library parser, object by object with escapes decoded. (A byte-by-byte scanner,
+even compiled with mypyc, cost four times as much.)
 """
 
 import json
@@ -44,12 +44,23 @@ def nesting(raw: bytes) -> int:
 
 
 def check_keys(raw: bytes) -> None:
-    """Raise DuplicateKey if any object in this (valid) JSON has a key twice."""
+    """Raise DuplicateKey if any object in this (valid) JSON has a key twice.
+
+    With escaped backslashes and quotes masked, every quote left starts or ends a string, so
+    splitting on quotes gives every string. If none repeats and no other escape is left, no
+    object can hold a key twice: the answer for nearly every message, from three C calls. Else
+    the keys alone are compared (a key is a string a colon follows), and a repeated or
+    escaped key goes to the exact walk.
+    """
     text = raw
-    if b"\\" in text:  # mask escapes so that every raw quote left starts or ends a string
+    escaped = b"\\" in raw
+    if escaped:
         text = text.replace(b"\\\\", _MASKED).replace(b'\\"', _MASKED)
     parts = text.split(b'"')
-    keys = [s for s, after in zip(parts[1::2], parts[2::2], strict=False)
+    strings = parts[1::2]
+    if len(set(strings)) == len(strings) and not (escaped and b"\\" in text):
+        return
+    keys = [s for s, after in zip(strings, parts[2::2], strict=False)
             if after[:1] == b":" or after.lstrip()[:1] == b":"]
     if len(set(keys)) == len(keys) and not any(b"\\" in k or b"\x01" in k for k in keys):
         return

@@ -55,14 +55,34 @@ def parse_lines(lines: Iterable[bytes]) -> Iterator[Line | BadLine]:
             yield BadLine(n, raw, str(exc))
             continue
         value = bytes(env.value)
-        try:
-            check_keys(raw.replace(value, b"0", 1))
-        except DuplicateKey as dup:
-            name = f"`{dup.key}`" if dup.key in _FIELDS and not dup.path else "of a nested field"
-            yield BadLine(n, raw, f"duplicate key {name} - at `$`")
+        twice = _twice(raw, value)
+        if twice is not None:
+            yield BadLine(n, raw, f"duplicate key {twice} - at `$`")
             continue
         key = env.key.encode() if env.key is not None else None
         yield Line(n, env.topic, key, value)
+
+
+_NAMES = (b'"topic"', b'"key"', b'"value"')
+
+
+def _twice(raw: bytes, value: bytes) -> str | None:
+    """The envelope field named twice in a line, if any (`key of a nested field` for a
+    repeat inside the envelope's other values; repeats in `value` are its decoder's).
+
+    Each name is counted in the line, then (when a name recurs) in the value too: the value
+    is a whole JSON value, so no name straddles it.
+    """
+    if (raw.count(b'"topic"') <= 1 and raw.count(b'"key"') <= 1
+            and raw.count(b'"value"') <= 1):
+        return None  # each name once in the whole line (nearly every line): nothing repeats
+    if all(raw.count(name) - value.count(name) <= 1 for name in _NAMES):
+        return None
+    try:
+        check_keys(raw.replace(value, b"0", 1))
+    except DuplicateKey as dup:
+        return f"`{dup.key}`" if dup.key in _FIELDS and not dup.path else "of a nested field"
+    return None  # a name inside another value of the line, such as `"topic": "key"`
 
 
 def envelope(topic: str, key: str, value: bytes) -> bytes:
