@@ -363,10 +363,12 @@ day's {us['messages']:,.0f} messages (medians of 5 interleaved rounds, compiled 
 
 | what | us per message |
 |---|---|
-| the whole decoder (`signals.decode.decode`: msgspec, limits, both checks below) | {us['decode']:.2f} |
+| the whole decoder (`signals.decode.decode`: msgspec, limits, both checks below) \
+| {us['decode']:.2f} |
 | duplicate-key scan (`signals.strictjson.check_keys`) | {us['keys']:.2f} |
 | printable-id check | {us['ids']:.2f} |
-| **both checks, as a share of a replayed event ({event_us:.1f} us)** | **{checks / event_us:.1%}** |
+| **both checks, as a share of a replayed event ({event_us:.1f} us)** \
+| **{checks / event_us:.1%}** |
 """)
 
 
