@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: help venv lock native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka schemas clean
+.PHONY: help venv lock native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka soak schemas clean
 
 help:
 	@echo "make demo           - replay a synthetic day through vigil (no broker needed)"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench          - replay throughput vs orjson decode ceiling -> docs/benchmarks.md"
 	@echo "make lock           - re-pin constraints.txt to the newest versions pyproject.toml allows"
 	@echo "make bench-kafka    - worker on Kafka vs raw aiokafka ceiling, latency, scale-out, memory"
+	@echo "make soak           - a worker at half its sustained rate for SOAK_MINUTES (20): memory, lag"
 
 # constraints.txt pins every package to the versions the suite last passed with: a release
 # upstream (msgspec 0.23 changed the JSON Schema it generates) must not break a fresh clone.
@@ -72,6 +73,10 @@ bench: native
 
 bench-kafka: native services-up
 	$(BIN)/python scripts/bench_kafka.py
+
+# SOAK_MINUTES (20) of traffic at half the worker's sustained rate, SOAK_DAYS (14) of event time
+soak: native services-up
+	$(BIN)/python scripts/soak.py
 
 schemas: venv
 	$(BIN)/vigil schemas export schemas/json
