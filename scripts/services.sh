@@ -3,7 +3,9 @@
 # official Maven Central artifacts, and Debian's redis-server. Idempotent; waits until both answer.
 #   scripts/services.sh up | down | status | kafka-up | kafka-down | redis-up | redis-down
 # The fault tests start private instances with VIGIL_LOCAL_DIR and the port variables below,
-# sharing the resolved Kafka jars through VIGIL_KAFKA_LIBS.
+# sharing the resolved Kafka jars through VIGIL_KAFKA_LIBS. VIGIL_KAFKA_SASL_USERS ("admin:pw
+# worker:pw ...", the first one a super user) makes the broker take SASL/PLAIN logins only and
+# authorize every request by ACL, as a production cluster would (tests/reliability/test_acls.py).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,8 +65,41 @@ kafka_libs() {
   touch "$KLIBS/.complete"
 }
 
+kafka_sasl_config() {  # SASL/PLAIN clients, ACLs on every request; the controller on loopback
+  local users="${VIGIL_KAFKA_SASL_USERS}" admin jaas=""
+  admin="${users%% *}"
+  for u in $users; do jaas="$jaas user_${u%%:*}=\"${u#*:}\""; done
+  cat >"$KDIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.inter.broker.protocol=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${admin%%:*}" password="${admin#*:}"$jaas;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:${admin%%:*};User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+log.dirs=$KDIR/data
+num.partitions=4
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+delete.topic.enable=true
+num.recovery.threads.per.data.dir=2
+PROPS
+}
+
 kafka_config() {
   mkdir -p "$KDIR/data" "$KDIR/logs"
+  if [ -n "${VIGIL_KAFKA_SASL_USERS:-}" ]; then kafka_sasl_config; return; fi
   cat >"$KDIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1

@@ -370,11 +370,23 @@ class Runtime:
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
 
+def _credentials(s: Settings) -> Any:
+    """The Faust form of the settings' Kafka credentials (None for PLAINTEXT)."""
+    protocol = s.kafka_security_protocol
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=s.kafka_username, password=s.kafka_password,
+            mechanism=s.kafka_sasl_mechanism,
+            ssl_context=s.ssl_context() if protocol == "SASL_SSL" else None)
+    return faust.SSLCredentials(s.ssl_context()) if protocol == "SSL" else None
+
+
 def _make_app(s: Settings) -> faust.App:
     (s.data_dir / s.app_id).mkdir(parents=True, exist_ok=True)
     return faust.App(
         s.app_id,
         broker=s.broker,
+        broker_credentials=_credentials(s),
         store=s.store_url,
         datadir=str(s.data_dir / s.app_id),
         topic_partitions=s.partitions,

@@ -383,6 +383,35 @@ def _replay_context(emitted: dict[str, Any], replayed: list[dict[str, Any]],
             f"{', '.join(diff)}."]
 
 
+@app.command()
+def acls(
+    worker: str = typer.Option(..., "--worker", help="the workers' principal, e.g. User:vigil"),
+    producer: list[str] = typer.Option([], "--producer", help="a producer's principal "
+                                       "(repeatable)"),
+    publisher: list[str] = typer.Option([], "--publisher", help="a policy publisher's "
+                                        "principal (repeatable)"),
+    reader: list[str] = typer.Option([], "--reader", help="an output reader's principal "
+                                     "(repeatable)"),
+    reader_group: str = typer.Option("*", "--reader-group", help="consumer groups readers "
+                                     "may use"),
+    command_config: str = typer.Option("admin.properties", "--command-config",
+                                       help="kafka-acls' admin client properties file"),
+) -> None:
+    """Print the kafka-acls commands that give each principal only its part (VIGIL_* names)."""
+    import shlex
+
+    from stream.acls import acl_commands
+
+    for principal in (worker, *producer, *publisher, *reader):
+        if ":" not in principal or not principal.split(":", 1)[1]:
+            err.print(f"error: principal {principal!r} is not TYPE:NAME, e.g. User:vigil")
+            raise typer.Exit(2)
+    settings = Settings()
+    for args in acl_commands(settings, worker, producer, publisher, reader, reader_group):
+        typer.echo(shlex.join(["kafka-acls.sh", "--bootstrap-server", settings.bootstrap,
+                               "--command-config", command_config, *args]))
+
+
 @signals_cmd.command("list")
 def signals_list(
     as_markdown: bool = typer.Option(False, "--markdown", help="print docs/signals.md"),

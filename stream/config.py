@@ -3,13 +3,20 @@
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_POLICIES = REPO_ROOT / "policies"
 
 
 N = TypeVar("N", int, float)
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def _path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw) if raw else None
 
 
 def _number(name: str, default: N, kind: type[N]) -> N:
@@ -72,6 +79,16 @@ class Settings:
     # a secret: kept out of repr, so logging the settings never prints it
     api_token: str | None = field(repr=False, default_factory=lambda: os.environ.get(
         "VIGIL_API_TOKEN") or None)
+    # how every Kafka client of vigil authenticates (the principal a broker's ACLs name)
+    kafka_security_protocol: str = field(default_factory=lambda: os.environ.get(
+        "VIGIL_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper())
+    kafka_sasl_mechanism: str = field(default_factory=lambda: os.environ.get(
+        "VIGIL_KAFKA_SASL_MECHANISM", "PLAIN").upper())
+    kafka_username: str | None = field(default_factory=lambda: os.environ.get(
+        "VIGIL_KAFKA_USERNAME") or None)
+    kafka_password: str | None = field(repr=False, default_factory=lambda: os.environ.get(
+        "VIGIL_KAFKA_PASSWORD") or None)
+    kafka_ca_file: Path | None = field(default_factory=lambda: _path("VIGIL_KAFKA_CA_FILE"))
 
     def __post_init__(self) -> None:
         if self.store not in ("memory", "rocksdb"):
@@ -83,6 +100,18 @@ class Settings:
         if self.shutdown_timeout <= 0:
             raise SystemExit(f"VIGIL_SHUTDOWN_TIMEOUT_SECONDS={self.shutdown_timeout}: expected "
                              "a number of seconds above 0")
+        if self.kafka_security_protocol not in PROTOCOLS:
+            raise SystemExit(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
+                             f"expected one of {', '.join(PROTOCOLS)}")
+        if self.kafka_sasl_mechanism not in MECHANISMS:
+            raise SystemExit(f"VIGIL_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: "
+                             f"expected one of {', '.join(MECHANISMS)}")
+        if self.kafka_security_protocol.startswith("SASL") and not (
+                self.kafka_username and self.kafka_password):
+            raise SystemExit(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} "
+                             "needs VIGIL_KAFKA_USERNAME and VIGIL_KAFKA_PASSWORD")
+        if self.kafka_ca_file is not None and not self.kafka_ca_file.is_file():
+            raise SystemExit(f"VIGIL_KAFKA_CA_FILE={self.kafka_ca_file}: no such file")
         if self.state_cache_keys < 0:
             raise SystemExit(f"VIGIL_STATE_CACHE_KEYS={self.state_cache_keys}: expected 0 or more")
 
@@ -95,6 +124,25 @@ class Settings:
     def bootstrap(self) -> str:
         """host:port list for aiokafka clients (the broker URL without its scheme)."""
         return ",".join(b.split("://", 1)[-1] for b in self.broker.split(","))
+
+    def kafka(self) -> dict[str, Any]:
+        """The connection keyword arguments of an aiokafka client: servers and credentials."""
+        out: dict[str, Any] = {"bootstrap_servers": self.bootstrap,
+                               "security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
+            out["ssl_context"] = self.ssl_context()
+        if self.kafka_security_protocol.startswith("SASL"):
+            out.update(sasl_mechanism=self.kafka_sasl_mechanism,
+                       sasl_plain_username=self.kafka_username,
+                       sasl_plain_password=self.kafka_password)
+        return out
+
+    def ssl_context(self) -> Any:
+        """A TLS context trusting VIGIL_KAFKA_CA_FILE (or the system's authorities)."""
+        from aiokafka.helpers import create_ssl_context
+
+        return create_ssl_context(cafile=str(self.kafka_ca_file) if self.kafka_ca_file
+                                  else None)
 
     def topic(self, name: str) -> str:
         """The full topic name for a logical one."""

@@ -79,7 +79,7 @@ def records_on_kafka(settings: Settings, idle_seconds: float = 2.0) -> Iterator[
 async def _read_topics(settings: Settings, idle_seconds: float) -> list[
         tuple[dict[str, Any], str]]:
     topics = [settings.topic(t) for t in OUTPUT_TOPICS]
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=settings.bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(*topics, **settings.kafka(), group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     out: list[tuple[dict[str, Any], str]] = []

@@ -77,7 +77,7 @@ async def watch_directory(switch: PackSwitch, directory: Path, every: float) -> 
 async def follow_topic(switch: PackSwitch, settings: Settings) -> None:
     """Read the compacted policy-updates topic from its start, without a consumer group, so
     every worker sees every pack; apply each valid one."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**settings.kafka(), enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(settings.topic(POLICY_UPDATES), 0)
@@ -109,12 +109,12 @@ def _files(value: bytes | None) -> dict[str, str] | None:
 
 async def publish(settings: Settings, directory: Path) -> PolicyPack:
     """Validate a pack locally and publish it to policy-updates (raises PolicyPackInvalid)."""
-    from stream.topics import ensure_topics
+    from stream.topics import ensure_own
 
     pack = load_pack(directory)
     files = {p.name: p.read_text(encoding="utf-8") for p in pack_files(directory)}
-    await ensure_topics(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
+    await ensure_own(settings, POLICY_UPDATES, compact=True)
+    producer = AIOKafkaProducer(**settings.kafka(), acks="all",
                                 max_request_size=8 * 1024 * 1024)
     await producer.start()
     try:

@@ -14,7 +14,7 @@ from signals.deadletter import dead_letter, dead_letter_key
 from signals.decode import NOT_AN_INPUT
 from stream.config import Settings
 from stream.envelope import EVENTS_FILE, BadLine, Line, parse_lines
-from stream.topics import ensure_topics
+from stream.topics import ensure_own
 
 
 async def produce(settings: Settings, lines: Iterable[bytes],
@@ -30,8 +30,8 @@ async def produce(settings: Settings, lines: Iterable[bytes],
     Values are sent as their original bytes, so invalid events reach the worker unchanged and
     are dead-lettered there, exactly as replay reports them.
     """
-    await ensure_topics(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
+    await ensure_own(settings, *INPUT_TOPICS, "dead-letter")
+    producer = AIOKafkaProducer(**settings.kafka(), acks="all",
                                 linger_ms=5, max_batch_size=256 * 1024,
                                 max_request_size=4 * 1024 * 1024)
     await producer.start()

@@ -31,7 +31,7 @@ def written_by_worker(settings: Settings) -> list[str]:
 
 async def size_limits(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
     """Each existing topic's `max.message.bytes` (the largest record batch it accepts)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka())
     await admin.start()
     try:
         return await _size_limits(admin, topics)
@@ -53,12 +53,28 @@ async def _size_limits(admin: AIOKafkaAdminClient, topics: Iterable[str]) -> dic
     return limits
 
 
+async def ensure_own(settings: Settings, *logical: str, compact: bool = False) -> None:
+    """Create the topics a producing command writes, if missing, and no others: under ACLs
+    its principal may write (and create) these alone. compact: one compacted partition."""
+    admin = AIOKafkaAdminClient(**settings.kafka())
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [settings.topic(t) for t in logical if settings.topic(t) not in existing]
+        if missing:
+            await admin.create_topics([
+                NewTopic(t, 1, 1, topic_configs={"cleanup.policy": "compact"}) if compact
+                else NewTopic(t, settings.partitions, 1) for t in missing], validate_only=False)
+    finally:
+        await admin.close()
+
+
 async def ensure_topics(settings: Settings) -> dict[str, int]:
     """Create vigil's topics if missing; refuse to run on mis-partitioned inputs.
 
     Returns the size limit of every topic the worker writes that exists (`size_limits`).
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka())
     await admin.start()
     try:
         keyed = [settings.topic(t) for t in INPUT_TOPICS + INTERNAL_TOPICS]
@@ -88,13 +104,16 @@ async def ensure_topics(settings: Settings) -> dict[str, int]:
         await admin.close()
 
 
-async def drop_topics(bootstrap: str, prefixes: tuple[str, ...]) -> list[str]:
+async def drop_topics(bootstrap: str, prefixes: tuple[str, ...],
+                      auth: dict[str, str] | None = None) -> list[str]:
     """Delete every topic whose name starts with one of `prefixes`; return the names deleted.
 
     Tests and benchmarks give each deployment its own prefix; dropping them afterwards keeps a
     developer's broker from collecting thousands of partitions that slow every restart.
+    auth: aiokafka credentials arguments, for a broker that wants them.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000,
+                                **(auth or {}))
     await admin.start()
     try:
         doomed = sorted(t for t in await admin.list_topics() if t.startswith(prefixes))

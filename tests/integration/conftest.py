@@ -75,6 +75,7 @@ class Deployment:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     bootstrap: str = BOOTSTRAP  # the fault tests point a deployment at private services
     redis_url: str = REDIS_URL
+    kafka_auth: dict[str, str] = field(default_factory=dict)  # the checks' own credentials
 
     @property
     def app_id(self) -> str:
@@ -112,9 +113,9 @@ class Deployment:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def produce(self, path: Path) -> None:
-        r = subprocess.run([VIGIL, "produce", str(path)], env=self.env(), capture_output=True,
-                           timeout=180)
+    def produce(self, path: Path, **extra: str) -> None:
+        r = subprocess.run([VIGIL, "produce", str(path)], env=self.env(**extra),
+                           capture_output=True, timeout=180)
         assert r.returncode == 0, r.stderr
 
     def produce_in_background(self, path: Path, rate: int) -> subprocess.Popen[bytes]:
@@ -126,24 +127,26 @@ class Deployment:
     def drained(self, timeout: float = 180) -> None:
         """Wait until the worker group has committed every source and re-keying topic's end."""
         asyncio.run(_wait_drained(self.bootstrap, self.app_id,
-                                  [self.prefix + t for t in SOURCES], timeout))
+                                  [self.prefix + t for t in SOURCES], timeout, self.kafka_auth))
 
     def drop_topics(self) -> None:
         """Delete this deployment's topics and changelogs; a broker already gone is fine."""
         # the fault tests' private brokers may be stopped already
         with contextlib.suppress(Exception):
             asyncio.run(asyncio.wait_for(
-                drop_topics(self.bootstrap, (self.prefix, self.app_id + "-")), 60))
+                drop_topics(self.bootstrap, (self.prefix, self.app_id + "-"), self.kafka_auth),
+                60))
 
     def outputs(self) -> dict[str, list[dict[str, object]]]:
         """Everything on the output topics, decoded, per logical topic."""
         return asyncio.run(_read_all(self.bootstrap, [self.prefix + t for t in OUTPUTS],
-                                     self.prefix))
+                                     self.prefix, self.kafka_auth))
 
 
-async def _wait_drained(bootstrap: str, group: str, topics: list[str], timeout: float) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+async def _wait_drained(bootstrap: str, group: str, topics: list[str], timeout: float,
+                        auth: dict[str, str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **auth)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **auth)
     await admin.start()
     await consumer.start()
     try:
@@ -168,10 +171,10 @@ async def _wait_drained(bootstrap: str, group: str, topics: list[str], timeout: 
         await admin.close()
 
 
-async def _read_all(bootstrap: str, topics: list[str],
-                    prefix: str) -> dict[str, list[dict[str, object]]]:
+async def _read_all(bootstrap: str, topics: list[str], prefix: str,
+                    auth: dict[str, str]) -> dict[str, list[dict[str, object]]]:
     c = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                         enable_auto_commit=False, group_id=None)
+                         enable_auto_commit=False, group_id=None, **auth)
     await c.start()
     out: dict[str, list[dict[str, object]]] = {t[len(prefix):]: [] for t in topics}
     try:

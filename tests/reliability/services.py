@@ -6,7 +6,7 @@ own directory, so stopping them disturbs no other test.
 
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.integration.conftest import free_port
@@ -22,13 +22,14 @@ class Service:
     name: str  # kafka | redis
     home: Path
     ports: dict[str, int]
+    env: dict[str, str] = field(default_factory=dict)  # more settings for services.sh
 
     def _run(self, verb: str) -> None:
         env = {**os.environ, "VIGIL_LOCAL_DIR": str(self.home),
                "VIGIL_KAFKA_LIBS": str(ROOT / ".local" / "kafka" / "libs"),
                "VIGIL_KAFKA_PORT": str(self.ports.get("kafka", 0)),
                "VIGIL_KAFKA_CONTROLLER_PORT": str(self.ports.get("controller", 0)),
-               "VIGIL_REDIS_PORT": str(self.ports.get("redis", 0))}
+               "VIGIL_REDIS_PORT": str(self.ports.get("redis", 0)), **self.env}
         r = subprocess.run([str(SERVICES), f"{self.name}-{verb}"], env=env, capture_output=True,
                            timeout=180)
         assert r.returncode == 0, r.stderr.decode()
@@ -48,8 +49,8 @@ class Service:
         return f"redis://127.0.0.1:{self.ports['redis']}/0"
 
 
-def private_kafka(home: Path) -> Service:
-    return Service("kafka", home, {"kafka": free_port(), "controller": free_port()})
+def private_kafka(home: Path, **env: str) -> Service:
+    return Service("kafka", home, {"kafka": free_port(), "controller": free_port()}, env)
 
 
 def private_redis(home: Path) -> Service:
