@@ -65,17 +65,23 @@ kafka_libs() {
   touch "$KLIBS/.complete"
 }
 
-kafka_sasl_config() {  # SASL/PLAIN clients, ACLs on every request; the controller on loopback
+kafka_listeners() {  # plain loopback; or SASL/PLAIN logins and ACLs, controller on loopback
+  if [ -z "${VIGIL_KAFKA_SASL_USERS:-}" ]; then
+    cat <<PROPS
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+auto.create.topics.enable=true
+PROPS
+    return
+  fi
   local users="${VIGIL_KAFKA_SASL_USERS}" admin jaas=""
   admin="${users%% *}"
   for u in $users; do jaas="$jaas user_${u%%:*}=\"${u#*:}\""; done
-  cat >"$KDIR/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+  cat <<PROPS
 listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
 advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT
-controller.listener.names=CONTROLLER
 listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=SASL_PLAINTEXT
 sasl.enabled.mechanisms=PLAIN
@@ -84,31 +90,17 @@ listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.secu
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:${admin%%:*};User:ANONYMOUS
 allow.everyone.if.no.acl.found=false
-log.dirs=$KDIR/data
-num.partitions=4
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=8
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
-delete.topic.enable=true
-num.recovery.threads.per.data.dir=2
 PROPS
 }
 
 kafka_config() {
   mkdir -p "$KDIR/data" "$KDIR/logs"
-  if [ -n "${VIGIL_KAFKA_SASL_USERS:-}" ]; then kafka_sasl_config; return; fi
-  cat >"$KDIR/server.properties" <<PROPS
+  { kafka_listeners; cat <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
 log.dirs=$KDIR/data
 num.partitions=4
 offsets.topic.replication.factor=1
@@ -116,11 +108,11 @@ offsets.topic.num.partitions=8
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
 delete.topic.enable=true
 log.retention.hours=24
 num.recovery.threads.per.data.dir=2
 PROPS
+  } >"$KDIR/server.properties"
 }
 
 kafka_java() {
