@@ -16,6 +16,7 @@ Results go to docs/benchmarks.md; the last line printed is
 
 import asyncio
 import os
+import queue
 import subprocess
 import sys
 import tempfile
@@ -194,31 +195,40 @@ def soak() -> None:
 
 
 def drive(run: Run, prefix: str, day: list[Message], start: int, rate: float) -> list[Sample]:
-    """Produce the soak's days at the rate, sampling the worker meanwhile."""
+    """Produce the soak's days at the rate, sampling the worker meanwhile. Each day's events
+    file is written while the day before is produced, so traffic never pauses."""
     timing = Timing(prefix)
     reader = threading.Thread(target=lambda: asyncio.run(timing.run()), daemon=True)
     reader.start()
     samples: list[Sample] = []
     pid = run.procs[0][0].pid
-    begun = time.perf_counter()
+    env = {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
+           "VIGIL_TOPIC_PREFIX": prefix, "VIGIL_PARTITIONS": str(PARTITIONS)}
     with tempfile.TemporaryDirectory() as tmp_name:
-        producer: subprocess.Popen[bytes] | None = None
-        k = 1
+        ready: queue.Queue[Path] = queue.Queue(maxsize=1)
+
+        def write_days() -> None:
+            for k in range(1, DAYS + 1):
+                path = Path(tmp_name) / f"day{k}.jsonl"
+                path.write_bytes(b"\n".join(m.line() for m in shifted(day, k, start)) + b"\n")
+                ready.put(path)
+
+        threading.Thread(target=write_days, daemon=True).start()
+        begun = time.perf_counter()
         next_sample = begun + SAMPLE_SECONDS
-        env = {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
-               "VIGIL_TOPIC_PREFIX": prefix, "VIGIL_PARTITIONS": str(PARTITIONS)}
+        producer: subprocess.Popen[bytes] | None = None
+        days_sent = 0
         while True:
             if producer is None or producer.poll() is not None:
                 if producer is not None and producer.returncode != 0:
                     raise SystemExit("vigil produce failed")
-                if k > DAYS:
+                if days_sent == DAYS:
                     break
-                path = Path(tmp_name) / f"day{k}.jsonl"
-                path.write_bytes(b"\n".join(m.line() for m in shifted(day, k, start)) + b"\n")
+                path = ready.get()
                 producer = subprocess.Popen([VIGIL, "produce", str(path), "--rate",
                                              str(int(rate))], env=env,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                k += 1
+                days_sent += 1
             if time.perf_counter() >= next_sample:
                 next_sample += SAMPLE_SECONDS
                 s = Sample((time.perf_counter() - begun) / 60, rss_mb(pid),
