@@ -2,7 +2,7 @@
 
 1. The sustained rate: the worker drains a day of traffic produced ahead of it.
 2. The soak: traffic at half that rate for SOAK_MINUTES (default 20), made of the synthetic day
-   shifted forward a day at a time (new videos every day; the same creators and hashtags),
+   generated a day later each time (new videos every day; the same creators and hashtags),
    so that SOAK_DAYS (default 14) of event time pass: twice the content TTL, so state must
    expire as fast as it comes for memory to level off. Event time ends a day before the
    host's clock (the decoder refuses the future).
@@ -15,8 +15,8 @@ Results go to docs/benchmarks.md; the last line printed is
 """
 
 import asyncio
+import itertools
 import os
-import queue
 import subprocess
 import sys
 import tempfile
@@ -24,10 +24,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -40,9 +40,9 @@ from bench import _replace_section  # noqa: E402
 from bench_kafka import BOOTSTRAP, DECISIONS, PARTITIONS, Run, fill, pct  # noqa: E402
 
 from schemas.common import INPUT_TOPICS  # noqa: E402
-from signals.eventtime import DAY, format_ts, parse_ts  # noqa: E402
+from signals.eventtime import DAY  # noqa: E402
 from stream.topics import drop_topics  # noqa: E402
-from stream.traffic import Message, synthetic_day  # noqa: E402
+from stream.traffic import synthetic_day  # noqa: E402
 
 MINUTES = float(os.environ.get("SOAK_MINUTES", "20"))
 DAYS = int(os.environ.get("SOAK_DAYS", "14"))
@@ -55,20 +55,13 @@ def log(msg: str) -> None:
     print(f"[soak] {msg}", file=sys.stderr, flush=True)
 
 
-def shifted(day: list[Message], k: int, start: int) -> list[Message]:
-    """Day k of the soak: the synthetic day moved to start + k days, with its own videos."""
-    base = parse_ts("2026-11-20T00:00:00Z")
-    out = []
-    for m in day:
-        v: dict[str, Any] = dict(m.value)
-        v["ts"] = format_ts(parse_ts(v["ts"]) - base + start + k * DAY)
-        v["event_id"] = f"{v['event_id']}-d{k}"
-        v["content_id"] = f"{v['content_id']}-d{k}"
-        for f in ("report_id", "action_id"):
-            if v.get(f):
-                v[f] = f"{v[f]}-d{k}"
-        out.append(Message(m.topic, v["content_id"], v))
-    return out
+def day_file(args: tuple[int, float, int, str]) -> str:
+    """Write day k of the soak (in a process of its own: generating is heavy): the synthetic
+    day at `start` + k days, its videos and events numbered apart from every other day's."""
+    k, scale, start, path = args
+    messages = synthetic_day(11, scale, start + k * DAY, first_id=k * 100_000_000)
+    Path(path).write_bytes(b"\n".join(m.line() for m in messages) + b"\n")
+    return path
 
 
 @dataclass
@@ -174,8 +167,7 @@ def soak() -> None:
         run = Run(prefix, tmp, app_id=f"soak-{uuid.uuid4().hex[:8]}",
                   env={"VIGIL_SWEEP_SECONDS": "60"})
         # the sustained rate: a day at scale 1, produced ahead, drained by the worker
-        base_day = synthetic_day(7, 1.0)
-        first = shifted(base_day, 0, start)
+        first = synthetic_day(7, 1.0, start)
         asyncio.run(fill(prefix, first))
         run.start()
         t0 = time.perf_counter()
@@ -184,19 +176,19 @@ def soak() -> None:
         sustained = len(first) / (time.perf_counter() - t0)
         rate = sustained / 2
         per_day = rate * MINUTES * 60 / DAYS
-        scale = per_day / len(base_day)
+        scale = per_day / len(first)
         log(f"sustained {sustained:,.0f} events/s: soaking at {rate:,.0f}/s, "
             f"{DAYS} days of {per_day:,.0f} events (scale {scale:.2f}) in {MINUTES:g} min")
-        day = synthetic_day(11, scale)
-        samples = drive(run, prefix, day, start, rate)
+        samples = drive(run, prefix, scale, start, rate)
         alive = run.procs[0][0].poll() is None
         run.stop()
     report(samples, sustained, rate, scale, alive)
 
 
-def drive(run: Run, prefix: str, day: list[Message], start: int, rate: float) -> list[Sample]:
+def drive(run: Run, prefix: str, scale: float, start: int, rate: float) -> list[Sample]:
     """Produce the soak's days at the rate, sampling the worker meanwhile. Each day's events
-    file is written while the day before is produced, so traffic never pauses."""
+    file is generated in another process while the day before is produced, so traffic never
+    pauses (the first is generated before the clock starts)."""
     timing = Timing(prefix)
     reader = threading.Thread(target=lambda: asyncio.run(timing.run()), daemon=True)
     reader.start()
@@ -204,16 +196,11 @@ def drive(run: Run, prefix: str, day: list[Message], start: int, rate: float) ->
     pid = run.procs[0][0].pid
     env = {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
            "VIGIL_TOPIC_PREFIX": prefix, "VIGIL_PARTITIONS": str(PARTITIONS)}
-    with tempfile.TemporaryDirectory() as tmp_name:
-        ready: queue.Queue[Path] = queue.Queue(maxsize=1)
-
-        def write_days() -> None:
-            for k in range(1, DAYS + 1):
-                path = Path(tmp_name) / f"day{k}.jsonl"
-                path.write_bytes(b"\n".join(m.line() for m in shifted(day, k, start)) + b"\n")
-                ready.put(path)
-
-        threading.Thread(target=write_days, daemon=True).start()
+    with tempfile.TemporaryDirectory() as tmp_name, ProcessPoolExecutor(1) as pool:
+        days = iter(range(1, DAYS + 1))
+        ahead = [pool.submit(day_file, (k, scale, start, f"{tmp_name}/day{k}.jsonl"))
+                 for k in itertools.islice(days, 2)]
+        ahead[0].result()
         begun = time.perf_counter()
         next_sample = begun + SAMPLE_SECONDS
         producer: subprocess.Popen[bytes] | None = None
@@ -224,8 +211,12 @@ def drive(run: Run, prefix: str, day: list[Message], start: int, rate: float) ->
                     raise SystemExit("vigil produce failed")
                 if days_sent == DAYS:
                     break
-                path = ready.get()
-                producer = subprocess.Popen([VIGIL, "produce", str(path), "--rate",
+                path = ahead.pop(0).result()
+                ahead += [pool.submit(day_file, (k, scale, start, f"{tmp_name}/day{k}.jsonl"))
+                          for k in itertools.islice(days, 1)]
+                if days_sent:
+                    Path(f"{tmp_name}/day{days_sent}.jsonl").unlink(missing_ok=True)
+                producer = subprocess.Popen([VIGIL, "produce", path, "--rate",
                                              str(int(rate))], env=env,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 days_sent += 1
@@ -260,8 +251,8 @@ def report(samples: list[Sample], sustained: float, rate: float, scale: float,
 
 Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}: one `vigil worker` for
 {samples[-1].minute:.0f} minutes at half its sustained rate ({rate:,.0f} of {sustained:,.0f}
-events/s), {DAYS} days of event time (the synthetic day at scale {scale:.2f}, shifted a day at
-a time: new videos daily, the same creators and hashtags), so content state (7-day TTL) must
+events/s), {DAYS} days of event time (the synthetic day at scale {scale:.2f}, generated a day
+later each time: new videos daily, the same creators and hashtags), so content state (7-day TTL) must
 expire as fast as it arrives. Sweep every 60 s. The worker {"ran throughout" if alive else
 "had EXITED before the end"}.
 

@@ -14,18 +14,16 @@ from urllib.parse import quote
 
 import msgspec
 
-from schemas.inputs import ModelScore, Report, Review, Upload
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
 from signals import content, creator, regionhold, rules, trend
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
 from signals.eventtime import DAY, MINUTE, format_ts
-from signals.fingerprint import caption_key
+from signals.forward import forward
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
 from signals.trendgate import CandidateGate
 
-AREA_SCORE = 0.8  # a model score this high counts under its policy area x region trend key
 # the events that set a key's region: a video's is its upload's, a creator's their newest
 # upload's (a report's region is where it was filed)
 REGION_SOURCES = {"content": ("uploads",), "creator": ("upload",), "trend": ()}
@@ -187,7 +185,7 @@ class Engine:
             self.counters.redelivered += 1
             return ContentStep(state, [], [], [])
         self.counters.late_events += state.late - late_before
-        creator_facts, trend_facts = _forward(ev, state)
+        creator_facts, trend_facts = forward(ev, state)
         if rules_wait:
             return ContentStep(state, [], creator_facts, trend_facts)
         region = rules.REGION_UNKNOWN if unknown else state.region
@@ -374,47 +372,6 @@ class Engine:
 def _merged(a: ContentStep, b: ContentStep) -> ContentStep:
     return ContentStep(b.state, a.emits + b.emits, a.creator_facts + b.creator_facts,
                        a.trend_facts + b.trend_facts)
-
-
-def _forward(
-    ev: Event, state: content.ContentState
-) -> tuple[list[creator.CreatorFact], list[trend.TrendFact]]:
-    """The facts a content event contributes to the creator and trend families."""
-    rec = ev.record
-    if isinstance(rec, Upload):
-        facts = [creator.CreatorFact(creator.UPLOAD, ev.ts, rec.creator_id, rec.content_id,
-                                     rec.event_id, region=rec.region)]
-        tags = dict.fromkeys(t.lstrip("#").lower() for t in rec.hashtags)
-        trends = [trend.TrendFact("hashtag", t, ev.ts, rec.creator_id, rec.content_id,
-                                  rec.event_id, rec.region) for t in tags if t]
-        if rec.audio_id:
-            trends.append(trend.TrendFact("audio", rec.audio_id, ev.ts, rec.creator_id,
-                                          rec.content_id, rec.event_id, rec.region))
-        fp = caption_key(rec.caption)
-        if fp:
-            trends.append(trend.TrendFact("caption", fp, ev.ts, rec.creator_id, rec.content_id,
-                                          rec.event_id, rec.region))
-        return facts, trends
-    if isinstance(rec, Report):
-        # policy area x region: weighted by distinct reporters, so one account cannot fake it
-        return [creator.CreatorFact(creator.REPORT, ev.ts, rec.creator_id, rec.content_id,
-                                    rec.event_id, party=rec.reporter_id, area=rec.reason)], [
-            trend.TrendFact("area_region", f"{rec.reason}:{rec.region}", ev.ts, rec.reporter_id,
-                            rec.content_id, rec.event_id, rec.region)]
-    if isinstance(rec, Review):
-        who = rec.creator_id or state.creator_id
-        kind = {"violating": creator.CONFIRMED, "overturned": creator.OVERTURNED}.get(rec.outcome)
-        if who and kind:
-            return [creator.CreatorFact(kind, ev.ts, who, rec.content_id, rec.event_id,
-                                        area=rec.policy_area or "")], []
-        return [], []
-    assert isinstance(rec, ModelScore)
-    if not state.region:
-        return [], []
-    # confident scores count under policy area x region, weighted by distinct creators
-    return [], [trend.TrendFact("area_region", f"{area}:{state.region}", ev.ts, rec.creator_id,
-                                rec.content_id, rec.event_id, state.region)
-                for area, p in rec.scores.items() if p >= AREA_SCORE]
 
 
 __all__ = ["ContentStep", "CreatorStep", "Decision", "Emit", "Engine", "EngineConfig"]

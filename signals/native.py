@@ -28,7 +28,7 @@ GROUP = "vigil_native"  # the compiled modules' shared library is GROUP + "__myp
 # runs once per pack), and so does this module, which decides what is loaded.
 COMPILED = (
     "catalogue", "content", "creator", "deadletter", "decision", "decode", "detect", "encoding",
-    "engine", "eventtime", "facts", "fingerprint", "pipeline", "regionhold", "rules",
+    "engine", "eventtime", "facts", "fingerprint", "forward", "pipeline", "regionhold", "rules",
     "strictjson", "trend", "trendgate", "windows",
 )
 

@@ -63,10 +63,11 @@ class Message:
 
 
 class _Gen:
-    def __init__(self, seed: int, scale: float) -> None:
+    def __init__(self, seed: int, scale: float, day: int, first_id: int) -> None:
         self.r = random.Random(seed)
         self.scale = scale
-        self.n = 0
+        self.day = day  # when the day starts (epoch ms)
+        self.n = first_id
         self.out: list[tuple[int, int, Message]] = []
         self.creators = [f"u{i:06d}" for i in range(int(8000 * scale) + 10)]
         self.creator_region = {c: self._region() for c in self.creators}
@@ -127,22 +128,27 @@ class _Gen:
         })
 
 
-def _diurnal(r: random.Random) -> int:
-    """An event time on the demo day, denser in the evening (UTC) than at night."""
+def _diurnal(r: random.Random, day: int) -> int:
+    """An event time on the day, denser in the evening (UTC) than at night."""
     while True:
         t = r.random()
         if r.random() < 0.55 + 0.45 * math.sin(2 * math.pi * (t - 0.5)):
-            return DAY_START + int(t * 24 * HOUR)
+            return day + int(t * 24 * HOUR)
 
 
-def synthetic_day(seed: int = 7, scale: float = 1.0) -> list[Message]:
-    """Generate the demo day (about 110k events at scale 1.0), sorted by event time."""
-    g = _Gen(seed, scale)
+def synthetic_day(seed: int = 7, scale: float = 1.0, start: int = DAY_START,
+                  first_id: int = 0) -> list[Message]:
+    """Generate the demo day (about 110k events at scale 1.0), sorted by event time.
+
+    start moves the day (the demo's is 2026-11-20); first_id starts its id counter, so that
+    days generated one after another (`make soak`) have videos and events of their own.
+    """
+    g = _Gen(seed, scale, start, first_id)
     r = g.r
     reasons = [a for a, _ in REPORT_REASONS]
     weights = [w for _, w in REPORT_REASONS]
     for _ in range(int(48_000 * scale)):
-        ts = _diurnal(r)
+        ts = _diurnal(r, g.day)
         creator = g._creator()
         tags = list(dict.fromkeys(g._zipf(g.tags) for _ in range(r.randint(0, 4))))
         audio = g._zipf(g.audios) if r.random() < 0.7 else None
@@ -165,9 +171,9 @@ def synthetic_day(seed: int = 7, scale: float = 1.0) -> list[Message]:
 
 
 def _brigade(g: _Gen) -> None:
-    start = DAY_START + 14 * HOUR
+    start = g.day + 14 * HOUR
     g.creator_region[BRIGADE_TARGET] = ("US", "en")
-    videos = [g.upload(DAY_START + i * HOUR, BRIGADE_TARGET, ["dailyvlog"], None)
+    videos = [g.upload(g.day + i * HOUR, BRIGADE_TARGET, ["dailyvlog"], None)
               for i in range(1, 13)]
     for i in range(300):
         for cid in g.r.sample(videos, g.r.randint(1, 3)):
@@ -178,9 +184,9 @@ def _brigade(g: _Gen) -> None:
 def _challenge(g: _Gen) -> None:
     # a trickle from the morning, then take-off at 16:00, doubling every 15 minutes
     for i in range(24):
-        ts = DAY_START + 8 * HOUR + i * 20 * MINUTE
+        ts = g.day + 8 * HOUR + i * 20 * MINUTE
         g.upload(ts, f"u-ch-{i:03d}", [CHALLENGE_TAG], None, {"dangerous_activities": 0.3})
-    start = DAY_START + 16 * HOUR
+    start = g.day + 16 * HOUR
     rate0, k = 0.2 / MINUTE, math.log(2) / (15 * MINUTE)
     for i in range(700):
         ts = start + int(math.log1p(i * k / rate0) / k)
@@ -195,7 +201,7 @@ def _challenge(g: _Gen) -> None:
 
 
 def _hate_cluster(g: _Gen) -> None:
-    start = DAY_START + 20 * HOUR
+    start = g.day + 20 * HOUR
     for i in range(60):
         ts = start + g.r.randint(0, 50 * MINUTE)
         creator = f"u-hm-{min(i % 25, i % 6):02d}"  # a few core accounts post most of it
@@ -210,7 +216,7 @@ def _hate_cluster(g: _Gen) -> None:
 
 
 def _spam_flood(g: _Gen) -> None:
-    start = DAY_START + 10 * HOUR
+    start = g.day + 10 * HOUR
     for i in range(120):
         g.upload(start + i * 30_000, SPAMMER, [SPAM_TAG, "giveaway"], None,
                  {"spam": round(g.r.uniform(0.3, 0.7), 3)}, "click the link in bio")
@@ -218,7 +224,7 @@ def _spam_flood(g: _Gen) -> None:
 
 def _child_safety(g: _Gen) -> None:
     for i, score in enumerate((0.97, 0.99, 0.72, 0.81)):
-        ts = DAY_START + (3 + 5 * i) * HOUR
+        ts = g.day + (3 + 5 * i) * HOUR
         g.upload(ts, f"u-cs-{i}", [], None, {"child_safety": score})
 
 

@@ -68,3 +68,17 @@ def test_signal_catalogue_document_is_current() -> None:
 
     doc = Path(__file__).parents[2] / "docs" / "signals.md"
     assert doc.read_text() == markdown() + "\n", "run `vigil signals list --markdown`"
+
+
+def test_the_readme_names_the_dead_letter_fields_the_record_has() -> None:
+    """The README once called `source_topic` `topic`: every field its dead-letter paragraph
+    names in backticks is one of the record's."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("A dead letter always fits in a Kafka message")
+    paragraph = readme[start:readme.index("\n\n", start)]
+    named = set(re.findall(r"`([a-z_0-9]+)`", paragraph))
+    assert named <= set(DeadLetter.__struct_fields__), sorted(named)
+    assert {"original_b64", "original_size", "original_sha256", "source_topic",
+            "key_b64"} <= named
