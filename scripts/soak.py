@@ -15,7 +15,6 @@ Results go to docs/benchmarks.md; the last line printed is
 """
 
 import asyncio
-import itertools
 import os
 import subprocess
 import sys
@@ -186,9 +185,9 @@ def soak() -> None:
 
 
 def drive(run: Run, prefix: str, scale: float, start: int, rate: float) -> list[Sample]:
-    """Produce the soak's days at the rate, sampling the worker meanwhile. Each day's events
-    file is generated in another process while the day before is produced, so traffic never
-    pauses (the first is generated before the clock starts)."""
+    """Produce the soak's days at the rate, sampling the worker meanwhile. Every day's events
+    file is generated before the clock starts (in two processes): generating beside the
+    worker took half a core of the two it had, and starved it."""
     timing = Timing(prefix)
     reader = threading.Thread(target=lambda: asyncio.run(timing.run()), daemon=True)
     reader.start()
@@ -196,11 +195,11 @@ def drive(run: Run, prefix: str, scale: float, start: int, rate: float) -> list[
     pid = run.procs[0][0].pid
     env = {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
            "VIGIL_TOPIC_PREFIX": prefix, "VIGIL_PARTITIONS": str(PARTITIONS)}
-    with tempfile.TemporaryDirectory() as tmp_name, ProcessPoolExecutor(1) as pool:
-        days = iter(range(1, DAYS + 1))
-        ahead = [pool.submit(day_file, (k, scale, start, f"{tmp_name}/day{k}.jsonl"))
-                 for k in itertools.islice(days, 2)]
-        ahead[0].result()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        log(f"generating {DAYS} days of traffic")
+        with ProcessPoolExecutor(2) as pool:
+            files = list(pool.map(day_file, [(k, scale, start, f"{tmp_name}/day{k}.jsonl")
+                                             for k in range(1, DAYS + 1)]))
         begun = time.perf_counter()
         next_sample = begun + SAMPLE_SECONDS
         producer: subprocess.Popen[bytes] | None = None
@@ -211,11 +210,9 @@ def drive(run: Run, prefix: str, scale: float, start: int, rate: float) -> list[
                     raise SystemExit("vigil produce failed")
                 if days_sent == DAYS:
                     break
-                path = ahead.pop(0).result()
-                ahead += [pool.submit(day_file, (k, scale, start, f"{tmp_name}/day{k}.jsonl"))
-                          for k in itertools.islice(days, 1)]
+                path = files[days_sent]
                 if days_sent:
-                    Path(f"{tmp_name}/day{days_sent}.jsonl").unlink(missing_ok=True)
+                    Path(files[days_sent - 1]).unlink()  # about 350 MB each
                 producer = subprocess.Popen([VIGIL, "produce", path, "--rate",
                                              str(int(rate))], env=env,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -253,8 +250,8 @@ Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}: one `vigil worker` 
 {samples[-1].minute:.0f} minutes at half its sustained rate ({rate:,.0f} of {sustained:,.0f}
 events/s), {DAYS} days of event time (the synthetic day at scale {scale:.2f}, generated a
 day later each time: new videos daily, the same creators and hashtags), so content state
-(7-day TTL) must expire as fast as it arrives. Sweep every 60 s. The worker {"ran throughout" if alive else
-"had EXITED before the end"}.
+(7-day TTL) must expire as fast as it arrives. Sweep every 60 s. The worker
+{"ran throughout" if alive else "had EXITED before the end"}.
 
 Resident memory **{verdict}**: {rss[0]:,.0f} MB at the first sample, {mid:,.0f} MB half way
 ({first_half:+.1%}), {rss[-1]:,.0f} MB at the end ({growth:+.1%} over the second half).
