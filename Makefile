@@ -74,7 +74,7 @@ bench: native
 bench-kafka: native services-up
 	$(BIN)/python scripts/bench_kafka.py
 
-# SOAK_MINUTES (20) of traffic at half the worker's sustained rate, SOAK_DAYS (14) of event time
+# SOAK_MINUTES (20) of traffic at half the worker's sustained rate, SOAK_DAYS (21) of event time
 soak: native services-up
 	$(BIN)/python scripts/soak.py
 

@@ -3,9 +3,9 @@
 1. The sustained rate: the worker drains a day of traffic produced ahead of it.
 2. The soak: traffic at half that rate for SOAK_MINUTES (default 20), made of the synthetic day
    generated a day later each time (new videos every day; the same creators and hashtags),
-   so that SOAK_DAYS (default 14) of event time pass: twice the content TTL, so state must
-   expire as fast as it comes for memory to level off. Event time ends a day before the
-   host's clock (the decoder refuses the future).
+   so that SOAK_DAYS (default 21) of event time pass: three times the content TTL, so for the
+   second half state must expire as fast as it comes for memory to stay level. Event time
+   ends a day before the host's clock (the decoder refuses the future).
 3. Every SAMPLE_SECONDS: the worker's resident memory, the group's lag on the input topics,
    and decision latency (a decision's produce time less its triggering event's, from their
    Kafka timestamps).
@@ -44,7 +44,7 @@ from stream.topics import drop_topics  # noqa: E402
 from stream.traffic import synthetic_day  # noqa: E402
 
 MINUTES = float(os.environ.get("SOAK_MINUTES", "20"))
-DAYS = int(os.environ.get("SOAK_DAYS", "14"))
+DAYS = int(os.environ.get("SOAK_DAYS", "21"))
 SAMPLE_SECONDS = float(os.environ.get("SOAK_SAMPLE_SECONDS", "30"))
 VIGIL = str(Path(sys.executable).parent / "vigil")
 FORGET_MS = 120_000  # an input's produce time is kept this long for its decision to find it

@@ -152,6 +152,16 @@ class CreatorState:
         s.held = f[17] if version >= 2 else []
         return s
 
+    @staticmethod
+    def needs_sweep(data: bytes, now: int) -> bool:
+        """Whether the sweep must decode this encoded state (see ContentState.needs_sweep):
+        it may have expired, or triggers wait in it for the creator's region."""
+        if data.startswith(b"[2,") and not data.endswith(b",[]]"):
+            return True
+        first = data.index(b",")
+        wm = int(data[first + 1:data.index(b",", first + 1)])
+        return wm == 0 or now - wm > TTL
+
     def expired(self, now: int) -> bool:
         """True when the newest fact is more than TTL before now (event time)."""
         return self.wm > 0 and now - self.wm > TTL

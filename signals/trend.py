@@ -140,6 +140,12 @@ class TrendState:
             self.det = Detector(cfg.period)
         return self.det
 
+    @staticmethod
+    def needs_sweep(data: bytes, now: int) -> bool:
+        """The sweep decodes every trend state: only candidates have one (a few thousand), and
+        an open incident may need resolving."""
+        return True
+
     def expired(self, now: int) -> bool:
         """True when the newest fact is more than TTL before now."""
         return self.wm > 0 and now - self.wm > TTL

@@ -31,15 +31,18 @@ async def sweep(rt: "Runtime") -> None:
     if not now:
         return
     s = rt.settings
-    for family, table, decode_state, source in (
-        ("content", rt.content, ContentState.decode, s.topic("uploads")),
-        ("creator", rt.creators, CreatorState.decode, s.topic(CREATOR_FACTS)),
-        ("trend", rt.trends, TrendState.decode, s.topic(TREND_FACTS)),
+    for family, table, kind, source in (
+        ("content", rt.content, ContentState, s.topic("uploads")),
+        ("creator", rt.creators, CreatorState, s.topic(CREATOR_FACTS)),
+        ("trend", rt.trends, TrendState, s.topic(TREND_FACTS)),
     ):
         expired = []
         quiet: list[tuple[bytes, Any, list[Emit]]] = []
+        needs_sweep, decode_state = kind.needs_sweep, kind.decode
         for i, (k, v) in enumerate(list(table.items())):
-            if not v:
+            if i % 2000 == 0:
+                await asyncio.sleep(0)  # stay responsive on large tables
+            if not v or not needs_sweep(v, now):  # alive, nothing waits: not decoded
                 continue
             st = decode_state(v)
             if st.expired(now):
@@ -51,8 +54,6 @@ async def sweep(rt: "Runtime") -> None:
                 emits = rt.engine.resolve_silent(st, now)
                 if emits:
                     quiet.append((k, st, emits))
-            if i % 2000 == 0:
-                await asyncio.sleep(0)  # stay responsive on large tables
         for k, st, emits in quiet:  # a key that went silent is back to baseline
             # stored before the await: a batch for this key running meanwhile must build
             # on the resolved state, and not be overwritten by it afterwards

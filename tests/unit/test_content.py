@@ -1,5 +1,9 @@
 import inspect
 
+import orjson
+from hypothesis import given
+from hypothesis import strategies as hs
+
 from signals import content as c
 from signals.eventtime import DAY, HOUR
 
@@ -73,3 +77,26 @@ def test_expiry_is_in_event_time() -> None:
     st = fold(upload())
     assert not st.expired(st.wm + c.TTL)
     assert st.expired(st.wm + c.TTL + 1)
+
+
+@given(hs.integers(0, 10 * DAY), hs.integers(0, 20 * DAY), hs.booleans(), hs.booleans())
+def test_the_sweep_decodes_every_state_that_may_have_expired_or_waits(
+    wm: int, now: int, waits: bool, overflowed: bool
+) -> None:
+    from signals.content import ContentState
+
+    state = ContentState()
+    state.wm = wm
+    if waits:
+        state.waiting = [[wm + 5, "reports", "e1", "{}"]]
+    if overflowed:
+        state.overflowed = {"reports": wm + 1}
+    data = state.encode()
+    if state.expired(now) or state.waiting or state.overflowed:
+        assert ContentState.needs_sweep(data, now)
+    elif wm:
+        assert not ContentState.needs_sweep(data, now)  # alive: not decoded
+    # a state written before holds existed (encoding 1: no waiting lists) reads the same
+    old = orjson.dumps([1, *orjson.loads(data)[1:-2]])
+    assert ContentState.needs_sweep(old, now) == (wm == 0 or now - wm > c.TTL)
+    assert ContentState.decode(old).wm == wm
