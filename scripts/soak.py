@@ -46,6 +46,7 @@ from stream.traffic import synthetic_day  # noqa: E402
 MINUTES = float(os.environ.get("SOAK_MINUTES", "20"))
 DAYS = int(os.environ.get("SOAK_DAYS", "21"))
 SAMPLE_SECONDS = float(os.environ.get("SOAK_SAMPLE_SECONDS", "30"))
+RATE = float(os.environ.get("SOAK_RATE", "0"))  # events/s; 0: half the sustained rate
 VIGIL = str(Path(sys.executable).parent / "vigil")
 FORGET_MS = 120_000  # an input's produce time is kept this long for its decision to find it
 
@@ -173,7 +174,7 @@ def soak() -> None:
         while run.events() < len(first) * 0.98:
             time.sleep(0.2)
         sustained = len(first) / (time.perf_counter() - t0)
-        rate = sustained / 2
+        rate = RATE or sustained / 2
         per_day = rate * MINUTES * 60 / DAYS
         scale = per_day / len(first)
         log(f"sustained {sustained:,.0f} events/s: soaking at {rate:,.0f}/s, "
@@ -244,6 +245,11 @@ def report(samples: list[Sample], sustained: float, rate: float, scale: float,
         f"{pct(s.latencies, 0.99):,.0f} | {len(s.latencies):,} |" for s in samples)
     verdict = ("levels off" if abs(growth) < 0.05 else
                f"grew {growth:.1%} over the second half")
+    lags = [s.lag for s in samples]
+    behind = lags[-1] > 4 * max(*lags[: len(lags) // 2], 1)
+    keeping_up = ("fell steadily behind (the lag grew from "
+                  f"{lags[len(lags) // 2]:,} to {lags[-1]:,}): the rate was more than it sustains"
+                  if behind else f"kept up (the lag stayed under {max(lags):,})")
     _replace_section("soak", f"""## Soak (`make soak`)
 
 Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}: one `vigil worker` for
@@ -251,7 +257,7 @@ Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}: one `vigil worker` 
 events/s), {DAYS} days of event time (the synthetic day at scale {scale:.2f}, generated a
 day later each time: new videos daily, the same creators and hashtags), so content state
 (7-day TTL) must expire as fast as it arrives. Sweep every 60 s. The worker
-{"ran throughout" if alive else "had EXITED before the end"}.
+{"ran throughout" if alive else "had EXITED before the end"} and {keeping_up}.
 
 Resident memory **{verdict}**: {rss[0]:,.0f} MB at the first sample, {mid:,.0f} MB half way
 ({first_half:+.1%}), {rss[-1]:,.0f} MB at the end ({growth:+.1%} over the second half).

@@ -39,7 +39,7 @@ log = structlog.get_logger("vigil.outbox")
 DEFAULT_LIMIT = 1_048_588
 BATCH_OVERHEAD = 61  # a record batch's header
 RECORD_OVERHEAD = 32  # a record's own framing, at most (varints, attributes, no headers)
-Queued = list[tuple[bytes | None, bytes]]
+Queued = list[tuple[bytes | None, bytes | None]]  # (key, value); a None value: tombstone
 
 
 class OutputRefused(Exception):
@@ -92,8 +92,9 @@ class Outbox:
         """Queue a fact for the key's partition, to travel packed with that partition's others."""
         self._facts.setdefault(topic, []).append((key, fields))
 
-    def add_changelog(self, topic: str, key: bytes, value: bytes, partition: int) -> None:
-        """Queue a table change for its changelog partition (sent after the outputs)."""
+    def add_changelog(self, topic: str, key: bytes, value: bytes | None, partition: int) -> None:
+        """Queue a table change for its changelog partition (sent after the outputs); None
+        deletes the key (a tombstone)."""
         self._changelog.setdefault((topic, partition), []).append((key, value))
 
     def __len__(self) -> int:
@@ -138,13 +139,13 @@ class Outbox:
     async def _send(self, producer: Any, groups: dict[tuple[str, int], Queued],
                     dead_letters: str) -> dict[Partition, int]:
         sent: list[tuple[Partition, int, Any]] = []
-        refused: list[tuple[Partition, bytes | None, bytes]] = []
+        refused: list[tuple[Partition, bytes | None, bytes | None]] = []
         for (topic, partition), queued in groups.items():
             tp = Partition(topic, partition)
             limit = self._limits.get(topic, self._default) - BATCH_OVERHEAD
             batch, count, size = producer.create_batch(), 0, 0
             for record_key, value in queued:
-                record_size = len(value) + len(record_key or b"") + RECORD_OVERHEAD
+                record_size = len(value or b"") + len(record_key or b"") + RECORD_OVERHEAD
                 if record_size > limit:
                     refused.append((tp, record_key, value))
                     continue
@@ -160,6 +161,7 @@ class Outbox:
                 sent.append((tp, count, await producer.send_batch(batch, topic,
                                                                     partition=partition)))
         for tp, record_key, value in refused:
+            assert value is not None  # a tombstone is never over a limit
             dead_limit = self._limits.get(dead_letters, self._default) - BATCH_OVERHEAD
             routed = await _dead_letter(producer, dead_letters, dead_limit, tp, record_key, value)
             if routed is not None:

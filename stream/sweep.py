@@ -15,7 +15,7 @@ from signals.engine import Emit
 from signals.trend import TrendState
 from stream import metrics
 from stream.outbox import Outbox, partition_for
-from stream.tables import Where, belonging_to, stored
+from stream.tables import Where, Written, stored, write_direct
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 
 if TYPE_CHECKING:
@@ -54,26 +54,26 @@ async def sweep(rt: "Runtime") -> None:
                 emits = rt.engine.resolve_silent(st, now)
                 if emits:
                     quiet.append((k, st, emits))
-        for k, st, emits in quiet:  # a key that went silent is back to baseline
-            # stored before the await: a batch for this key running meanwhile must build
-            # on the resolved state, and not be overwritten by it afterwards
-            write_outside_stream(rt, family, table, k, stored(st.encode()), source)
-            await rt.publish(Outbox(rt.limits), emits, {})
+        # a key that went silent is back to baseline: its state is stored before the await,
+        # so that a batch for it meanwhile builds on the resolved state and is not overwritten
+        # by it afterwards; expired keys go, as tombstones, through the same publish
+        box, emits = Outbox(rt.limits), []
+        written: Written = {}
+        for k, st, resolved in quiet:
+            written |= write_direct(table, box, k, stored(st.encode()), _where(rt, source, k))
+            rt.caches[family].drop(k)
+            emits += resolved
         for k in expired:
-            write_outside_stream(rt, family, table, k, None, source)
+            written |= write_direct(table, box, k, None, _where(rt, source, k))
+            rt.caches[family].drop(k)
+        if len(box) or emits:
+            await rt.publish(box, emits, written)
         if expired:
             metrics.SWEPT.labels(family=family).inc(len(expired))
             log.info("state_expired", family=family, keys=len(expired))
 
 
-def write_outside_stream(rt: "Runtime", family: str, table: Any, key: bytes,
-                         value: bytes | None, source: str) -> None:
-    """Set (or, with None, delete) a table key from a timer: Faust needs the key's
-    partition, which is the one the producers' default partitioner chose for it."""
-    rt.caches[family].drop(key)
-    partition = partition_for(key, rt.settings.partitions)
-    with belonging_to(Where(source, partition)):
-        if value is None:
-            del table[key]
-        else:
-            table[key] = value
+def _where(rt: "Runtime", source: str, key: bytes) -> Where:
+    """The partition a key's changes belong to: the one Kafka's default partitioner chose for
+    it on its source topic."""
+    return Where(source, partition_for(key, rt.settings.partitions))

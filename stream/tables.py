@@ -103,6 +103,27 @@ def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record
     return {Partition(topic, p): table for p in partitions}
 
 
+def write_direct(table: Any, box: Outbox, key: bytes, value: bytes | None,
+                 where: Where) -> Written:
+    """Store (or, with None, delete) one key outside a batch, as write_back does inside one:
+    the store itself, and the changelog record (a tombstone for a delete) queued in box.
+
+    The sweep's deletes once went through Faust's `table[key]` path, a buffered changelog
+    send per key whose throttle stalls the stream: expiring a day's videos at once put a
+    worker a million events behind.
+    """
+    topic = table.changelog_topic.get_topic_name()
+    store = table.data
+    with belonging_to(where):
+        if value is None:
+            if key in store:
+                del store[key]
+        else:
+            store[key] = value
+    box.add_changelog(topic, key, value, where.partition)
+    return {Partition(topic, where.partition): table}
+
+
 def persisted(written: Written, newest: dict[Partition, int]) -> None:
     """Tell each store the newest changelog offset it holds (RocksDB skips it on recovery)."""
     for tp, table in written.items():
