@@ -18,6 +18,7 @@ from signals import windows as w
 from signals.decode import Event
 from signals.encoding import check
 from signals.eventtime import DAY, HOUR, MINUTE
+from signals.sweeping import DECODE, EXPIRED, KEEP
 
 REPORTER_CAP = 256
 RECENT_IDS = 16  # also the redelivery guard: a repeated event id is not applied twice
@@ -150,16 +151,17 @@ class ContentState:
         return s
 
     @staticmethod
-    def needs_sweep(data: bytes, now: int) -> bool:
-        """Whether the sweep must decode this encoded state: it may have expired, or events
-        wait in it. False (the state is alive and nothing waits) is read from the bytes alone
-        (the version and watermark come first, the waiting lists last): decoding every state
-        of a table of millions, every sweep, starved the worker."""
-        if data.startswith(b"[2,") and not data.endswith(b",[],{}]"):
-            return True  # events wait for the region
+    def triage(data: bytes, now: int) -> int:
+        """What the sweep must do with this encoded state, read from its bytes alone (the
+        version and watermark come first, what waits for the region last): KEEP it (alive,
+        nothing waits), drop it as EXPIRED, or DECODE it (events wait for the region).
+        Decoding every state of a table of millions, every sweep, starved the worker."""
+        waits = data.startswith(b"[2,") and not data.endswith(b",[],{}]")
         first = data.index(b",")
         wm = int(data[first + 1:data.index(b",", first + 1)])
-        return wm == 0 or now - wm > TTL
+        if waits or wm == 0:
+            return DECODE
+        return EXPIRED if now - wm > TTL else KEEP
 
     def expired(self, now: int) -> bool:
         """True when the newest event is more than TTL before now (event time), counting the

@@ -12,6 +12,7 @@ import orjson
 from signals import windows as w
 from signals.encoding import check
 from signals.eventtime import DAY, HOUR, MINUTE
+from signals.sweeping import DECODE, EXPIRED, KEEP
 
 REPORTER_CAP = 256
 CONTENT_CAP = 64
@@ -153,14 +154,17 @@ class CreatorState:
         return s
 
     @staticmethod
-    def needs_sweep(data: bytes, now: int) -> bool:
-        """Whether the sweep must decode this encoded state (see ContentState.needs_sweep):
-        it may have expired, or triggers wait in it for the creator's region."""
-        if data.startswith(b"[2,") and not data.endswith(b",[]]"):
-            return True
+    def triage(data: bytes, now: int) -> int:
+        """What the sweep must do with this encoded state, read from its bytes alone (the
+        version and watermark come first, what waits for the region last): KEEP it (alive,
+        nothing waits), drop it as EXPIRED, or DECODE it (triggers wait for the region).
+        Decoding every state of a table of millions, every sweep, starved the worker."""
+        waits = data.startswith(b"[2,") and not data.endswith(b",[]]")
         first = data.index(b",")
         wm = int(data[first + 1:data.index(b",", first + 1)])
-        return wm == 0 or now - wm > TTL
+        if waits or wm == 0:
+            return DECODE
+        return EXPIRED if now - wm > TTL else KEEP
 
     def expired(self, now: int) -> bool:
         """True when the newest fact is more than TTL before now (event time)."""

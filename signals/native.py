@@ -29,7 +29,7 @@ GROUP = "vigil_native"  # the compiled modules' shared library is GROUP + "__myp
 COMPILED = (
     "catalogue", "content", "creator", "deadletter", "decision", "decode", "detect", "encoding",
     "engine", "eventtime", "facts", "fingerprint", "forward", "pipeline", "regionhold", "rules",
-    "strictjson", "trend", "trendgate", "windows",
+    "strictjson", "sweeping", "trend", "trendgate", "windows",
 )
 
 

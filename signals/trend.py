@@ -18,6 +18,7 @@ from signals import windows as w
 from signals.detect import Detector, DetectorConfig
 from signals.encoding import check
 from signals.eventtime import HOUR, MINUTE
+from signals.sweeping import DECODE
 
 CREATOR_CAP = 64
 SAMPLE_CAP = 16  # newest content ids: alert samples, and the redelivery guard
@@ -141,10 +142,10 @@ class TrendState:
         return self.det
 
     @staticmethod
-    def needs_sweep(data: bytes, now: int) -> bool:
+    def triage(data: bytes, now: int) -> int:
         """The sweep decodes every trend state: only candidates have one (a few thousand), and
         an open incident may need resolving."""
-        return True
+        return DECODE
 
     def expired(self, now: int) -> bool:
         """True when the newest fact is more than TTL before now."""

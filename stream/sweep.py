@@ -12,10 +12,11 @@ import structlog
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.engine import Emit
+from signals.sweeping import EXPIRED, KEEP
 from signals.trend import TrendState
 from stream import metrics
 from stream.outbox import Outbox, partition_for
-from stream.tables import Where, Written, stored, write_direct
+from stream.tables import Where, Written, entries, stored, write_direct
 from stream.topics import CREATOR_FACTS, TREND_FACTS
 
 if TYPE_CHECKING:
@@ -38,11 +39,17 @@ async def sweep(rt: "Runtime") -> None:
     ):
         expired = []
         quiet: list[tuple[bytes, Any, list[Emit]]] = []
-        needs_sweep, decode_state = kind.needs_sweep, kind.decode
-        for i, (k, v) in enumerate(list(table.items())):
-            if i % 2000 == 0:
+        triage, decode_state = kind.triage, kind.decode
+        for i, (k, v) in enumerate(entries(table)):
+            if i % 5000 == 0:
                 await asyncio.sleep(0)  # stay responsive on large tables
-            if not v or not needs_sweep(v, now):  # alive, nothing waits: not decoded
+            if not v:
+                continue
+            what = triage(v, now)  # from the bytes: most states are never decoded
+            if what == KEEP:
+                continue
+            if what == EXPIRED:
+                expired.append(k)
                 continue
             st = decode_state(v)
             if st.expired(now):

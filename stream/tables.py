@@ -70,6 +70,16 @@ def getter(table: Any) -> Any:
     return inner.get if isinstance(inner, dict) else table.get
 
 
+def entries(table: Any) -> list[tuple[bytes, bytes]]:
+    """A snapshot of a table's (key, stored value) pairs, for a sweep.
+
+    Faust's `table.items()` goes through its Mapping layers for every pair (about 4 s for
+    1.6M keys); a memory store is a plain dict underneath, copied at C speed.
+    """
+    inner = getattr(table.data, "data", None)
+    return list(inner.items()) if isinstance(inner, dict) else list(table.items())
+
+
 Written = dict[Partition, Any]  # changelog partition -> the table it belongs to
 
 

@@ -80,10 +80,11 @@ def test_expiry_is_in_event_time() -> None:
 
 
 @given(hs.integers(0, 10 * DAY), hs.integers(0, 20 * DAY), hs.booleans(), hs.booleans())
-def test_the_sweep_decodes_every_state_that_may_have_expired_or_waits(
+def test_the_sweeps_triage_from_bytes_agrees_with_the_decoded_state(
     wm: int, now: int, waits: bool, overflowed: bool
 ) -> None:
     from signals.content import ContentState
+    from signals.sweeping import DECODE, EXPIRED, KEEP
 
     state = ContentState()
     state.wm = wm
@@ -92,11 +93,13 @@ def test_the_sweep_decodes_every_state_that_may_have_expired_or_waits(
     if overflowed:
         state.overflowed = {"reports": wm + 1}
     data = state.encode()
-    if state.expired(now) or state.waiting or state.overflowed:
-        assert ContentState.needs_sweep(data, now)
-    elif wm:
-        assert not ContentState.needs_sweep(data, now)  # alive: not decoded
+    what = ContentState.triage(data, now)
+    if state.waiting or state.overflowed or not wm:
+        assert what == DECODE  # something waits for the region: the sweep must look
+    else:
+        assert what == (EXPIRED if state.expired(now) else KEEP)
     # a state written before holds existed (encoding 1: no waiting lists) reads the same
     old = orjson.dumps([1, *orjson.loads(data)[1:-2]])
-    assert ContentState.needs_sweep(old, now) == (wm == 0 or now - wm > c.TTL)
+    assert ContentState.triage(old, now) == (DECODE if not wm else EXPIRED
+                                              if now - wm > c.TTL else KEEP)
     assert ContentState.decode(old).wm == wm

@@ -1,4 +1,4 @@
-"""Creator state: the sweep's cheap look at an encoded state agrees with decoding it."""
+"""Creator state: the sweep's triage of an encoded state agrees with decoding it."""
 
 import orjson
 from hypothesis import given
@@ -6,10 +6,11 @@ from hypothesis import strategies as st
 
 from signals import creator as c
 from signals.eventtime import DAY
+from signals.sweeping import DECODE, EXPIRED, KEEP
 
 
 @given(st.integers(0, 100 * DAY), st.integers(0, 200 * DAY), st.booleans())
-def test_the_sweep_decodes_every_creator_that_may_have_expired_or_waits(
+def test_the_sweeps_triage_from_bytes_agrees_with_the_decoded_creator(
     wm: int, now: int, held: bool
 ) -> None:
     state = c.CreatorState()
@@ -17,10 +18,12 @@ def test_the_sweep_decodes_every_creator_that_may_have_expired_or_waits(
     if held:
         state.held = [[wm, "report"]]
     data = state.encode()
-    if state.expired(now) or state.held:
-        assert c.CreatorState.needs_sweep(data, now)
-    elif wm:
-        assert not c.CreatorState.needs_sweep(data, now)
+    what = c.CreatorState.triage(data, now)
+    if state.held or not wm:
+        assert what == DECODE
+    else:
+        assert what == (EXPIRED if state.expired(now) else KEEP)
     old = orjson.dumps([1, *orjson.loads(data)[1:-1]])  # encoding 1: no triggers
-    assert c.CreatorState.needs_sweep(old, now) == (wm == 0 or now - wm > c.TTL)
+    assert c.CreatorState.triage(old, now) == (DECODE if not wm else EXPIRED
+                                                if now - wm > c.TTL else KEEP)
     assert c.CreatorState.decode(old).held == []
