@@ -20,7 +20,7 @@ from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
 from signals.eventtime import DAY, MINUTE, format_ts
-from signals.forward import forward
+from signals.forward import forward, on_arrival
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
 from signals.trendgate import CandidateGate
 
@@ -158,7 +158,8 @@ class Engine:
         state.overflowed = {}
         step = ContentStep(state, emits, facts, [])
         for waited in regionhold.take(state):
-            step = _merged(step, self._content_event(waited, state, unknown=unknown))
+            step = _merged(step, self._content_event(waited, state, unknown=unknown,
+                                                     waited=True))
         return step
 
     def _wait(self, ev: Event, state: content.ContentState) -> ContentStep:
@@ -170,22 +171,27 @@ class Engine:
             return ContentStep(state, [], [], [], self.hold_deadline(state))
         oldest = regionhold.keep(state, ev)
         step = ContentStep(state, [], [], [])
+        if on_arrival(ev):
+            creator_facts, trend_facts = forward(ev, state)
+            step = ContentStep(state, [], creator_facts, trend_facts)
         if oldest is not None:
-            step = self._content_event(oldest, state, rules_wait=True)
+            step = _merged(step, self._content_event(oldest, state, rules_wait=True,
+                                                     waited=True))
             if oldest.ts > state.overflowed.get(oldest.topic, 0):
                 state.overflowed[oldest.topic] = oldest.ts
         return step._replace(hold=self.hold_deadline(state))
 
     def _content_event(self, ev: Event, state: content.ContentState, unknown: bool = False,
-                       rules_wait: bool = False) -> ContentStep:
+                       rules_wait: bool = False, waited: bool = False) -> ContentStep:
         """Apply one event to a video's state and run the rules it triggers for the video's
-        region (as written when the region is unknown; none at all while rules_wait)."""
+        region (as written when the region is unknown; none at all while rules_wait). An
+        event that waited for the region sent its facts on arrival if it could."""
         late_before = state.late
         if not content.apply(state, ev, self.config.lateness):
             self.counters.redelivered += 1
             return ContentStep(state, [], [], [])
         self.counters.late_events += state.late - late_before
-        creator_facts, trend_facts = forward(ev, state)
+        creator_facts, trend_facts = ([], []) if waited and on_arrival(ev) else forward(ev, state)
         if rules_wait:
             return ContentStep(state, [], creator_facts, trend_facts)
         region = rules.REGION_UNKNOWN if unknown else state.region

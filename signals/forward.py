@@ -16,6 +16,12 @@ from signals.fingerprint import caption_key
 AREA_SCORE = 0.8  # a model score this high counts under its policy area x region trend key
 
 
+def on_arrival(ev: Event) -> bool:
+    """Whether the event's facts go out when it arrives, even before the video's upload:
+    they read nothing of the video's state."""
+    return isinstance(ev.record, Report)
+
+
 def forward(
     ev: Event, state: content.ContentState
 ) -> tuple[list[creator.CreatorFact], list[trend.TrendFact]]:

@@ -6,8 +6,9 @@ channel queue, and the agent's stream takes it out again. Profiled, that per-rec
 scheduling was about half of a worker's time while the engine itself was under 5%.
 
 This loop takes the place of Faust's `Consumer._drain_messages` for an app that registered
-handlers. Each poll's records of a registered topic go to their handler as aiokafka fetched
-them, grouped by handler, each partition in order. A handler works in two steps: it applies
+handlers. The records of a registered topic go to their handler in batches, each partition
+in order and the partitions merged oldest first (stream.align: a backlog is applied in the
+order it was written, not a partition's fetch at a time). A handler works in two steps: it applies
 the records (state, rules, table writes) and returns its publish step, which sends the
 results and waits for Kafka's acks; only then are the records' offsets acknowledged, a
 partition at a time, so a committed offset always has its outputs and changelog records
@@ -22,6 +23,7 @@ seeks, offset gaps and commits.
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from itertools import pairwise
 from typing import Any, Protocol, TypeVar
@@ -29,6 +31,8 @@ from typing import Any, Protocol, TypeVar
 from faust.transport.consumer import CONSUMER_FETCHING, Consumer
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
+
+from stream.align import Aligner
 
 
 class Record(Protocol):
@@ -50,6 +54,7 @@ Publish = Callable[[], Awaitable[None]]  # a batch's second step: send, wait for
 Offsets = dict[Any, list[int]]  # a batch's offsets by partition
 Batch = tuple[list[Any], Offsets]  # a batch's records, and their offsets
 Handler = Callable[[list[Any]], Awaitable[Publish]]  # first step: apply a batch
+Aligners = dict[Handler, Aligner]  # each handler's fetched records, not yet applied
 
 _HANDLERS = "_vigil_fetch_handlers"
 _original = Consumer._drain_messages
@@ -72,15 +77,18 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:
 async def _drain(consumer: Any, fetcher: Any, handlers: dict[str, Handler]) -> None:
     diag = consumer.diag
     inflight = InFlight(consumer)
+    aligners: Aligners = {}
     try:
         while not (consumer._stopped.is_set() or fetcher._stopped.is_set()):
             diag.set_flag(CONSUMER_FETCHING)
             await asyncio.sleep(0)  # a poll can return at once, again and again
             if consumer.should_stop:
                 break
-            batches = await _poll(consumer, handlers)
+            batches = await _poll(consumer, handlers, aligners)
             diag.unset_flag(CONSUMER_FETCHING)
             if batches is None:  # a rebalance: settle what is in flight, then seek
+                for aligner in aligners.values():
+                    aligner.clear()  # unacknowledged: read again after the seek
                 await inflight.settle()
                 await consumer.perform_seek()
             elif batches:
@@ -129,7 +137,8 @@ class InFlight:
 
 
 
-async def _poll(consumer: Any, handlers: dict[str, Handler]) -> dict[Handler, Batch] | None:
+async def _poll(consumer: Any, handlers: dict[str, Handler],
+                aligners: Aligners) -> dict[Handler, Batch] | None:
     """One fetch: records of vigil's topics grouped by handler; the rest through Faust.
 
     None when flow has stopped for a rebalance: the caller settles what is in flight, then
@@ -139,11 +148,10 @@ async def _poll(consumer: Any, handlers: dict[str, Handler]) -> dict[Handler, Ba
     poll instead of once a record: flow stopped for a rebalance, a new generation, paused
     partitions, records read already before a seek, and gaps left by compaction.
     """
-    records, active = await consumer._wait_next_records(1.0)
+    records, active = await _fetch(consumer, aligners)
     generation = consumer.app.consumer_generation_id
-    batches: dict[Handler, Batch] = {}
     if records is None or consumer.should_stop:
-        return batches
+        return {}
     if not consumer.flow_active:  # stopped for a rebalance: start again from the commits
         return None
     read_offset = consumer._read_offset
@@ -175,11 +183,56 @@ async def _poll(consumer: Any, handlers: dict[str, Handler]) -> dict[Handler, Ba
                 await consumer.wait_first(consumer.callback(message),
                                           consumer.suspend_flow.wait())
             continue
-        batch = batches.setdefault(handler, ([], {}))
-        batch[0].extend(fresh)
-        batch[1].setdefault(tp, []).extend(r.offset for r in fresh)
+        aligners.setdefault(handler, Aligner()).add(tp, fresh)
     if consumer.app.consumer_generation_id != generation:
         return {}
+    return _release(consumer, handlers, aligners, active)
+
+
+async def _fetch(consumer: Any, aligners: Aligners) -> tuple[Any, set[Any] | None]:
+    """Faust's `Consumer._wait_next_records`, asking only for partitions with nothing queued:
+    the others' next records wait in aiokafka's fetcher, which fetches no further for them
+    meanwhile, so what is queued stays within a fetch per partition."""
+    if not consumer.flow_active:
+        await consumer.wait(consumer.can_resume_flow)
+    consumer.not_waiting_next_records.set()
+    active: set[Any] = consumer._get_active_partitions()
+    queued = {tp for a in aligners.values() for tp in active if a.queued(tp)}
+    wanted = active - queued
+    # nothing queued: wait for records as Faust does; a partition that is behind holds the
+    # others back: wait briefly for its fetch; else take only what is fetched already
+    timeout = 1.0 if not queued else 0.05 if any(a.blocked for a in aligners.values()) else 0.0
+    if not wanted:
+        await asyncio.sleep(0)
+        return {}, active
+    return await consumer._getmany(active_partitions=wanted, timeout=timeout), active
+
+
+def _release(consumer: Any, handlers: dict[str, Handler], aligners: Aligners,
+             active: set[Any] | None) -> dict[Handler, Batch]:
+    """Each handler's batch: its queued records that may go now, oldest first."""
+    read_offset = consumer._read_offset
+    limit = consumer.app.conf.broker_max_poll_records or 5000
+
+    def behind(tp: Any) -> bool:
+        high = consumer.highwater(tp)  # the next offset to be written; None until fetched
+        seen = read_offset.get(tp)
+        if seen is None:
+            return high is None  # never fetched: unknown, so waited for a while
+        return high is None or seen + 1 < high
+
+    batches: dict[Handler, Batch] = {}
+    now = time.monotonic()
+    for handler, aligner in aligners.items():
+        if active is not None:
+            aligner.keep_only(active.__contains__)
+        members = [tp for tp in active or () if handlers.get(tp.topic) is handler]
+        released = aligner.release(members, behind, now, limit)
+        if released:
+            offsets: Offsets = {}
+            for tp, r in released:
+                offsets.setdefault(tp, []).append(r.offset)
+            batches[handler] = ([r for _, r in released], offsets)
     return batches
 
 

@@ -145,3 +145,30 @@ def test_a_brigade_ahead_of_the_upload_stays_bounded_and_decides_for_the_region(
     assert decided and {d.region for d in decided} == {"BR"}  # type: ignore[attr-defined]
     assert "harassment.report_surge_review" in {d.rule.id for d in decided}  # type: ignore[attr-defined]
     assert state.waiting == [] and state.overflowed == {} and state.rep_total == WAIT_CAP + 17
+
+
+def test_reports_ahead_of_the_upload_count_for_the_trend_and_creator_at_once_and_once() -> None:
+    """A report's facts read only the report: they go out on arrival, while its rules wait,
+    so a brigade delivered before its videos' uploads still reaches its trend key in time."""
+    from signals.decode import decode
+
+    engine = Engine(PACK)
+    state = None
+    sent: list[tuple[str, str]] = []
+    msgs = [report("v-r", reporter=f"p{i}", reason="harassment_bullying", at=MIN + i,
+                   creator="u-r") for i in range(3)]
+    msgs.append(score("v-r", at=MIN + 10, creator="u-r", harassment_bullying=0.95))
+    msgs.append(upload("v-r", creator="u-r", at=0, region="DE"))
+    for topic, key, value in msgs:
+        step = engine.on_content(decode(topic, key, value), state)
+        state = step.state
+        sent += [(f.kind, f.key) for f in step.trend_facts]
+        sent += [("creator", f.kind) for f in step.creator_facts]
+        if topic == "reports":  # on arrival, before the upload
+            assert ("area_region", "harassment_bullying:US") in sent and step.hold
+    reports = [s for s in sent if s == ("area_region", "harassment_bullying:US")]
+    assert len(reports) == 3  # once each: not again when the upload released them
+    # the score's fact needs the video's region, so it went out with the upload
+    assert ("area_region", "harassment_bullying:DE") in sent
+    from signals import creator
+    assert sent.count(("creator", creator.REPORT)) == 3
