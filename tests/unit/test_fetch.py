@@ -17,6 +17,7 @@ class Rec(NamedTuple):
     offset: int
     key: bytes | None = b"k"
     value: bytes | None = b"v"
+    timestamp: int = 0
 
 
 class Msg:
@@ -31,8 +32,13 @@ class Topics:
         return True
 
 
+class Conf:
+    broker_max_poll_records = 100
+
+
 class App:
     def __init__(self) -> None:
+        self.conf = Conf()
         self.topics = Topics()
         self.consumer_generation_id = 1
         self.monitor = self
@@ -60,9 +66,16 @@ class Books:
         self.should_stop = False
         self.fetches: list[dict[TP, list[Rec]]] = []
         self.suspend_flow = asyncio.Event()
+        self.not_waiting_next_records = asyncio.Event()
+        self.active = {TP0, TP1, TP("content-state-changelog", 0)}
+        self.asked: list[set[TP]] = []
 
-    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
-        return self.fetches.pop(0), None
+    def _get_active_partitions(self) -> set[TP]:
+        return self.active
+
+    async def _getmany(self, active_partitions: set[TP], timeout: float) -> Any:
+        self.asked.append(set(active_partitions))
+        return self.fetches.pop(0)
 
     def highwater(self, tp: TP) -> int:
         return 0
@@ -111,7 +124,8 @@ async def test_a_poll_groups_records_by_handler_and_sends_the_rest_through_faust
                                            for o in (0, 1)],
     })
     books._read_offset[TP0] = 5  # 4 was read before a seek
-    batches = await fetch._poll(books, {"uploads": content})
+    batches = await fetch._poll(books, {"uploads": content}, {})
+    assert batches is not None
     records, offsets = batches[content]
     assert [r.offset for r in records] == [5, 7, 8]
     assert offsets == {TP0: [5, 7, 8]}
@@ -124,11 +138,11 @@ async def test_a_poll_cut_by_a_rebalance_hands_nothing_over() -> None:
     async def content(records: list[Any]) -> fetch.Publish: ...
     books = Books()
 
-    async def rebalanced(timeout: float) -> tuple[Any, Any]:
+    async def rebalanced(active_partitions: set[TP], timeout: float) -> Any:
         books.app.consumer_generation_id = 1
-        return {TP0: [Rec("uploads", 0, 0)], TP1: [Rec("uploads", 1, 0)]}, None
+        return {TP0: [Rec("uploads", 0, 0)], TP1: [Rec("uploads", 1, 0)]}
 
-    books._wait_next_records = rebalanced  # type: ignore[method-assign]
+    books._getmany = rebalanced  # type: ignore[method-assign]
     original = books.highwater
 
     def new_generation(tp: TP) -> int:  # the group moves on after the first partition
@@ -136,7 +150,29 @@ async def test_a_poll_cut_by_a_rebalance_hands_nothing_over() -> None:
         return original(tp)
 
     books.highwater = new_generation  # type: ignore[method-assign]
-    assert await fetch._poll(books, {"uploads": content}) == {}
+    assert await fetch._poll(books, {"uploads": content}, {}) == {}
+
+
+async def test_a_poll_merges_partitions_oldest_first_and_fetches_only_empty_ones() -> None:
+    async def content(records: list[Any]) -> fetch.Publish: ...
+    books = Books()
+    books.app.conf.broker_max_poll_records = 3
+    books.fetches = [
+        {TP0: [Rec("uploads", 0, o, timestamp=t) for o, t in ((0, 10), (1, 30), (2, 50))],
+         TP1: [Rec("uploads", 1, o, timestamp=t) for o, t in ((0, 20), (1, 40))]},
+        {},
+    ]
+    aligners: fetch.Aligners = {}
+    first = await fetch._poll(books, {"uploads": content}, aligners)
+    assert first is not None
+    records, offsets = first[content]
+    assert [(r.partition, r.timestamp) for r in records] == [(0, 10), (1, 20), (0, 30)]
+    assert offsets == {TP0: [0, 1], TP1: [0]}
+    second = await fetch._poll(books, {"uploads": content}, aligners)
+    assert second is not None
+    assert [r.timestamp for r in second[content][0]] == [40, 50]
+    # both partitions still had records queued: only the changelog was fetched
+    assert books.asked[1] == {TP("content-state-changelog", 0)}
 
 
 async def test_a_batch_runs_to_its_end_when_the_loop_is_cancelled() -> None:
@@ -228,15 +264,15 @@ class Loop(Books):
     def set_flag(self, flag: str) -> None: ...
     def unset_flag(self, flag: str) -> None: ...
 
-    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
+    async def _getmany(self, active_partitions: set[TP], timeout: float) -> Any:
         if not self.fetches:
             self.should_stop = True
-            return None, None
+            return None
         fetched = self.fetches.pop(0)
         if fetched == "rebalance":
             self.flow_active = False
-            return {}, None
-        return fetched, None
+            return {}
+        return fetched
 
     async def perform_seek(self) -> None:
         self.seeks += 1
