@@ -129,7 +129,7 @@ class Runtime:
             **{s.topic(t): self.content_batch for t in INPUT_TOPICS},
             s.topic(CREATOR_FACTS): self.creator_batch,
             s.topic(TREND_FACTS): self.trend_batch,
-        })
+        }, aligned=[s.topic(t) for t in INPUT_TOPICS])  # every family's clock is fed from them
 
         views.install(app, s.api_token, self.vitals, lambda: self.engine.pack, self.active)
 

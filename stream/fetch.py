@@ -24,7 +24,7 @@ seeks, offset gaps and commits.
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from itertools import pairwise
 from typing import Any, Protocol, TypeVar
 
@@ -57,12 +57,15 @@ Handler = Callable[[list[Any]], Awaitable[Publish]]  # first step: apply a batch
 Aligners = dict[Handler, Aligner]  # each handler's fetched records, not yet applied
 
 _HANDLERS = "_vigil_fetch_handlers"
+_ALIGNED = "_vigil_fetch_aligned"
 _original = Consumer._drain_messages
 
 
-def install(app: Any, handlers: Mapping[str, Handler]) -> None:
-    """Route records of these topics (full names) to their batch handlers in this app."""
+def install(app: Any, handlers: Mapping[str, Handler], aligned: Collection[str] = ()) -> None:
+    """Route records of these topics (full names) to their batch handlers in this app; the
+    partitions of the `aligned` topics are read oldest first (stream.align)."""
     setattr(app, _HANDLERS, dict(handlers))
+    setattr(app, _ALIGNED, frozenset(aligned))
     Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
 
 
@@ -221,13 +224,20 @@ def _release(consumer: Any, handlers: dict[str, Handler], aligners: Aligners,
             return high is None  # never fetched: unknown, so waited for a while
         return high is None or seen + 1 < high
 
+    def never(tp: Any) -> bool:
+        return False
+
+    aligned: frozenset[str] = getattr(consumer.app, _ALIGNED, frozenset())
     batches: dict[Handler, Batch] = {}
     now = time.monotonic()
     for handler, aligner in aligners.items():
         if active is not None:
             aligner.keep_only(active.__contains__)
-        members = [tp for tp in active or () if handlers.get(tp.topic) is handler]
-        released = aligner.release(members, behind, now, limit)
+        # the others' keys each live in one partition, in the order they were written, so
+        # nothing is gained by holding one partition for another
+        members = [tp for tp in active or ()
+                   if handlers.get(tp.topic) is handler and tp.topic in aligned]
+        released = aligner.release(members, behind if members else never, now, limit)
         if released:
             offsets: Offsets = {}
             for tp, r in released:

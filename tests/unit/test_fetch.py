@@ -156,6 +156,7 @@ async def test_a_poll_cut_by_a_rebalance_hands_nothing_over() -> None:
 async def test_a_poll_merges_partitions_oldest_first_and_fetches_only_empty_ones() -> None:
     async def content(records: list[Any]) -> fetch.Publish: ...
     books = Books()
+    books.app._vigil_fetch_aligned = frozenset({"uploads"})  # type: ignore[attr-defined]
     books.app.conf.broker_max_poll_records = 3
     books.fetches = [
         {TP0: [Rec("uploads", 0, o, timestamp=t) for o, t in ((0, 10), (1, 30), (2, 50))],
