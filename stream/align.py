@@ -7,11 +7,14 @@ clock would run hours ahead of the facts still to come from the other partitions
 incident spread over them would be judged a window at a time and missed; a video's reports
 would come before its upload. As in Kafka Streams' partition group (`max.task.idle.ms`), a
 handler's fetched records wait in one queue per partition and leave in record-timestamp
-order (the producer's CreateTime: the order the platform wrote them in), never ahead of a
-partition that is behind with nothing fetched yet, whose next record may be older. A
-partition whose position is unknown, or whose fetch does not come, holds the others back
-for at most `idle` seconds. Caught up, no partition is behind, nothing waits, and records
-leave as they come.
+order (the producer's CreateTime: the order the platform wrote them in).
+
+A partition that is behind (the broker holds records it has not fetched) but has nothing
+queued bounds the release: its next records are no older than the newest it has fetched, so
+the others' records up to that time may go, and no later ones. Catching up, that keeps every
+partition at the same time; caught up, what the broker holds was written just now, so
+nothing waits. A partition never fetched, or one whose fetch does not come, holds the others
+back for at most `idle` seconds.
 """
 
 import heapq
@@ -35,6 +38,7 @@ class Aligner:
     def __init__(self, idle: float = ALIGN_IDLE_SECONDS) -> None:
         self._idle = idle
         self._queues: dict[Any, deque[Any]] = {}
+        self._newest: dict[Any, int] = {}  # the newest timestamp fetched, per partition
         self._blocked_since: float | None = None
         self.blocked = False  # the last release stopped at a partition that is behind
 
@@ -43,7 +47,10 @@ class Aligner:
 
     def add(self, tp: Any, records: Iterable[Any]) -> None:
         """Queue a partition's fetched records (in offset order)."""
-        self._queues.setdefault(tp, deque()).extend(records)
+        queue = self._queues.setdefault(tp, deque())
+        queue.extend(records)
+        if queue:
+            self._newest[tp] = max(self._newest.get(tp, 0), queue[-1].timestamp)
 
     def queued(self, tp: Any) -> bool:
         """Whether the partition has records waiting (so need not be fetched now)."""
@@ -54,10 +61,12 @@ class Aligner:
         again by whoever owns them now."""
         for tp in [tp for tp in self._queues if not assigned(tp)]:
             del self._queues[tp]
+            self._newest.pop(tp, None)
 
     def clear(self) -> None:
         """Forget everything queued (a rebalance: the seek reads it again)."""
         self._queues.clear()
+        self._newest.clear()
         self._blocked_since = None
 
     def release(
@@ -67,31 +76,35 @@ class Aligner:
         order).
 
         `members` are the handler's active partitions and `behind(tp)` tells whether one has
-        records on the broker not fetched yet. Release stops where a partition that is behind
-        has an empty queue, unless that has lasted `idle` seconds (`now` is a monotonic clock).
+        records on the broker not fetched yet. A record goes only if no partition that is
+        behind with nothing queued may still hold an older one, unless the release has been
+        held back for `idle` seconds (`now` is a monotonic clock).
         """
-        forced, self.blocked = False, True
-        if not any(behind(tp) for tp in members if not self.queued(tp)):
-            self._blocked_since = None
-        else:
-            if self._blocked_since is None:
-                self._blocked_since = now
-            forced = now - self._blocked_since >= self._idle
-            if not forced:
-                return []
-        self.blocked = False
+        bound = min((self._newest.get(tp, _UNKNOWN) for tp in members
+                     if not self.queued(tp) and behind(tp)), default=_NONE)
         heads = [(q[0].timestamp, i, tp) for i, (tp, q) in enumerate(self._queues.items()) if q]
         heapq.heapify(heads)
+        forced = self._blocked_since is not None and now - self._blocked_since >= self._idle
         out: list[tuple[Any, Any]] = []
         while heads and len(out) < limit:
-            _, i, tp = heads[0]
+            stamp, i, tp = heads[0]
+            if stamp > bound and not forced:
+                break  # a partition that is behind may still hold an older record
             queue = self._queues[tp]
             out.append((tp, queue.popleft()))
             if queue:
                 heapq.heapreplace(heads, (queue[0].timestamp, i, tp))
                 continue
             heapq.heappop(heads)
-            if not forced and behind(tp):
-                self.blocked = True
-                break  # its next record, not fetched yet, may be older than the other heads
+            if behind(tp):  # emptied: its next records are no older than its newest
+                bound = min(bound, self._newest[tp])
+        self.blocked = bool(heads) and len(out) < limit
+        if not self.blocked:
+            self._blocked_since = None
+        elif self._blocked_since is None or forced or out:
+            self._blocked_since = now  # held back from now on: the idle time starts again
         return out
+
+
+_UNKNOWN = -1  # a partition never fetched: any record may be newer than its next one
+_NONE = 1 << 62  # no partition bounds the release

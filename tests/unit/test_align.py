@@ -54,6 +54,22 @@ def test_a_partition_behind_with_nothing_fetched_holds_the_others_until_idle() -
     assert [r.timestamp for _, r in a.release(["p0", "p1"], behind, 101.0, 10)] == [10, 20]
 
 
+def test_a_partition_behind_bounds_the_others_by_the_newest_it_has_fetched() -> None:
+    """Caught up, what the broker holds was written after everything fetched: records up
+    to the silent partition's newest go at once, later ones wait for its fetch."""
+    a = Aligner()
+    a.add("p0", [Rec(100, 0)])
+    assert [r.timestamp for _, r in a.release(["p0"], lambda tp: False, 0.0, 10)] == [100]
+    a.add("p1", [Rec(50, 0), Rec(60, 1), Rec(150, 2)])
+    behind = {"p0"}.__contains__
+    got = a.release(["p0", "p1"], behind, 1.0, 10)
+    assert [r.timestamp for _, r in got] == [50, 60] and a.blocked
+    a.add("p0", [Rec(120, 1)])
+    got = a.release(["p0", "p1"], lambda tp: False, 1.1, 10)
+    assert [(tp, r.timestamp) for tp, r in got] == [("p0", 120), ("p1", 150)]
+    assert not a.blocked
+
+
 def test_a_queue_that_empties_while_behind_stops_the_release_there() -> None:
     a = Aligner()
     a.add("p0", [Rec(1, 0)])
