@@ -52,6 +52,7 @@ services-down:
 
 lint: venv
 	$(BIN)/ruff check schemas signals stream tests scripts
+	$(BIN)/ruff format --check schemas signals stream tests scripts
 
 typecheck: venv
 	$(BIN)/mypy

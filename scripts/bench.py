@@ -30,9 +30,9 @@ from signals.policy import PolicyPack, parse_pack  # noqa: E402
 from signals.trend import TrendState  # noqa: E402
 from stream.cli import tune_gc  # noqa: E402
 from stream.config import SHIPPED_POLICIES  # noqa: E402
+from stream.demo.traffic import synthetic_day  # noqa: E402
 from stream.policyfiles import load_pack  # noqa: E402
 from stream.replay import MemorySink, read_lines, run  # noqa: E402
-from stream.traffic import synthetic_day  # noqa: E402
 
 RUNS = 3
 
@@ -170,7 +170,7 @@ def strict_input(path: Path, pairs: int = 5) -> dict[str, float]:
     messages = [(item.topic, item.key, item.value) for item in parse_lines(read_lines(path))
                 if isinstance(item, Line)]
     records = [decode_module.decode(*m).record for m in messages]
-    unsafe = decode_module._unsafe_field  # the decoder's own check, timed alone
+    unsafe = decode_module.unsafe_field  # the decoder's own check, timed alone
     timings: dict[str, list[float]] = {"decode": [], "keys": [], "ids": []}
     for _ in range(pairs):
         start = time.perf_counter()

@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 from bench import _replace_section  # noqa: E402
 
 from schemas.common import INPUT_TOPICS  # noqa: E402
+from stream.cli.produce import produce  # noqa: E402
 from stream.config import Settings  # noqa: E402
-from stream.produce import produce  # noqa: E402
+from stream.demo.traffic import Message, synthetic_day  # noqa: E402
 from stream.topics import drop_topics  # noqa: E402
-from stream.traffic import Message, synthetic_day  # noqa: E402
 
 BOOTSTRAP = os.environ.get("VIGIL_BENCH_BOOTSTRAP", "127.0.0.1:9092")
 REDIS_URL = os.environ.get("VIGIL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -306,14 +306,15 @@ BUCKETS = [
     ("trend detection", ("signals/trend.py", "signals/detect.py", "signals/trendgate.py",
                          "signals/fingerprint.py")),
     ("state encode/decode (msgspec)", ("encode (signals", "decode (signals")),
-    ("Redis ledger", ("stream/ledger.py", "redis/")),
+    ("Redis ledger", ("stream/worker/ledger.py", "redis/")),
     ("Kafka produce (aiokafka)", ("aiokafka/producer", "faust/transport/producer")),
     ("Kafka consume + Faust stream", ("aiokafka/consumer", "faust/streams", "faust/transport",
                                       "faust/channels", "faust/topics")),
     ("Faust tables + changelog", ("faust/tables", "faust/stores")),
     ("engine, shared parts (windows, facts between families)", ("signals/",)),
     ("vigil's batch glue (fetch loop, outbox, table writes)",
-     ("stream/fetch.py", "stream/outbox.py", "stream/tables.py", "stream/app.py")),
+     ("stream/worker/transport/fetch.py", "stream/worker/outbox.py", "stream/worker/tables.py",
+      "stream/worker/runtime.py")),
     ("waiting in select (idle)", ("selectors",)),
     ("asyncio loop + mode services", ("asyncio/", "mode/")),
 ]

@@ -20,7 +20,7 @@ from signals.decode import decode  # noqa: E402
 from signals.engine import Engine  # noqa: E402
 from stream.config import SHIPPED_POLICIES  # noqa: E402
 from stream.policyfiles import load_pack  # noqa: E402
-from stream.tables import stored  # noqa: E402
+from stream.worker.tables import stored  # noqa: E402
 
 T0 = 1_795_132_800_000  # 2026-11-20T00:00:00Z
 

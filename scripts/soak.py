@@ -40,8 +40,8 @@ from bench_kafka import BOOTSTRAP, DECISIONS, PARTITIONS, Run, fill, pct  # noqa
 
 from schemas.common import INPUT_TOPICS  # noqa: E402
 from signals.eventtime import DAY  # noqa: E402
+from stream.demo.traffic import synthetic_day  # noqa: E402
 from stream.topics import drop_topics  # noqa: E402
-from stream.traffic import synthetic_day  # noqa: E402
 
 MINUTES = float(os.environ.get("SOAK_MINUTES", "20"))
 DAYS = int(os.environ.get("SOAK_DAYS", "21"))

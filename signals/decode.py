@@ -131,7 +131,7 @@ def decode(
     if watermark and ts < watermark - MAX_STALENESS_MS:
         raise Rejected("stale_timestamp", f"ts is {(watermark - MAX_STALENESS_MS - ts) // 1000 + 1}"
                        " s older than state is kept")
-    unsafe = _unsafe_field(record)
+    unsafe = unsafe_field(record)
     if unsafe is not None:
         raise Rejected("invalid_field", f"a character that is not printable - at `$.{unsafe}`")
     if isinstance(record, Review) and record.outcome not in _REVIEW_OUTCOMES[record.kind]:
@@ -144,7 +144,7 @@ def decode(
     return Event(topic, ts, record)
 
 
-def _unsafe_field(record: InputRecord) -> str | None:
+def unsafe_field(record: InputRecord) -> str | None:
     """The first text field holding a non-printable character, if any.
 
     One isprintable() over the fields joined answers for nearly every message (the fields

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from stream.errors import ConfigError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_POLICIES = REPO_ROOT / "policies"
 
@@ -28,7 +30,7 @@ def _number(name: str, default: N, kind: type[N]) -> N:
         return kind(raw)
     except ValueError:
         what = "a whole number" if kind is int else "a number"
-        raise SystemExit(f"{name}={raw!r}: expected {what}") from None
+        raise ConfigError(f"{name}={raw!r}: expected {what}") from None
 
 
 def _int(name: str, default: int) -> int:
@@ -92,28 +94,28 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.store not in ("memory", "rocksdb"):
-            raise SystemExit(f"VIGIL_STORE={self.store!r}: expected memory or rocksdb")
+            raise ConfigError(f"VIGIL_STORE={self.store!r}: expected memory or rocksdb")
         if self.partitions < 1:
-            raise SystemExit(f"VIGIL_PARTITIONS={self.partitions}: expected at least 1")
+            raise ConfigError(f"VIGIL_PARTITIONS={self.partitions}: expected at least 1")
         if self.standby_replicas < 0:
-            raise SystemExit(f"VIGIL_STANDBY_REPLICAS={self.standby_replicas}: expected 0 or more")
+            raise ConfigError(f"VIGIL_STANDBY_REPLICAS={self.standby_replicas}: expected 0 or more")
         if self.shutdown_timeout <= 0:
-            raise SystemExit(f"VIGIL_SHUTDOWN_TIMEOUT_SECONDS={self.shutdown_timeout}: expected "
+            raise ConfigError(f"VIGIL_SHUTDOWN_TIMEOUT_SECONDS={self.shutdown_timeout}: expected "
                              "a number of seconds above 0")
         if self.kafka_security_protocol not in PROTOCOLS:
-            raise SystemExit(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
+            raise ConfigError(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
                              f"expected one of {', '.join(PROTOCOLS)}")
         if self.kafka_sasl_mechanism not in MECHANISMS:
-            raise SystemExit(f"VIGIL_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: "
+            raise ConfigError(f"VIGIL_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: "
                              f"expected one of {', '.join(MECHANISMS)}")
         if self.kafka_security_protocol.startswith("SASL") and not (
                 self.kafka_username and self.kafka_password):
-            raise SystemExit(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} "
+            raise ConfigError(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} "
                              "needs VIGIL_KAFKA_USERNAME and VIGIL_KAFKA_PASSWORD")
         if self.kafka_ca_file is not None and not self.kafka_ca_file.is_file():
-            raise SystemExit(f"VIGIL_KAFKA_CA_FILE={self.kafka_ca_file}: no such file")
+            raise ConfigError(f"VIGIL_KAFKA_CA_FILE={self.kafka_ca_file}: no such file")
         if self.state_cache_keys < 0:
-            raise SystemExit(f"VIGIL_STATE_CACHE_KEYS={self.state_cache_keys}: expected 0 or more")
+            raise ConfigError(f"VIGIL_STATE_CACHE_KEYS={self.state_cache_keys}: expected 0 or more")
 
     @property
     def store_url(self) -> str:

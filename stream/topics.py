@@ -8,16 +8,15 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from schemas.common import INPUT_TOPICS, OUTPUT_TOPICS
 from stream.config import Settings
+from stream.errors import TopicMismatch
 
 log = structlog.get_logger("vigil.topics")
 
 CREATOR_FACTS = "vigil-creator-facts"
 TREND_FACTS = "vigil-trend-facts"
 INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS)
-
-
-class TopicMismatch(SystemExit):
-    """An existing topic has a partition count the worker's state cannot be co-partitioned with."""
+POLICY_UPDATES = "policy-updates"  # compacted: the pack every worker runs (`vigil policy publish`)
+PACK_KEY = b"pack"  # its one key
 
 
 TABLES = ("content-state", "creator-state", "trend-state")

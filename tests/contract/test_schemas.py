@@ -12,9 +12,9 @@ from signals.engine import Engine
 from signals.pipeline import LocalPipeline
 from stream.cli import app
 from stream.config import SHIPPED_POLICIES
+from stream.demo.traffic import bad_lines, synthetic_day
 from stream.envelope import BadLine, parse_lines
 from stream.policyfiles import load_pack
-from stream.traffic import bad_lines, synthetic_day
 
 
 def test_committed_schemas_match_the_records() -> None:

@@ -3,7 +3,7 @@
 import time
 from pathlib import Path
 
-from tests.unit.events import upload
+from tests.unit.signals.events import upload
 
 from .conftest import Deployment, metric
 

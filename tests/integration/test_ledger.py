@@ -5,7 +5,7 @@ import uuid
 import redis.asyncio as redis
 
 from stream import metrics
-from stream.ledger import Ledger
+from stream.worker.ledger import Ledger
 
 from .conftest import REDIS_URL, free_port
 

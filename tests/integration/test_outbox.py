@@ -11,8 +11,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from signals.facts import PACK_LIMIT, unpack
 from stream.config import Settings
-from stream.outbox import Outbox, OutputRefused, Partition, partition_for
 from stream.topics import size_limits
+from stream.worker.outbox import Outbox, OutputRefused, Partition, partition_for
 
 from .conftest import BOOTSTRAP
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from schemas.common import MAX_CAPTION_LEN, MAX_MESSAGE_BYTES, MAX_STALENESS_MS
 from signals.eventtime import MAX_TS, MIN_TS
-from stream.traffic import Message
+from stream.demo.traffic import Message
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from signals.engine import Emit, Engine
 from signals.pipeline import LocalPipeline
 from stream.config import SHIPPED_POLICIES
+from stream.demo.traffic import Message, synthetic_day
 from stream.policyfiles import load_pack
-from stream.traffic import Message, synthetic_day
 
 from .hostile import Hostile, hostile
 

@@ -97,7 +97,7 @@ def test_the_deadline_ends_a_process_whose_stop_hangs() -> None:
     """A stand-in for a worker whose Faust stop never returns: the vitals thread ends it."""
     script = """
 import time
-from stream.vitals import Vitals
+from stream.worker.vitals import Vitals
 class App:
     crash_reason = RuntimeError("the fetcher crashed")
 Vitals(App(), 1.0).watch()

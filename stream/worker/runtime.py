@@ -1,0 +1,417 @@
+"""The Faust worker: three agents, one per state family, each with a changelog-backed table.
+
+content agent   <- uploads, reports, model-scores, reviews (keyed content_id)
+                -> decisions, dead letters; creator facts and trend facts re-keyed onto
+                   vigil-creator-facts (creator_id) and vigil-trend-facts (trend key)
+creator agent   <- vigil-creator-facts -> creator decisions
+trend agent     <- vigil-trend-facts   -> trend alerts
+
+Records arrive a poll at a time (stream/worker/transport/fetch.py, below Faust's per-record
+machinery); within a batch every event is applied and evaluated in order (the same Engine
+steps as replay), and each touched key is written back to its table once.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+import faust
+import msgspec
+import structlog
+
+from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
+from signals.content import ContentState
+from signals.creator import UPLOAD, CreatorFact, CreatorState
+from signals.deadletter import dead_letter, dead_letter_key
+from signals.decode import Rejected, decode
+from signals.engine import Emit, Engine, EngineConfig
+from signals.facts import unpack
+from signals.policy import PolicyPack
+from signals.regionhold import RegionHolds
+from signals.trend import TrendFact, TrendState
+from stream import metrics
+from stream.config import Settings
+from stream.notify import Notifier, notifier_config, sinks_from_env
+from stream.topics import CREATOR_FACTS, TREND_FACTS, size_limits, written_by_worker
+from stream.worker import views
+from stream.worker.incidents import ActiveTrends
+from stream.worker.ledger import Ledger
+from stream.worker.outbox import Outbox
+from stream.worker.policyreload import PackSwitch, follow_topic, watch_directory
+from stream.worker.statecache import StateCache
+from stream.worker.sweep import sweep
+from stream.worker.tables import Written, mark_dirty, persisted, write_back
+from stream.worker.transport import Producer, broker_url, compat, fetch
+from stream.worker.transport.fetch import Publish, Record
+from stream.worker.vitals import Vitals
+
+log = structlog.get_logger("vigil.worker")
+LIMITS_REFRESH_SECONDS = 60.0
+
+
+def _raw() -> faust.Schema:  # type: ignore[type-arg]
+    """A fresh raw-bytes schema for a topic. Never share one object: Faust mutates a Schema it
+    is given, which once silently turned a shared topic's keys into JSON and stalled it."""
+    return faust.Schema(key_serializer="raw", value_serializer="raw")
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Runtime:
+    """The worker's moving parts: engine, ledger, tables, and how a batch is processed."""
+
+    def __init__(self, settings: Settings, pack: PolicyPack,
+                 limits: dict[str, int] | None = None) -> None:
+        self.settings = settings
+        # each written topic's max.message.bytes: no record the broker would refuse is sent
+        self.limits: dict[str, int] = dict(limits or {})
+        self.engine = Engine(pack, EngineConfig(dashboard_link=settings.dashboard_link))
+        self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
+        self.app = _make_app(settings)
+        # before anything runs: the transport's private Faust names are all still there
+        compat.check(self.app.consumer)
+        self.vitals = Vitals(self.app, settings.shutdown_timeout)
+        n = settings.partitions
+        # bytes in, bytes out: Faust picks the changelog and store serializers from the types
+        # (anything else means JSON, which would mangle the encoded state on recovery)
+        self.content = self.app.Table("content-state", partitions=n, key_type=bytes,
+                                      value_type=bytes)
+        self.creators = self.app.Table("creator-state", partitions=n, key_type=bytes,
+                                       value_type=bytes)
+        self.trends = self.app.Table("trend-state", partitions=n, key_type=bytes,
+                                     value_type=bytes)
+        keys = settings.state_cache_keys
+        self.caches = {
+            "content": StateCache(self.content, ContentState.decode, keys),
+            "creator": StateCache(self.creators, CreatorState.decode, keys),
+            "trend": StateCache(self.trends, TrendState.decode, keys),
+        }
+        for cache in self.caches.values():  # a partition that leaves may come back changed
+            self.app.on_partitions_revoked.connect(cache.clear)
+            self.app.on_partitions_assigned.connect(cache.clear)
+        self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
+        self.watermark = 0
+        # rules waiting for a key's region, and the newest upload time (content) and upload
+        # fact time (creators) per partition: their region sources (signals/regionhold.py)
+        self.holds = {"content": RegionHolds(), "creator": RegionHolds()}
+        self.region_sources: dict[str, dict[int, int]] = {"content": {}, "creator": {}}
+        self.packs = PackSwitch(pack, self.engine.set_pack)
+        self.active = ActiveTrends()
+        sinks = sinks_from_env()
+        self.notifier = Notifier(sinks, settings.redis_url, f"vigil:{settings.app_id}",
+                                 notifier_config()) if sinks else None
+        self._wire()
+
+    # -- wiring ----------------------------------------------------------------------------
+    def _wire(self) -> None:
+        s, app = self.settings, self.app
+        n = s.partitions
+        inputs = app.topic(*[s.topic(t) for t in INPUT_TOPICS], schema=_raw())
+        creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
+        trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
+
+        # The agents subscribe the topics and tie the tables to their partitions; the records
+        # themselves reach the batch functions through fetch.route, a poll at a time. Were
+        # one to reach an agent's stream anyway, it is processed all the same.
+        def agent(batch: fetch.Handler) -> Callable[[Any], Any]:
+            async def run(stream: Any) -> None:  # faust.Stream; its stubs lack take_events
+                async for events in stream.take_events(s.batch_size, 0.05):
+                    publish = await batch([e.message for e in events])
+                    await publish()
+            return run
+
+        app.agent(inputs, name="vigil.content")(agent(self.content_batch))
+        app.agent(creator_topic, name="vigil.creator")(agent(self.creator_batch))
+        app.agent(trend_topic, name="vigil.trend")(agent(self.trend_batch))
+        fetch.route(app, {
+            **{s.topic(t): self.content_batch for t in INPUT_TOPICS},
+            s.topic(CREATOR_FACTS): self.creator_batch,
+            s.topic(TREND_FACTS): self.trend_batch,
+        }, aligned=[s.topic(t) for t in INPUT_TOPICS])  # every family's clock is fed from them
+
+        views.install(app, s.api_token, self.vitals, lambda: self.engine.pack, self.active)
+
+        async def sweep_tables() -> None:
+            await sweep(self)
+
+        app.timer(s.sweep_seconds)(sweep_tables)
+
+        async def policy_files() -> None:
+            await watch_directory(self.packs, s.policies, s.policy_poll_seconds)
+
+        async def policy_topic() -> None:
+            await follow_topic(self.packs, s)
+
+        async def topic_limits() -> None:  # changelogs appear after start; limits may change
+            self.limits.update(await size_limits(s, written_by_worker(s)))
+
+        app.task(policy_files)
+        app.task(policy_topic)
+        app.timer(LIMITS_REFRESH_SECONDS)(topic_limits)
+        if self.notifier is not None:
+            notifier = self.notifier
+
+            async def notify() -> None:
+                await notifier.run()
+
+            app.task(notify)
+
+    # -- batches ---------------------------------------------------------------------------
+    # Each batch function applies its records and returns the step that publishes the results
+    # (stream/worker/transport/fetch.py runs it while the next poll is applied).
+    async def content_batch(self, records: Sequence[Record]) -> Publish:
+        """Decode, apply and evaluate each input record; write each content key once."""
+        return self._guarded("content", lambda: self._content_batch(records))
+
+    async def creator_batch(self, records: Sequence[Record]) -> Publish:
+        """Apply creator facts and evaluate creator rules; write each creator once."""
+        return self._guarded("creator", lambda: self._family_batch(
+            records, "creator", self.creators, CreatorFact, self.engine.on_creator,
+            self.engine.release_creator))
+
+    async def trend_batch(self, records: Sequence[Record]) -> Publish:
+        """Apply trend facts and run the detector; write each trend key once."""
+        return self._guarded("trend", lambda: self._family_batch(
+            records, "trend", self.trends, TrendFact, self.engine.on_trend))
+
+    def _guarded(self, family: str, apply: Callable[[], Publish]) -> Publish:
+        """Apply a batch and return its publish step; a failure drops the family's decoded
+        states, which may be applied but never written back (so does a failed publish)."""
+        try:
+            return apply()
+        except BaseException:
+            self._unpublished(family)
+            raise
+
+    def _unpublished(self, family: str) -> None:
+        """States were applied (to the cache, maybe to the store) that will not be published:
+        forget the decoded ones, and have the next start rebuild a local store from the
+        changelog (a RocksDB store keeps what it was given)."""
+        self.caches[family].clear()
+        mark_dirty(self.settings)
+
+    def _content_batch(self, records: Sequence[Record]) -> Publish:
+        t0 = time.perf_counter()
+        engine, table = self.engine, self.content
+        states: dict[bytes, ContentState] = {}
+        sources: dict[bytes, Record] = {}
+        emits: list[Emit] = []
+        box = Outbox(self.limits)
+        creator_facts = self.settings.topic(CREATOR_FACTS)
+        trend_facts = self.settings.topic(TREND_FACTS)
+        seen: Counter[str] = Counter()
+        not_after = time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS
+        cache = self.caches["content"]
+        load = cache.load
+        for msg in records:
+            topic = self.logical.get(msg.topic, msg.topic)
+            raw: bytes = msg.value if isinstance(msg.value, bytes) else b""
+            key = msg.key if isinstance(msg.key, bytes) else None
+            seen[topic] += 1
+            try:
+                ev = decode(topic, key, raw, not_after=not_after, watermark=self.watermark)
+            except Rejected as r:
+                metrics.DEAD_LETTERS.labels(reason=r.reason).inc()
+                dead = dead_letter(topic, raw, r.reason, r.detail, key=key,
+                                   partition=msg.partition, offset=msg.offset)
+                emits.append(Emit("dead-letter", dead_letter_key(dead, key), dead))
+                continue
+            if ev.ts > self.watermark:
+                self.watermark = ev.ts
+            bkey = ev.record.content_id.encode()
+            st = states.get(bkey)
+            if st is None:
+                st = load(bkey)
+            steps = [engine.on_content(ev, st)]
+            states[bkey] = steps[0].state
+            sources[bkey] = msg
+            if steps[0].hold:
+                self.holds["content"].hold(msg.partition, ev.record.content_id, steps[0].hold)
+            if topic == "uploads":  # the region source of this partition's videos moved on
+                steps += self._release("content", msg, ev.ts, states, sources, load,
+                                       engine.release_content)
+            for step in steps:
+                emits.extend(step.emits)
+                for cf in step.creator_facts:
+                    box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+                for tf in step.trend_facts:
+                    box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
+        for topic, n in seen.items():
+            metrics.EVENTS.labels(topic=topic).inc(n)
+        written = self._write_back("content", table, states, sources, box)
+        self._gauges()
+        return self._publishing("content", t0, box, emits, written)
+
+    def _family_batch(
+        self,
+        records: Sequence[Record],
+        family: str,
+        table: Any,
+        make_fact: Callable[..., Any],
+        step: Callable[[Any, Any], Any],
+        release: Callable[[str, Any], Any] | None = None,
+    ) -> Publish:
+        """A batch of facts: step returns (state, emits[, hold]); with `release`, the family
+        holds rules for their region and upload facts release them (creators)."""
+        t0 = time.perf_counter()
+        states: dict[bytes, Any] = {}
+        sources: dict[bytes, Record] = {}
+        emits: list[Emit] = []
+        load = self.caches[family].load
+        for msg in records:
+            for fields in unpack(msg.value or b""):  # written by our own content stage
+                fact = make_fact(*fields)
+                bkey = fact.table_key.encode()
+                st = states.get(bkey)
+                if st is None:
+                    st = load(bkey)
+                result = step(fact, st)
+                st = result[0]
+                emits.extend(result[1])
+                if st is None:  # a trend key still in the sketch tier: no exact state
+                    continue
+                states[bkey] = st
+                sources[bkey] = msg
+                if release is None:
+                    continue
+                if result.hold:
+                    self.holds[family].hold(msg.partition, fact.table_key, result.hold)
+                if fact.kind == UPLOAD:
+                    for released in self._release(family, msg, fact.ts, states, sources, load,
+                                                  release):
+                        emits.extend(released.emits)
+        box = Outbox(self.limits)
+        written = self._write_back(family, table, states, sources, box)
+        return self._publishing(family, t0, box, emits, written)
+
+    def _release(self, family: str, msg: Record, ts: int, states: dict[bytes, Any],
+                 sources: dict[bytes, Record], load: Callable[[bytes], Any],
+                 release: Callable[[str, Any], Any]) -> list[Any]:
+        """The region source of msg's partition reached ts: release the keys now due there."""
+        seen = self.region_sources[family]
+        if ts <= seen.get(msg.partition, 0):
+            return []
+        seen[msg.partition] = ts
+        out = []
+        for key in self.holds[family].due(msg.partition, ts):
+            bkey = key.encode()
+            st = states.get(bkey)
+            if st is None:
+                st = load(bkey)
+            if st is None:  # expired meanwhile
+                continue
+            out.append(release(key, st))
+            states[bkey] = st
+            sources[bkey] = msg  # co-partitioned: the key's changelog partition is msg's
+        return out
+
+    def _publishing(self, family: str, t0: float, box: Outbox, emits: list[Emit],
+                    written: Written) -> Publish:
+        """The publish step of an applied batch; the batch's time runs until it is done."""
+        async def publish() -> None:
+            try:
+                await self.publish(box, emits, written)
+            except BaseException:
+                self._unpublished(family)  # its states may never reach the changelog
+                raise
+            metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
+        return publish
+
+    def _write_back(self, family: str, table: Any, states: dict[bytes, Any],
+                    sources: dict[bytes, Record], box: Outbox) -> Written:
+        """Write a batch's states to their table and changelog, and keep them decoded."""
+        cache = self.caches[family]
+        written = write_back(table, states, sources, box)
+        cache.keep(states)
+        metrics.STATE_READS.labels(family=family, source="cache").inc(cache.hits)
+        metrics.STATE_READS.labels(family=family, source="table").inc(cache.misses)
+        cache.hits = cache.misses = 0
+        return written
+
+    async def publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
+        """Send new outputs with the facts already in box and wait for Kafka's acks, record
+        the decision ids in the ledger, then send the changelog records in box. Only after
+        this returns are the batch's events acked, so a committed offset always has its
+        outputs and its state changes durable, in that order."""
+        s = self.settings
+        keyed = [e for e in emits if e.topic != "dead-letter"]
+        fresh = await self.ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
+        skip = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
+        sent_ids = []
+        for e in emits:
+            if id(e) in skip:
+                metrics.DUPLICATES.inc()
+                continue
+            box.add(s.topic(e.topic), e.key.encode(), _encode(e.record))
+            if e.topic != "dead-letter":
+                sent_ids.append(e.record.id)  # type: ignore[attr-defined]
+                if e.topic == "trend-alerts":
+                    metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
+                    self.active.add(msgspec.to_builtins(e.record))
+                else:
+                    metrics.DECISIONS.labels(topic=e.topic,
+                                             rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
+        producer = cast(Producer, self.app.producer)  # vigil's transport's; it holds the client
+        client, dead = producer.client(), s.topic("dead-letter")
+        # outputs first: a changelog record says a rule fired, so it must never be durable
+        # without the decision it records (stream/worker/outbox.py)
+        await box.send_outputs(client, dead)
+        await self.ledger.record(sent_ids)
+        persisted(written, await box.send_changelogs(client, dead))
+        if self.notifier is not None:  # only alerts Kafka has acknowledged; never blocks
+            for e in emits:
+                if e.topic == "trend-alerts" and id(e) not in skip:
+                    self.notifier.offer(msgspec.to_builtins(e.record))
+
+    def _gauges(self) -> None:
+        c = self.engine.counters
+        metrics.RULE_ERRORS.set(self.engine.rule_errors)
+        metrics.SUPPRESSED.set(c.suppressed_by_human)
+
+def _credentials(s: Settings) -> Any:
+    """The Faust form of the settings' Kafka credentials (None for PLAINTEXT)."""
+    protocol = s.kafka_security_protocol
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=s.kafka_username, password=s.kafka_password,
+            mechanism=s.kafka_sasl_mechanism,
+            ssl_context=s.ssl_context() if protocol == "SASL_SSL" else None)
+    return faust.SSLCredentials(s.ssl_context()) if protocol == "SSL" else None
+
+
+def _make_app(s: Settings) -> faust.App:
+    (s.data_dir / s.app_id).mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        s.app_id,
+        broker=broker_url(s.broker),  # vigil's transport (stream/worker/transport)
+        broker_credentials=_credentials(s),
+        store=s.store_url,
+        datadir=str(s.data_dir / s.app_id),
+        topic_partitions=s.partitions,
+        topic_disable_leader=True,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        web_port=s.web_port,
+        web_in_thread=False,
+        # Faust's own views would serve table contents and internals without any check
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        producer_acks=-1,
+        broker_max_poll_records=s.batch_size,  # records handed to the engine per poll
+        # the outbox fills one record batch per partition and poll: let it hold a poll's worth
+        producer_max_batch_size=512 * 1024,
+        broker_session_timeout=s.session_timeout,
+        broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
+        stream_wait_empty=False,
+        table_standby_replicas=s.standby_replicas,
+    )
+
+
+def create_runtime(settings: Settings, pack: PolicyPack,
+                   limits: dict[str, int] | None = None) -> Runtime:
+    """Build the worker for these settings, this validated pack and the topics' size limits."""
+    return Runtime(settings, pack, limits)

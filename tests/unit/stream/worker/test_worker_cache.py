@@ -1,0 +1,56 @@
+"""The worker forgets its decoded states whenever they may no longer match its tables."""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from signals.creator import CreatorState
+from stream.config import SHIPPED_POLICIES, Settings
+from stream.policyfiles import load_pack
+from stream.worker.outbox import Outbox
+from stream.worker.runtime import Runtime, create_runtime
+from stream.worker.transport.fetch import Publish
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runtime:
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
+    rt = create_runtime(Settings(), load_pack(SHIPPED_POLICIES))
+    for cache in rt.caches.values():
+        cache.keep({b"k": CreatorState()})
+    return rt
+
+
+def cached(rt: Runtime) -> dict[str, int]:
+    return {family: len(cache) for family, cache in rt.caches.items()}
+
+
+@pytest.mark.parametrize("signal", ["on_partitions_revoked", "on_partitions_assigned"])
+def test_a_rebalance_clears_every_family(runtime: Runtime, signal: str) -> None:
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1}
+    asyncio.run(getattr(runtime.app, signal).send(set()))
+    assert cached(runtime) == {"content": 0, "creator": 0, "trend": 0}
+
+
+def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> None:
+    def fails() -> Publish:
+        raise ValueError("a state that does not decode")
+
+    with pytest.raises(ValueError):
+        runtime._guarded("creator", fails)
+    assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1}
+
+
+def test_a_batch_that_fails_to_publish_clears_its_own_family(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def refused(*_: Any) -> None:
+        raise RuntimeError("the broker refused the batch")
+
+    monkeypatch.setattr(runtime, "publish", refused)
+    publish = runtime._publishing("trend", 0.0, Outbox(), [], {})
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1}  # applied: all kept
+    with pytest.raises(RuntimeError):
+        asyncio.run(publish())
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 0}
