@@ -66,14 +66,21 @@ SAFE_TEXT = (
     "surrogate, private-use or unassigned characters, and no separator but the ASCII space "
     "(Python's str.isprintable)"
 )
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN,
-                                 description=f"1 to {MAX_ID_LEN} characters, {SAFE_TEXT}")]
+Id = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_ID_LEN,
+        description=f"1 to {MAX_ID_LEN} characters, {SAFE_TEXT}",
+    ),
+]
 Region = Annotated[
     str,
     msgspec.Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code"),
 ]
-Language = Annotated[str, msgspec.Meta(min_length=2, max_length=35,
-                                       description=f"BCP 47 tag, {SAFE_TEXT}")]
+Language = Annotated[
+    str, msgspec.Meta(min_length=2, max_length=35, description=f"BCP 47 tag, {SAFE_TEXT}")
+]
 Timestamp = Annotated[
     Annotated[datetime, msgspec.Meta(tz=True)] | int,
     msgspec.Meta(

@@ -19,9 +19,14 @@ from schemas.common import (
     Timestamp,
 )
 
-Hashtag = Annotated[str, msgspec.Meta(
-    min_length=1, max_length=MAX_HASHTAG_LEN,
-    description=f"1 to {MAX_HASHTAG_LEN} characters, {SAFE_TEXT}")]
+Hashtag = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_HASHTAG_LEN,
+        description=f"1 to {MAX_HASHTAG_LEN} characters, {SAFE_TEXT}",
+    ),
+]
 
 
 class Upload(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +100,7 @@ class Versioned(msgspec.Struct):
     """Only the contract version of a record, to tell a newer contract from a broken record."""
 
     schema_version: object = 1
+
 
 RECORD_FOR_TOPIC: dict[str, type[Upload] | type[Report] | type[ModelScore] | type[Review]] = {
     "uploads": Upload,

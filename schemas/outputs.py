@@ -107,8 +107,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     output itself, bounded the same way, with `source_topic` naming the output topic.
     """
 
-    id: Annotated[str, msgspec.Meta(
-        description="unique per occurrence, stable across redelivery")]
+    id: Annotated[str, msgspec.Meta(description="unique per occurrence, stable across redelivery")]
     source_topic: str
     reason: Literal[
         "oversized",
@@ -123,14 +122,20 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
         "too_deep",
         "output_refused",
     ]
-    detail: Annotated[str, msgspec.Meta(
-        description="names the field and the rule it broke, never the field's value")]
+    detail: Annotated[
+        str,
+        msgspec.Meta(description="names the field and the rule it broke, never the field's value"),
+    ]
     original_b64: str
     original_size: int
     original_sha256: str = ""
     original_truncated: bool = False
-    key_b64: Annotated[str | None, msgspec.Meta(
-        description="the original's Kafka key (its first 1 KiB), base64; null when keyless")] = None
+    key_b64: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="the original's Kafka key (its first 1 KiB), base64; null when keyless"
+        ),
+    ] = None
     partition: int | None = None
     offset: int | None = None
     line: int | None = None

@@ -167,8 +167,11 @@ def strict_input(path: Path, pairs: int = 5) -> dict[str, float]:
     from signals.strictjson import check_keys
     from stream.envelope import Line, parse_lines
 
-    messages = [(item.topic, item.key, item.value) for item in parse_lines(read_lines(path))
-                if isinstance(item, Line)]
+    messages = [
+        (item.topic, item.key, item.value)
+        for item in parse_lines(read_lines(path))
+        if isinstance(item, Line)
+    ]
     records = [decode_module.decode(*m).record for m in messages]
     unsafe = decode_module.unsafe_field  # the decoder's own check, timed alone
     timings: dict[str, list[float]] = {"decode": [], "keys": [], "ids": []}
@@ -226,21 +229,30 @@ def flood_alerts(seeds: int = 20) -> int:
     for seed in range(1, seeds + 1):
         r = random.Random(seed)
         state = TrendState()
-        facts = [(m * MIN + r.randrange(MIN), f"c{r.randrange(500)}")
-                 for m in range(180) for _ in range(poisson(r, 0.5))]
+        facts = [
+            (m * MIN + r.randrange(MIN), f"c{r.randrange(500)}")
+            for m in range(180)
+            for _ in range(poisson(r, 0.5))
+        ]
         facts += [(180 * MIN + i * 2000, "spammer") for i in range(300)]
         for i, (ts, creator) in enumerate(sorted(facts)):
-            reading = apply(state, TrendFact("hashtag", "x", ts, creator, f"v{i}", f"e{i}", "US"),
-                            cfg, 86_400_000)
+            reading = apply(
+                state,
+                TrendFact("hashtag", "x", ts, creator, f"v{i}", f"e{i}", "US"),
+                cfg,
+                86_400_000,
+            )
             alerts += isinstance(reading, Reading) and reading.alerting(cfg)
     return alerts
 
 
-def write_trend_report(rows: list[tuple[str, float, float, float | None, int]],
-                       seeds: int) -> None:
-    lines = [f"| {name} | {p:.3f} | {'-' if r != r else f'{r:.3f}'} | "
-             f"{'-' if t is None else t} | {f} |" for name, p, r, t, f in rows]
-    body = f"""## Trend detection quality (`make bench`)
+def write_trend_report(rows: list[tuple[str, float, float, float | None, int]], seeds: int) -> None:
+    lines = [
+        f"| {name} | {p:.3f} | {'-' if r != r else f'{r:.3f}'} | {'-' if t is None else t} | {f} |"
+        for name, p, r, t, f in rows
+    ]
+    body = (
+        f"""## Trend detection quality (`make bench`)
 
 The standalone detector (`signals/detect.py`, default parameters) on labelled synthetic
 series, {seeds} seeds each, over-dispersed counts. Precision and recall are per bucket;
@@ -249,10 +261,13 @@ cycles have no trend, so any alert there is false.
 
 | shape | precision | recall | time-to-detect (min) | false alerts |
 |---|---|---|---|---|
-""" + "\n".join(lines) + f"""
+"""
+        + "\n".join(lines)
+        + f"""
 | one account floods a quiet hashtag, 300 uploads in 10 min (stream path) \
 | - | - | - | {flood_alerts(seeds)} |
 """
+    )
     _replace_section("trends", body)
 
 
@@ -273,8 +288,15 @@ def trend_tier(keys: int = 1_000_000) -> tuple[int, float, float, float, int]:
         reps = 4 if i % busy_every == 0 else (2 if i % 10 == 1 else 1)
         for rep in range(reps):
             key = f"tag{i}"
-            fact = TrendFact("hashtag", key, ts0 + i * 50 + rep * 1000, f"u{(i + rep) % 50_000}",
-                             f"v{i}-{rep}", f"e{i}-{rep}", "US")
+            fact = TrendFact(
+                "hashtag",
+                key,
+                ts0 + i * 50 + rep * 1000,
+                f"u{(i + rep) % 50_000}",
+                f"v{i}-{rep}",
+                f"e{i}-{rep}",
+                "US",
+            )
             stored = store.get("hashtag:" + key)
             state = TrendState.decode(stored) if stored else None
             state, _ = engine.on_trend(fact, state)
@@ -284,8 +306,9 @@ def trend_tier(keys: int = 1_000_000) -> tuple[int, float, float, float, int]:
     seconds = time.perf_counter() - start
     encoded = sum(len(k) + len(v) for k, v in store.items())
     # what a memory-store table costs in Python: bytes objects and dict slots
-    overhead = sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in store.items()) + \
-        sys.getsizeof(store)
+    overhead = sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in store.items()) + sys.getsizeof(
+        store
+    )
     return n, n / seconds, encoded / 1e6, overhead / 1e6, len(store)
 
 
@@ -308,7 +331,9 @@ def main() -> None:
         strict = strict_input(path)
         write_trend_report(trend_quality(), 20)
         facts, tier_eps, encoded_mb, python_mb, exact = trend_tier()
-        _replace_section("tier", f"""## Trend tier at 1M keys (`make bench`)
+        _replace_section(
+            "tier",
+            f"""## Trend tier at 1M keys (`make bench`)
 
 {facts:,} trend facts over 1,000,000 distinct hashtags: most used once, one in ten twice, one
 in twenty in a burst of four within a period. Through the trend family (sketch tier, then
@@ -324,7 +349,8 @@ worker's table holds it:
 | the sketch tier (two count-min sketches, 4 x 8,192 counters each) | 0.5 MB |
 
 The aim is under 300 MB for 1M keys.
-""")
+""",
+        )
     ratio = rep / ceil
     write_report(events, outputs, ceil, rep, ratio, hot)
     write_strict_report(strict, rep)
@@ -356,20 +382,23 @@ the {n_states:,} real content states the demo day leaves behind, one core:
 def write_strict_report(us: dict[str, float], replay_eps: float) -> None:
     event_us = 1e6 / replay_eps
     checks = us["keys"] + us["ids"]
-    _replace_section("strict", f"""## Strict input checks (`make bench`)
+    _replace_section(
+        "strict",
+        f"""## Strict input checks (`make bench`)
 
 What refusing duplicate JSON keys and unprintable ids costs, per input message, on the demo
-day's {us['messages']:,.0f} messages (medians of 5 interleaved rounds, compiled engine):
+day's {us["messages"]:,.0f} messages (medians of 5 interleaved rounds, compiled engine):
 
 | what | us per message |
 |---|---|
 | the whole decoder (`signals.decode.decode`: msgspec, limits, both checks below) \
-| {us['decode']:.2f} |
-| duplicate-key scan (`signals.strictjson.check_keys`) | {us['keys']:.2f} |
-| printable-id check | {us['ids']:.2f} |
+| {us["decode"]:.2f} |
+| duplicate-key scan (`signals.strictjson.check_keys`) | {us["keys"]:.2f} |
+| printable-id check | {us["ids"]:.2f} |
 | **both checks, as a share of a replayed event ({event_us:.1f} us)** \
 | **{checks / event_us:.1%}** |
-""")
+""",
+    )
 
 
 def _replace_section(name: str, body: str) -> None:
@@ -378,14 +407,15 @@ def _replace_section(name: str, body: str) -> None:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     section = f"{start}\n{body}{end}"
     if start in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     doc.write_text(text)
 
 
-def write_report(events: int, outputs: int, ceil: float, rep: float, ratio: float,
-                 hot: str) -> None:
+def write_report(
+    events: int, outputs: int, ceil: float, rep: float, ratio: float, hot: str
+) -> None:
     section = f"""## Replay throughput (`make bench`)
 
 Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")} on {os.cpu_count()} cores,

@@ -64,16 +64,25 @@ async def fill(prefix: str, messages: list[Message], rate: float = 0.0) -> None:
     rate 0 sends as fast as the broker takes them; otherwise paced. Each record's CreateTime
     is when it was handed to Kafka, the start of the latency measurement.
     """
-    settings = Settings(broker=f"kafka://{BOOTSTRAP}", topic_prefix=prefix,
-                        partitions=PARTITIONS, app_id="bench-fill")
+    settings = Settings(
+        broker=f"kafka://{BOOTSTRAP}",
+        topic_prefix=prefix,
+        partitions=PARTITIONS,
+        app_id="bench-fill",
+    )
     await produce(settings, (m.line() for m in messages), rate)
 
 
 async def ceiling(prefix: str, total: int) -> float:
     """Events/s for a raw aiokafka consumer reading the input topics and orjson-decoding them."""
-    consumer = AIOKafkaConsumer(*[prefix + t for t in INPUT_TOPICS], bootstrap_servers=BOOTSTRAP,
-                                group_id=None, auto_offset_reset="earliest",
-                                enable_auto_commit=False, max_partition_fetch_bytes=4 << 20)
+    consumer = AIOKafkaConsumer(
+        *[prefix + t for t in INPUT_TOPICS],
+        bootstrap_servers=BOOTSTRAP,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 << 20,
+    )
     await consumer.start()
     try:
         n = 0
@@ -108,14 +117,26 @@ class Run:
         for _ in range(n):
             port = _free_port()
             path = self.tmp / f"{self.app_id}-{len(self.procs)}.log"
-            env = {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
-                   "VIGIL_REDIS_URL": REDIS_URL, "VIGIL_TOPIC_PREFIX": self.prefix,
-                   "VIGIL_APP_ID": self.app_id, "VIGIL_PARTITIONS": str(PARTITIONS),
-                   "VIGIL_DATA_DIR": str(self.tmp / f"data-{len(self.procs)}"),
-                   "VIGIL_WEB_PORT": str(port), "VIGIL_LOG_FORMAT": "json",
-                   "VIGIL_API_TOKEN": uuid.uuid4().hex, **self.env}
-            proc = subprocess.Popen([VIGIL, "worker"], env=env, stdout=path.open("wb"),
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            env = {
+                **os.environ,
+                "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
+                "VIGIL_REDIS_URL": REDIS_URL,
+                "VIGIL_TOPIC_PREFIX": self.prefix,
+                "VIGIL_APP_ID": self.app_id,
+                "VIGIL_PARTITIONS": str(PARTITIONS),
+                "VIGIL_DATA_DIR": str(self.tmp / f"data-{len(self.procs)}"),
+                "VIGIL_WEB_PORT": str(port),
+                "VIGIL_LOG_FORMAT": "json",
+                "VIGIL_API_TOKEN": uuid.uuid4().hex,
+                **self.env,
+            }
+            proc = subprocess.Popen(
+                [VIGIL, "worker"],
+                env=env,
+                stdout=path.open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             self.procs.append((proc, port))
             logs.append((proc, path))
         for proc, path in logs:
@@ -142,6 +163,7 @@ class Run:
 
 def _free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -149,8 +171,11 @@ def _free_port() -> int:
 
 def _metric(port: int, name: str) -> float:
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-               if line.startswith(name) and line[len(name)] in "{ ")
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith(name) and line[len(name)] in "{ "
+    )
 
 
 @dataclass
@@ -196,8 +221,11 @@ async def _watch(run: Run, total: int) -> Drain:
     finally:
         await admin.close()
     await drained(run)
-    return Drain(0.8 * total / (counted[0.9] - counted[0.1]),
-                 0.8 * total / (committed[0.9] - committed[0.1]), time.perf_counter() - start)
+    return Drain(
+        0.8 * total / (counted[0.9] - counted[0.1]),
+        0.8 * total / (committed[0.9] - committed[0.1]),
+        time.perf_counter() - start,
+    )
 
 
 async def drained(run: Run, timeout: float = 600) -> None:
@@ -226,8 +254,13 @@ async def drained(run: Run, timeout: float = 600) -> None:
 # -- latency -----------------------------------------------------------------------------------
 async def read_stamped(topics: list[str]) -> list[tuple[int, bytes]]:
     """(CreateTime, value) of every record on these topics."""
-    c = AIOKafkaConsumer(*topics, bootstrap_servers=BOOTSTRAP, group_id=None,
-                         auto_offset_reset="earliest", enable_auto_commit=False)
+    c = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await c.start()
     out: list[tuple[int, bytes]] = []
     try:
@@ -244,8 +277,10 @@ async def read_stamped(topics: list[str]) -> list[tuple[int, bytes]]:
 
 def latencies(prefix: str) -> list[float]:
     """Milliseconds from the last source event's produce to its decision's produce."""
-    sent = {orjson.loads(v)["event_id"]: ts
-            for ts, v in asyncio.run(read_stamped([prefix + t for t in INPUT_TOPICS]))}
+    sent = {
+        orjson.loads(v)["event_id"]: ts
+        for ts, v in asyncio.run(read_stamped([prefix + t for t in INPUT_TOPICS]))
+    }
     out = []
     for ts, v in asyncio.run(read_stamped([prefix + t for t in DECISIONS])):
         sources = [sent[e] for e in orjson.loads(v)["source_event_ids"] if e in sent]
@@ -285,9 +320,23 @@ def profile(prefix: str, total: int, tmp: Path) -> str:
     run.start()
     out = tmp / "profile.txt"
     pid = run.procs[0][0].pid
-    spy = subprocess.Popen([str(PY_SPY), "record", "--pid", str(pid), "--rate", "100",
-                            "--format", "raw", "--output", str(out), "--nonblocking"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = subprocess.Popen(
+        [
+            str(PY_SPY),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "100",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         sustained(run, total)
     finally:
@@ -303,18 +352,28 @@ BUCKETS = [
     ("content state + content rules", ("signals/content.py", "Engine.on_content (signals/")),
     ("rule evaluation (CEL)", ("signals/rules.py",)),
     ("creator state + rules", ("signals/creator.py",)),
-    ("trend detection", ("signals/trend.py", "signals/detect.py", "signals/trendgate.py",
-                         "signals/fingerprint.py")),
+    (
+        "trend detection",
+        ("signals/trend.py", "signals/detect.py", "signals/trendgate.py", "signals/fingerprint.py"),
+    ),
     ("state encode/decode (msgspec)", ("encode (signals", "decode (signals")),
     ("Redis ledger", ("stream/worker/ledger.py", "redis/")),
     ("Kafka produce (aiokafka)", ("aiokafka/producer", "faust/transport/producer")),
-    ("Kafka consume + Faust stream", ("aiokafka/consumer", "faust/streams", "faust/transport",
-                                      "faust/channels", "faust/topics")),
+    (
+        "Kafka consume + Faust stream",
+        ("aiokafka/consumer", "faust/streams", "faust/transport", "faust/channels", "faust/topics"),
+    ),
     ("Faust tables + changelog", ("faust/tables", "faust/stores")),
     ("engine, shared parts (windows, facts between families)", ("signals/",)),
-    ("vigil's batch glue (fetch loop, outbox, table writes)",
-     ("stream/worker/transport/fetch.py", "stream/worker/outbox.py", "stream/worker/tables.py",
-      "stream/worker/runtime.py")),
+    (
+        "vigil's batch glue (fetch loop, outbox, table writes)",
+        (
+            "stream/worker/transport/fetch.py",
+            "stream/worker/outbox.py",
+            "stream/worker/tables.py",
+            "stream/worker/runtime.py",
+        ),
+    ),
     ("waiting in select (idle)", ("selectors",)),
     ("asyncio loop + mode services", ("asyncio/", "mode/")),
 ]
@@ -344,8 +403,13 @@ def summarise_profile(path: Path) -> str:
 # -- memory ------------------------------------------------------------------------------------
 def memory_per_million(family: str, n: int = 200_000) -> tuple[float, float]:
     """MB per million keys of one family: (RSS growth, bytes the table holds)."""
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "memory_probe.py"), family,
-                        str(n)], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "memory_probe.py"), family, str(n)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
     if r.returncode:
         raise SystemExit(r.stderr)
     grown, held = (float(x) for x in r.stdout.split())
@@ -418,17 +482,26 @@ def measure() -> None:
     p99 = pct(lat[0.5][0], 0.99)
     write_report(total, ceil, one_drain, two_drain, lat, hot, mem)
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"worker_eps={one_drain.eps:.0f} ceiling_eps={ceil:.0f} ratio={ratio:.4f} "
-          f"p99_ms={p99:.0f} scaleout={scaleout:.2f}")
+    print(
+        f"worker_eps={one_drain.eps:.0f} ceiling_eps={ceil:.0f} ratio={ratio:.4f} "
+        f"p99_ms={p99:.0f} scaleout={scaleout:.2f}"
+    )
 
 
-def write_report(total: int, ceil: float, one: Drain, two: Drain,
-                 lat: dict[float, tuple[list[float], float]], hot: str,
-                 mem: dict[str, tuple[float, float]]) -> None:
+def write_report(
+    total: int,
+    ceil: float,
+    one: Drain,
+    two: Drain,
+    lat: dict[float, tuple[list[float], float]],
+    hot: str,
+    mem: dict[str, tuple[float, float]],
+) -> None:
     rows = "\n".join(
         f"| {share:.0%} | {achieved:,.0f} | {len(xs):,} | {pct(xs, 0.5):.0f} | {pct(xs, 0.99):.0f}"
         f" | {pct(xs, 0.999):.0f} | {max(xs) if xs else float('nan'):.0f} |"
-        for share, (xs, achieved) in lat.items())
+        for share, (xs, achieved) in lat.items()
+    )
     speedup = two.committed_eps / one.committed_eps
     section = f"""## Worker on Kafka (`make bench-kafka`)
 
@@ -474,9 +547,9 @@ the floor a long-lived worker approaches:
 
 | family | RSS growth, MB per million keys | table (keys + encoded state), MB per million |
 |---|---|---|
-| content (an upload and a score each) | {mem['content'][0]:,.0f} | {mem['content'][1]:,.0f} |
-| creators (one upload each) | {mem['creator'][0]:,.0f} | {mem['creator'][1]:,.0f} |
-| trend keys promoted to exact state | {mem['trend'][0]:,.0f} | {mem['trend'][1]:,.0f} |
+| content (an upload and a score each) | {mem["content"][0]:,.0f} | {mem["content"][1]:,.0f} |
+| creators (one upload each) | {mem["creator"][0]:,.0f} | {mem["creator"][1]:,.0f} |
+| trend keys promoted to exact state | {mem["trend"][0]:,.0f} | {mem["trend"][1]:,.0f} |
 """
     _replace_section("kafka", section)
 

@@ -32,15 +32,33 @@ def rss() -> int:
 
 
 def _upload(i: int) -> bytes:
-    return orjson.dumps({"event_id": f"up-{i:08d}", "ts": T0 + i * 10, "content_id": f"v{i:09d}",
-                         "creator_id": f"u{i:09d}", "region": "US", "language": "en",
-                         "hashtags": [f"tag{i:09d}"], "audio_id": None, "caption": ""})
+    return orjson.dumps(
+        {
+            "event_id": f"up-{i:08d}",
+            "ts": T0 + i * 10,
+            "content_id": f"v{i:09d}",
+            "creator_id": f"u{i:09d}",
+            "region": "US",
+            "language": "en",
+            "hashtags": [f"tag{i:09d}"],
+            "audio_id": None,
+            "caption": "",
+        }
+    )
 
 
 def _score(i: int) -> bytes:
-    return orjson.dumps({"event_id": f"mo-{i:08d}", "ts": T0 + i * 10 + 5,
-                         "content_id": f"v{i:09d}", "creator_id": f"u{i:09d}", "model": "mm",
-                         "model_version": "1", "scores": {"spam": 0.01, "hate": 0.02}})
+    return orjson.dumps(
+        {
+            "event_id": f"mo-{i:08d}",
+            "ts": T0 + i * 10 + 5,
+            "content_id": f"v{i:09d}",
+            "creator_id": f"u{i:09d}",
+            "model": "mm",
+            "model_version": "1",
+            "scores": {"spam": 0.01, "hate": 0.02},
+        }
+    )
 
 
 def probe(family: str, n: int) -> tuple[int, int]:
@@ -71,8 +89,7 @@ def probe(family: str, n: int) -> tuple[int, int]:
     gc.collect()
     if len(table) < n * 0.99:
         raise SystemExit(f"only {len(table)} of {n} {family} keys were built")
-    held = sys.getsizeof(table) + sum(sys.getsizeof(k) + sys.getsizeof(v)
-                                      for k, v in table.items())
+    held = sys.getsizeof(table) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in table.items())
     return rss() - before, held
 
 

@@ -36,10 +36,19 @@ def main() -> None:
     print(f"[native] compiling {len(modules)} modules of signals/ with mypyc", flush=True)
     setup(
         name="vigil-native",
-        ext_modules=mypycify(modules, group_name=native.GROUP, multi_file=True,
-                             target_dir=str(staging / "c")),
-        script_args=["--quiet", "build_ext", "--build-lib", str(staging / "lib"),
-                     "--build-temp", str(staging / "obj"), "--parallel", str(os.cpu_count())],
+        ext_modules=mypycify(
+            modules, group_name=native.GROUP, multi_file=True, target_dir=str(staging / "c")
+        ),
+        script_args=[
+            "--quiet",
+            "build_ext",
+            "--build-lib",
+            str(staging / "lib"),
+            "--build-temp",
+            str(staging / "obj"),
+            "--parallel",
+            str(os.cpu_count()),
+        ],
     )
     # swap the finished build in whole, then stamp it: the package never sees half a build
     shutil.rmtree(native.BUILD_DIR, ignore_errors=True)

@@ -101,7 +101,7 @@ class Timing:
         at = value.find(b'"event_id":"')
         if at < 0:
             return
-        event_id = value[at + 12:value.find(b'"', at + 12)]
+        event_id = value[at + 12 : value.find(b'"', at + 12)]
         self.sent[event_id] = ts
         self.order.append((ts, event_id))
         while self.order and self.order[0][0] < ts - FORGET_MS:
@@ -110,8 +110,14 @@ class Timing:
     async def run(self) -> None:
         inputs = [self.prefix + t for t in INPUT_TOPICS]
         outputs = [self.prefix + t for t in DECISIONS]
-        c = AIOKafkaConsumer(*inputs, *outputs, bootstrap_servers=BOOTSTRAP, group_id=None,
-                             auto_offset_reset="earliest", enable_auto_commit=False)
+        c = AIOKafkaConsumer(
+            *inputs,
+            *outputs,
+            bootstrap_servers=BOOTSTRAP,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
         await c.start()
         try:
             while not self.stop:
@@ -165,8 +171,9 @@ def soak() -> None:
     start = now - now % DAY - (DAYS + 1) * DAY
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        run = Run(prefix, tmp, app_id=f"soak-{uuid.uuid4().hex[:8]}",
-                  env={"VIGIL_SWEEP_SECONDS": "60"})
+        run = Run(
+            prefix, tmp, app_id=f"soak-{uuid.uuid4().hex[:8]}", env={"VIGIL_SWEEP_SECONDS": "60"}
+        )
         # the sustained rate: a day at scale 1, produced ahead, drained by the worker
         first = synthetic_day(7, 1.0, start)
         asyncio.run(fill(prefix, first))
@@ -178,8 +185,10 @@ def soak() -> None:
         rate = RATE or sustained / 2
         per_day = rate * MINUTES * 60 / DAYS
         scale = per_day / len(first)
-        log(f"sustained {sustained:,.0f} events/s: soaking at {rate:,.0f}/s, "
-            f"{DAYS} days of {per_day:,.0f} events (scale {scale:.2f}) in {MINUTES:g} min")
+        log(
+            f"sustained {sustained:,.0f} events/s: soaking at {rate:,.0f}/s, "
+            f"{DAYS} days of {per_day:,.0f} events (scale {scale:.2f}) in {MINUTES:g} min"
+        )
         samples = drive(run, prefix, scale, start, rate)
         alive = run.procs[0][0].poll() is None
         run.stop()
@@ -195,13 +204,21 @@ def drive(run: Run, prefix: str, scale: float, start: int, rate: float) -> list[
     reader.start()
     samples: list[Sample] = []
     pid = run.procs[0][0].pid
-    env = {**os.environ, "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
-           "VIGIL_TOPIC_PREFIX": prefix, "VIGIL_PARTITIONS": str(PARTITIONS)}
+    env = {
+        **os.environ,
+        "VIGIL_BROKER": f"kafka://{BOOTSTRAP}",
+        "VIGIL_TOPIC_PREFIX": prefix,
+        "VIGIL_PARTITIONS": str(PARTITIONS),
+    }
     with tempfile.TemporaryDirectory() as tmp_name:
         log(f"generating {DAYS} days of traffic")
         with ProcessPoolExecutor(2) as pool:
-            files = list(pool.map(day_file, [(k, scale, start, f"{tmp_name}/day{k}.jsonl")
-                                             for k in range(1, DAYS + 1)]))
+            files = list(
+                pool.map(
+                    day_file,
+                    [(k, scale, start, f"{tmp_name}/day{k}.jsonl") for k in range(1, DAYS + 1)],
+                )
+            )
         begun = time.perf_counter()
         next_sample = begun + SAMPLE_SECONDS
         producer: subprocess.Popen[bytes] | None = None
@@ -215,25 +232,33 @@ def drive(run: Run, prefix: str, scale: float, start: int, rate: float) -> list[
                 path = files[days_sent]
                 if days_sent:
                     Path(files[days_sent - 1]).unlink()  # about 350 MB each
-                producer = subprocess.Popen([VIGIL, "produce", path, "--rate",
-                                             str(int(rate))], env=env,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                producer = subprocess.Popen(
+                    [VIGIL, "produce", path, "--rate", str(int(rate))],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 days_sent += 1
             if time.perf_counter() >= next_sample:
                 next_sample += SAMPLE_SECONDS
-                s = Sample((time.perf_counter() - begun) / 60, rss_mb(pid),
-                           asyncio.run(lag(run.app_id, prefix)), timing.take())
+                s = Sample(
+                    (time.perf_counter() - begun) / 60,
+                    rss_mb(pid),
+                    asyncio.run(lag(run.app_id, prefix)),
+                    timing.take(),
+                )
                 samples.append(s)
-                log(f"{s.minute:5.1f} min: rss {s.rss_mb:,.0f} MB, lag {s.lag:,}, "
-                    f"p99 {pct(s.latencies, 0.99):,.0f} ms over {len(s.latencies)} decisions")
+                log(
+                    f"{s.minute:5.1f} min: rss {s.rss_mb:,.0f} MB, lag {s.lag:,}, "
+                    f"p99 {pct(s.latencies, 0.99):,.0f} ms over {len(s.latencies)} decisions"
+                )
             time.sleep(0.5)
     timing.stop = True
     reader.join(timeout=30)
     return samples
 
 
-def report(samples: list[Sample], sustained: float, rate: float, scale: float,
-           alive: bool) -> None:
+def report(samples: list[Sample], sustained: float, rate: float, scale: float, alive: bool) -> None:
     if not samples:
         raise SystemExit("no samples: the soak ended before its first sample")
     rss = [s.rss_mb for s in samples]
@@ -243,19 +268,25 @@ def report(samples: list[Sample], sustained: float, rate: float, scale: float,
     every = sorted(x for s in samples for x in s.latencies)
     rows = "\n".join(
         f"| {s.minute:.1f} | {s.rss_mb:,.0f} | {s.lag:,} | {pct(s.latencies, 0.5):,.0f} | "
-        f"{pct(s.latencies, 0.99):,.0f} | {len(s.latencies):,} |" for s in samples)
-    verdict = ("levels off" if abs(growth) < 0.05 else
-               f"grew {growth:.1%} over the second half")
+        f"{pct(s.latencies, 0.99):,.0f} | {len(s.latencies):,} |"
+        for s in samples
+    )
+    verdict = "levels off" if abs(growth) < 0.05 else f"grew {growth:.1%} over the second half"
     lags = [s.lag for s in samples]
     # keeping up: at the end, less than BEHIND_SECONDS of traffic waits for the worker
     behind = lags[-1] > rate * BEHIND_SECONDS
-    keeping_up = ("fell behind (the lag grew from "
-                  f"{lags[len(lags) // 2]:,} half way to {lags[-1]:,}, "
-                  f"{lags[-1] / rate:,.0f} s of traffic): the rate was more than it sustains, "
-                  f"and decisions more than {FORGET_MS // 1000} s behind their input are not "
-                  "timed (the latency figures cover only the first minutes)"
-                  if behind else f"kept up (the lag stayed under {max(lags):,})")
-    _replace_section("soak", f"""## Soak (`make soak`)
+    keeping_up = (
+        "fell behind (the lag grew from "
+        f"{lags[len(lags) // 2]:,} half way to {lags[-1]:,}, "
+        f"{lags[-1] / rate:,.0f} s of traffic): the rate was more than it sustains, "
+        f"and decisions more than {FORGET_MS // 1000} s behind their input are not "
+        "timed (the latency figures cover only the first minutes)"
+        if behind
+        else f"kept up (the lag stayed under {max(lags):,})"
+    )
+    _replace_section(
+        "soak",
+        f"""## Soak (`make soak`)
 
 Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}: one `vigil worker` for
 {samples[-1].minute:.0f} minutes at half its sustained rate ({rate:,.0f} of {sustained:,.0f}
@@ -273,10 +304,13 @@ ms over {len(every):,} decisions.
 | minute | RSS MB | input lag | p50 ms | p99 ms | decisions timed |
 |---|---|---|---|---|---|
 {rows}
-""")
-    print(f"soak_minutes={samples[-1].minute:.1f} rss_mb_start={rss[0]:.0f} rss_mb_mid={mid:.0f} "
-          f"rss_mb_end={rss[-1]:.0f} second_half_growth={growth:.4f} "
-          f"p99_ms={pct(every, 0.99):.0f} max_lag={max(s.lag for s in samples)}")
+""",
+    )
+    print(
+        f"soak_minutes={samples[-1].minute:.1f} rss_mb_start={rss[0]:.0f} rss_mb_mid={mid:.0f} "
+        f"rss_mb_end={rss[-1]:.0f} second_half_growth={growth:.4f} "
+        f"p99_ms={pct(every, 0.99):.0f} max_lag={max(s.lag for s in samples)}"
+    )
 
 
 if __name__ == "__main__":

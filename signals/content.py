@@ -158,7 +158,7 @@ class ContentState:
         Decoding every state of a table of millions, every sweep, starved the worker."""
         waits = data.startswith(b"[2,") and not data.endswith(b",[],{}]")
         first = data.index(b",")
-        wm = int(data[first + 1:data.index(b",", first + 1)])
+        wm = int(data[first + 1 : data.index(b",", first + 1)])
         if waits or wm == 0:
             return DECODE
         return EXPIRED if now - wm > TTL else KEEP
@@ -242,8 +242,11 @@ def human_cleared(state: ContentState, ts: int) -> bool:
     Judged in event time, so the answer does not depend on whether Kafka delivered the
     review before or after the event that triggered a rule.
     """
-    return state.verdict_ts > 0 and state.verdict_ts <= ts and (
-        state.verdict == "not_violating" or state.appeal == "overturned")
+    return (
+        state.verdict_ts > 0
+        and state.verdict_ts <= ts
+        and (state.verdict == "not_violating" or state.appeal == "overturned")
+    )
 
 
 # Signal readers, referenced by the catalogue. `now` is the content's watermark; report

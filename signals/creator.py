@@ -32,8 +32,17 @@ CONFIRMED, OVERTURNED = "confirmed", "overturned"
 class CreatorFact:
     """Something that happened to one creator, as forwarded by the content stage."""
 
-    __slots__ = ("area", "content_id", "creator_id", "event_id", "kind", "outcome", "party",
-                 "region", "ts")
+    __slots__ = (
+        "area",
+        "content_id",
+        "creator_id",
+        "event_id",
+        "kind",
+        "outcome",
+        "party",
+        "region",
+        "ts",
+    )
 
     def __init__(
         self,
@@ -64,8 +73,17 @@ class CreatorFact:
 
     def fields(self) -> list[Any]:
         """The fact as it travels on the creator re-keying topic (`signals.facts`)."""
-        return [self.kind, self.ts, self.creator_id, self.content_id, self.event_id,
-                self.party, self.area, self.outcome, self.region]
+        return [
+            self.kind,
+            self.ts,
+            self.creator_id,
+            self.content_id,
+            self.event_id,
+            self.party,
+            self.area,
+            self.outcome,
+            self.region,
+        ]
 
 
 class CreatorState:
@@ -161,7 +179,7 @@ class CreatorState:
         Decoding every state of a table of millions, every sweep, starved the worker."""
         waits = data.startswith(b"[2,") and not data.endswith(b",[]]")
         first = data.index(b",")
-        wm = int(data[first + 1:data.index(b",", first + 1)])
+        wm = int(data[first + 1 : data.index(b",", first + 1)])
         if waits or wm == 0:
             return DECODE
         return EXPIRED if now - wm > TTL else KEEP

@@ -44,8 +44,9 @@ def dead_letter(
         original_size=len(raw),
         original_sha256=sha,
         original_truncated=len(kept) < len(raw),
-        key_b64=None if key is None else base64.b64encode(
-            key[:DEAD_LETTER_KEY_BYTES]).decode("ascii"),
+        key_b64=None
+        if key is None
+        else base64.b64encode(key[:DEAD_LETTER_KEY_BYTES]).decode("ascii"),
         partition=partition,
         offset=offset,
         line=line,
@@ -55,8 +56,9 @@ def dead_letter(
 def _shown(topic: str) -> str:
     """A topic name as a dead letter names it: an events file may give any text as a topic."""
     topic = topic[:MAX_ID_LEN]
-    return topic if topic.isprintable() else "".join(
-        c if c.isprintable() else "\ufffd" for c in topic)
+    return (
+        topic if topic.isprintable() else "".join(c if c.isprintable() else "\ufffd" for c in topic)
+    )
 
 
 def dead_letter_key(record: DeadLetter, key: bytes | None) -> str:

@@ -66,12 +66,15 @@ def build(
         evidence["region_unknown"] = True
         region = None
     if rule.bands:
-        evidence["bands"] = {"signal": rule.bands.signal, "enforce_at": rule.bands.enforce_at,
-                             "review_at": rule.bands.review_at}
+        evidence["bands"] = {
+            "signal": rule.bands.signal,
+            "enforce_at": rule.bands.enforce_at,
+            "review_at": rule.bands.review_at,
+        }
     if outranked:
         evidence["also_matched"] = [
-            {"rule": h.rule.id, "version": h.rule.version, "outcome": h.outcome}
-            for h in outranked]
+            {"rule": h.rule.id, "version": h.rule.version, "outcome": h.outcome} for h in outranked
+        ]
     return Decision(
         id=stable_id(*parts),
         ts=format_ts(ts),

@@ -49,7 +49,8 @@ _TEXT_FIELDS: Final[dict[type, tuple[str, ...]]] = {
 }
 # names a detail may show: the contract's own field names and policy areas, nothing sent in
 _KNOWN_NAMES: Final = frozenset(
-    {f for rec in RECORD_FOR_TOPIC.values() for f in rec.__struct_fields__} | set(POLICY_AREAS))
+    {f for rec in RECORD_FOR_TOPIC.values() for f in rec.__struct_fields__} | set(POLICY_AREAS)
+)
 # msgspec quotes the offending value in a few of its messages; only the rule is kept
 _QUOTED_VALUE: Final = re.compile(r"^(Invalid (?:enum )?value)\b.*?(?= - at `|$)")
 
@@ -126,11 +127,15 @@ def decode(
     except BadTimestamp as exc:
         raise Rejected("invalid_field", f"{exc} - at `$.ts`") from None
     if not_after is not None and ts > not_after:
-        raise Rejected("future_timestamp",
-                       f"ts is {(ts - not_after) // 1000 + 1} s past the allowed clock skew")
+        raise Rejected(
+            "future_timestamp",
+            f"ts is {(ts - not_after) // 1000 + 1} s past the allowed clock skew",
+        )
     if watermark and ts < watermark - MAX_STALENESS_MS:
-        raise Rejected("stale_timestamp", f"ts is {(watermark - MAX_STALENESS_MS - ts) // 1000 + 1}"
-                       " s older than state is kept")
+        raise Rejected(
+            "stale_timestamp",
+            f"ts is {(watermark - MAX_STALENESS_MS - ts) // 1000 + 1} s older than state is kept",
+        )
     unsafe = unsafe_field(record)
     if unsafe is not None:
         raise Rejected("invalid_field", f"a character that is not printable - at `$.{unsafe}`")
@@ -152,17 +157,38 @@ def unsafe_field(record: InputRecord) -> str | None:
     searched field by field.
     """
     if isinstance(record, Upload):
-        joined = (record.event_id + record.content_id + record.creator_id + record.language
-                  + (record.audio_id or "") + "".join(record.hashtags))
+        joined = (
+            record.event_id
+            + record.content_id
+            + record.creator_id
+            + record.language
+            + (record.audio_id or "")
+            + "".join(record.hashtags)
+        )
     elif isinstance(record, ModelScore):
-        joined = (record.event_id + record.content_id + record.creator_id + record.model
-                  + record.model_version)
+        joined = (
+            record.event_id
+            + record.content_id
+            + record.creator_id
+            + record.model
+            + record.model_version
+        )
     elif isinstance(record, Report):
-        joined = (record.event_id + record.report_id + record.content_id + record.creator_id
-                  + record.reporter_id)
+        joined = (
+            record.event_id
+            + record.report_id
+            + record.content_id
+            + record.creator_id
+            + record.reporter_id
+        )
     else:
-        joined = (record.event_id + record.content_id + record.reviewer
-                  + (record.action_id or "") + (record.creator_id or ""))
+        joined = (
+            record.event_id
+            + record.content_id
+            + record.reviewer
+            + (record.action_id or "")
+            + (record.creator_id or "")
+        )
     if joined.isprintable():
         return None
     for name in _TEXT_FIELDS[type(record)]:
@@ -176,8 +202,10 @@ def unsafe_field(record: InputRecord) -> str | None:
 def _duplicate(dup: DuplicateKey) -> str:
     """`duplicate key <name> - at <object>`, naming only what the contract itself defines."""
     key = f"`{dup.key}`" if dup.key in _KNOWN_NAMES else "of a field vigil does not read"
-    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" if p in _KNOWN_NAMES
-                         else "[...]" for p in dup.path)
+    path = "$" + "".join(
+        f"[{p}]" if isinstance(p, int) else f".{p}" if p in _KNOWN_NAMES else "[...]"
+        for p in dup.path
+    )
     return f"duplicate key {key} - at `{path}`"
 
 
@@ -197,5 +225,13 @@ def _reject_unknown_version(raw: bytes) -> None:
         raise Rejected("unknown_schema_version", _version(version))
 
 
-__all__ = ["NOT_AN_INPUT", "Event", "ModelScore", "Rejected", "Report", "Review", "Upload",
-           "decode"]
+__all__ = [
+    "NOT_AN_INPUT",
+    "Event",
+    "ModelScore",
+    "Rejected",
+    "Report",
+    "Review",
+    "Upload",
+    "decode",
+]

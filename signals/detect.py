@@ -56,8 +56,19 @@ DEFAULT = DetectorConfig()
 class Detector:
     """State of the detector for one series. Feed closed buckets to `step`, in time order."""
 
-    __slots__ = ("_per", "_width", "bucket", "cusum", "hot", "level", "n", "slot_mean",
-                 "slot_seen", "slot_since", "var")
+    __slots__ = (
+        "_per",
+        "_width",
+        "bucket",
+        "cusum",
+        "hot",
+        "level",
+        "n",
+        "slot_mean",
+        "slot_seen",
+        "slot_since",
+        "var",
+    )
 
     def __init__(self, bucket: int) -> None:
         self.bucket = bucket  # bucket width in ms
@@ -75,9 +86,18 @@ class Detector:
     # -- encoding (for per-key state in tables) -------------------------------------------
     def to_list(self) -> list[Any]:
         """Compact JSON-able form."""
-        return [self.bucket, self.level, self.var, self.n, self.cusum, self.hot,
-                [[k, v, self.slot_seen.get(k, 0), self.slot_since.get(k, 0)]
-                 for k, v in self.slot_mean.items()]]
+        return [
+            self.bucket,
+            self.level,
+            self.var,
+            self.n,
+            self.cusum,
+            self.hot,
+            [
+                [k, v, self.slot_seen.get(k, 0), self.slot_since.get(k, 0)]
+                for k, v in self.slot_mean.items()
+            ],
+        ]
 
     @classmethod
     def from_list(cls, f: list[Any]) -> "Detector":
@@ -118,8 +138,11 @@ class Detector:
 
     def _season_slot(self, ts: int) -> int | None:
         slot = self._slot(ts)
-        if (slot is None or self.slot_seen.get(slot, 0) < self._per
-                or ts - self.slot_since.get(slot, ts) < DAY - self._width):
+        if (
+            slot is None
+            or self.slot_seen.get(slot, 0) < self._per
+            or ts - self.slot_since.get(slot, ts) < DAY - self._width
+        ):
             return None
         return slot
 
@@ -142,22 +165,26 @@ class Detector:
         self._learn(ts, min(count, mu * cfg.min_ratio) if alert else count, cfg, not alert)
         return score, alert
 
-    def _assess(self, ts: int, count: float,
-                cfg: DetectorConfig) -> tuple[float, bool, float, float]:
+    def _assess(
+        self, ts: int, count: float, cfg: DetectorConfig
+    ) -> tuple[float, bool, float, float]:
         mu = self.expected(ts, cfg)
         var = self._variance(mu, cfg)
         z = min((count - mu) / math.sqrt(var), 6.0)  # one outlier adds at most 6 sd
         surprise = nb_surprise(int(count), mu, var)
-        cusum = (max(0.0, self.cusum + z - cfg.cusum_k)
-                 if self.slot_mean and self._season_slot(ts) is not None else 0.0)
+        cusum = (
+            max(0.0, self.cusum + z - cfg.cusum_k)
+            if self.slot_mean and self._season_slot(ts) is not None
+            else 0.0
+        )
         # hysteresis: an open incident stays open at half the surprise and 2/3 of the ratio
         relax = (2 / 3, 0.5) if self.hot else (1.0, 1.0)
-        spike = (count >= cfg.min_ratio * relax[0] * mu
-                 and surprise >= cfg.min_surprise * relax[1])
+        spike = count >= cfg.min_ratio * relax[0] * mu and surprise >= cfg.min_surprise * relax[1]
         ramp = count >= cfg.ramp_ratio * mu and cusum >= cfg.cusum_h
         alert = self.n > 0 and count >= cfg.min_count and (spike or ramp)
-        score = max(min(1.0, surprise / (2 * cfg.min_surprise)),
-                    min(1.0, cusum / (2 * cfg.cusum_h)))
+        score = max(
+            min(1.0, surprise / (2 * cfg.min_surprise)), min(1.0, cusum / (2 * cfg.cusum_h))
+        )
         return score, alert, z, mu
 
     def _variance(self, mu: float, cfg: DetectorConfig) -> float:
@@ -206,8 +233,13 @@ def nb_surprise(k: int, mu: float, var: float) -> float:
         return poisson_surprise(k, mu)
     r = mu * mu / (var - mu)
     p = r / (r + mu)  # success probability; mean = r(1-p)/p = mu
-    log_term = (math.lgamma(k + r) - math.lgamma(r) - math.lgamma(k + 1)
-                + r * math.log(p) + k * math.log1p(-p))
+    log_term = (
+        math.lgamma(k + r)
+        - math.lgamma(r)
+        - math.lgamma(k + 1)
+        + r * math.log(p)
+        + k * math.log1p(-p)
+    )
     total, term, i = 0.0, 1.0, k
     while term > 1e-12 and i < k + 100_000:
         total += term
@@ -229,8 +261,9 @@ def poisson_surprise(k: int, mu: float) -> float:
     return max(0.0, -(log_term + math.log(total)) / math.log(10))
 
 
-def detect_series(rows: list[tuple[int, float]],
-                  cfg: DetectorConfig = DEFAULT) -> list[tuple[float, bool]]:
+def detect_series(
+    rows: list[tuple[int, float]], cfg: DetectorConfig = DEFAULT
+) -> list[tuple[float, bool]]:
     """Run the detector over a whole series of (ts ms, count), one result per row.
 
     The bucket size is the most common gap between timestamps; missing buckets count as 0.

@@ -16,5 +16,6 @@ def check(family: str, version: object, readable: tuple[int, ...]) -> int:
     if not isinstance(version, int) or version not in readable:
         raise UnknownEncoding(
             f"{family} state has encoding {version!r}; this version of vigil reads "
-            f"{', '.join(map(str, readable))} (was it written by a newer vigil?)")
+            f"{', '.join(map(str, readable))} (was it written by a newer vigil?)"
+        )
     return version

@@ -110,13 +110,16 @@ class Engine:
         for target, kinds in EVENT_KINDS.items():
             for kind in kinds:
                 chosen = tuple(
-                    r for r in pack.active(target)
+                    r
+                    for r in pack.active(target)
                     if any(kind in SIGNALS[n].touched_by for n in r.all_reads)
                     # a rule with regional variants re-runs when the region changes
-                    or (r.regions and kind in REGION_SOURCES[target]))
+                    or (r.regions and kind in REGION_SOURCES[target])
+                )
                 self._plans[target, kind] = rules.plan(chosen)
                 self._plans[target, kind + VARIANTS] = rules.plan(
-                    tuple(r for r in chosen if r.regions))
+                    tuple(r for r in chosen if r.regions)
+                )
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:
@@ -143,8 +146,7 @@ class Engine:
             return ContentStep(state, [], [], [])
         return self._end_hold(content_id, state, unknown=True)
 
-    def _end_hold(self, content_id: str, state: content.ContentState,
-                  unknown: bool) -> ContentStep:
+    def _end_hold(self, content_id: str, state: content.ContentState, unknown: bool) -> ContentStep:
         """What waited for the video's region, for its region (or, unknown, for none): first
         the rules of the events applied early (past the cap), as of the newest of each topic,
         then the waiting events, in event-time order."""
@@ -158,15 +160,15 @@ class Engine:
         state.overflowed = {}
         step = ContentStep(state, emits, facts, [])
         for waited in regionhold.take(state):
-            step = _merged(step, self._content_event(waited, state, unknown=unknown,
-                                                     waited=True))
+            step = _merged(step, self._content_event(waited, state, unknown=unknown, waited=True))
         return step
 
     def _wait(self, ev: Event, state: content.ContentState) -> ContentStep:
         """Keep an event until the video's region is known. Past the cap, the oldest waiting
         event is applied now (its facts go out) but its rules still wait (`overflowed`)."""
         if regionhold.has(state, ev.record.event_id) or (
-                ev.ts <= state.wm and ev.record.event_id in state.recent):
+            ev.ts <= state.wm and ev.record.event_id in state.recent
+        ):
             self.counters.redelivered += 1
             return ContentStep(state, [], [], [], self.hold_deadline(state))
         oldest = regionhold.keep(state, ev)
@@ -175,14 +177,19 @@ class Engine:
             creator_facts, trend_facts = forward(ev, state)
             step = ContentStep(state, [], creator_facts, trend_facts)
         if oldest is not None:
-            step = _merged(step, self._content_event(oldest, state, rules_wait=True,
-                                                     waited=True))
+            step = _merged(step, self._content_event(oldest, state, rules_wait=True, waited=True))
             if oldest.ts > state.overflowed.get(oldest.topic, 0):
                 state.overflowed[oldest.topic] = oldest.ts
         return step._replace(hold=self.hold_deadline(state))
 
-    def _content_event(self, ev: Event, state: content.ContentState, unknown: bool = False,
-                       rules_wait: bool = False, waited: bool = False) -> ContentStep:
+    def _content_event(
+        self,
+        ev: Event,
+        state: content.ContentState,
+        unknown: bool = False,
+        rules_wait: bool = False,
+        waited: bool = False,
+    ) -> ContentStep:
         """Apply one event to a video's state and run the rules it triggers for the video's
         region (as written when the region is unknown; none at all while rules_wait). An
         event that waited for the region sent its facts on arrival if it could."""
@@ -200,9 +207,15 @@ class Engine:
         emits = self._content_decisions(hits, state, ev.ts, target, region, creator_facts)
         return ContentStep(state, emits, creator_facts, trend_facts)
 
-    def _content_decisions(self, hits: list[rules.Hit], state: content.ContentState, ts: int,
-                           target: Target, region: str,
-                           creator_facts: list[creator.CreatorFact]) -> list[Emit]:
+    def _content_decisions(
+        self,
+        hits: list[rules.Hit],
+        state: content.ContentState,
+        ts: int,
+        target: Target,
+        region: str,
+        creator_facts: list[creator.CreatorFact],
+    ) -> list[Emit]:
         """Decide on a video's hits, human verdicts first; each action is a creator fact."""
         if hits and content.human_cleared(state, ts):
             kept = [h for h in hits if h.channel != "action"]
@@ -214,9 +227,17 @@ class Engine:
             if isinstance(d, Decision) and d.kind == "action":
                 state.acted = max(state.acted, ACTION_SEVERITY[d.outcome])
                 if state.creator_id:
-                    creator_facts.append(creator.CreatorFact(
-                        creator.ACTION, ts, state.creator_id, target.id, d.id,
-                        area=d.policy_area, outcome=d.outcome))
+                    creator_facts.append(
+                        creator.CreatorFact(
+                            creator.ACTION,
+                            ts,
+                            state.creator_id,
+                            target.id,
+                            d.id,
+                            area=d.policy_area,
+                            outcome=d.outcome,
+                        )
+                    )
         return emits
 
     def hold_deadline(self, state: Any) -> int:
@@ -226,8 +247,9 @@ class Engine:
         return first + self.config.region_hold if first else 0
 
     # -- creator -------------------------------------------------------------------------
-    def on_creator(self, fact: creator.CreatorFact,
-                   state: creator.CreatorState | None) -> CreatorStep:
+    def on_creator(
+        self, fact: creator.CreatorFact, state: creator.CreatorState | None
+    ) -> CreatorStep:
         """Fold one creator fact and evaluate creator rules.
 
         A creator's region is their newest upload's and no one fact settles it, so only rules
@@ -241,24 +263,31 @@ class Engine:
         target = Target(type="creator", id=fact.creator_id)
         # creator actions have windows of their own (a 6h reach limit, a 30d strike), so they
         # are settled per event only, not against earlier ones
-        emits = self._creator_triggers(state, target, state.region) if (
-            state.held and state.region) else []
+        emits = (
+            self._creator_triggers(state, target, state.region)
+            if (state.held and state.region)
+            else []
+        )
         hits = self._eval.hits(self._plans["creator", fact.kind], state, fact.ts, state.region)
         if self._eval.held:
             regionhold.remember(state.held, fact.ts, fact.kind)
-        emits += self._decide(hits, state, fact.ts, target, state.region, fact.creator_id,
-                              acted=0)
+        emits += self._decide(hits, state, fact.ts, target, state.region, fact.creator_id, acted=0)
         return CreatorStep(state, emits, self.hold_deadline(state))
 
     def release_creator(self, creator_id: str, state: creator.CreatorState) -> CreatorStep:
         """End a creator's region hold (see release_content)."""
         if state.region or not state.held:
             return CreatorStep(state, [])
-        return CreatorStep(state, self._creator_triggers(
-            state, Target(type="creator", id=creator_id), rules.REGION_UNKNOWN))
+        return CreatorStep(
+            state,
+            self._creator_triggers(
+                state, Target(type="creator", id=creator_id), rules.REGION_UNKNOWN
+            ),
+        )
 
-    def _creator_triggers(self, state: creator.CreatorState, target: Target,
-                          region: str) -> list[Emit]:
+    def _creator_triggers(
+        self, state: creator.CreatorState, target: Target, region: str
+    ) -> list[Emit]:
         """Run a creator's waiting rules (those with regional variants) for each trigger."""
         triggers, state.held = state.held, []
         emits: list[Emit] = []
@@ -267,8 +296,16 @@ class Engine:
             emits.extend(self._decide(hits, state, ts, target, region, target.id, acted=0))
         return emits
 
-    def _decide(self, hits: list[rules.Hit], state: Any, ts: int, target: Target, region: str,
-                creator_id: str | None, acted: int | None = None) -> list[Emit]:
+    def _decide(
+        self,
+        hits: list[rules.Hit],
+        state: Any,
+        ts: int,
+        target: Target,
+        region: str,
+        creator_id: str | None,
+        acted: int | None = None,
+    ) -> list[Emit]:
         """Settle conflicts, mark every hit as fired in its window, build the decisions."""
         if not hits:
             return []
@@ -278,8 +315,9 @@ class Engine:
             state.fired[h.key] = h.rule.window_start(ts)
         emits = []
         for hit, outranked in settled.emit:
-            d = build(hit, self.pack.hash, target, ts, list(state.recent), creator_id, region,
-                      outranked)
+            d = build(
+                hit, self.pack.hash, target, ts, list(state.recent), creator_id, region, outranked
+            )
             emits.append(Emit(KIND_TOPIC[d.kind], target.id, d))
         return emits
 
@@ -321,12 +359,19 @@ class Engine:
         state.incident = inc
         # trend rules (watchlists, escalation policies) run on every fact, like the detector
         emits = self._decide(
-            self._eval.hits(self._plans["trend", "upload"], state, fact.ts, ""), state, fact.ts,
-            Target(type="trend", id=fact.table_key), "", None, acted=0)
+            self._eval.hits(self._plans["trend", "upload"], state, fact.ts, ""),
+            state,
+            fact.ts,
+            Target(type="trend", id=fact.table_key),
+            "",
+            None,
+            acted=0,
+        )
         if status is None or inc is None:
             return state, emits
-        alert = self._alert(state, status, inc, now, r.observed, r.expected, r.score, r.ratio,
-                            r.distinct)
+        alert = self._alert(
+            state, status, inc, now, r.observed, r.expected, r.score, r.ratio, r.distinct
+        )
         return state, [*emits, alert]
 
     def resolve_silent(self, state: trend.TrendState, now: int) -> list[Emit]:
@@ -343,13 +388,23 @@ class Engine:
         expected = state.detector(cfg).expected(now, cfg.detector)
         return [self._alert(state, "resolved", inc, now, 0, expected, 0.0, 0.0, 0)]
 
-    def _alert(self, state: trend.TrendState, status: str, inc: list[Any], now: int,
-               observed: int, expected: float, score: float, ratio: float,
-               distinct: int) -> Emit:
+    def _alert(
+        self,
+        state: trend.TrendState,
+        status: str,
+        inc: list[Any],
+        now: int,
+        observed: int,
+        expected: float,
+        score: float,
+        ratio: float,
+        distinct: int,
+    ) -> Emit:
         cfg = self.config.trends
         kind, key = state.kind, state.key
-        area, region = (key.split(":", 1) if kind == "area_region"
-                        else (None, None))  # hashtags, sounds and captions span regions
+        area, region = (
+            key.split(":", 1) if kind == "area_region" else (None, None)
+        )  # hashtags, sounds and captions span regions
         alert = TrendAlert(
             id=stable_id(inc[0], status, str(inc[1])),
             incident_id=inc[0],
@@ -367,8 +422,7 @@ class Engine:
             first_seen=format_ts(state.first_seen),
             sample_content_ids=state.samples[-5:],
             top_creators=trend.top_creators(state),
-            link=self.config.dashboard_link.format(kind=kind, value=quote(key),
-                                                   incident_id=inc[0]),
+            link=self.config.dashboard_link.format(kind=kind, value=quote(key), incident_id=inc[0]),
             policy_area=area,  # type: ignore[arg-type]
             region=region,
         )
@@ -376,8 +430,9 @@ class Engine:
 
 
 def _merged(a: ContentStep, b: ContentStep) -> ContentStep:
-    return ContentStep(b.state, a.emits + b.emits, a.creator_facts + b.creator_facts,
-                       a.trend_facts + b.trend_facts)
+    return ContentStep(
+        b.state, a.emits + b.emits, a.creator_facts + b.creator_facts, a.trend_facts + b.trend_facts
+    )
 
 
 __all__ = ["ContentStep", "CreatorStep", "Decision", "Emit", "Engine", "EngineConfig"]

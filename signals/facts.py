@@ -24,7 +24,7 @@ def pack(facts: list[list[Any]]) -> list[bytes]:
     single fact is larger) PACK_BYTES per record."""
     out: list[bytes] = []
     for i in range(0, len(facts), PACK_LIMIT):
-        _bounded(facts[i:i + PACK_LIMIT], out)
+        _bounded(facts[i : i + PACK_LIMIT], out)
     return out
 
 

@@ -19,5 +19,5 @@ def caption_key(caption: str) -> str | None:
     words = [w for w in _NOT_WORD.split(caption.lower()) if w]
     if len(words) < MIN_WORDS:
         return None
-    shingles = {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+    shingles = {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
     return min(hashlib.blake2b(s.encode(), digest_size=8).hexdigest() for s in shingles)

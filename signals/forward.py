@@ -28,36 +28,91 @@ def forward(
     """The facts a content event contributes to the creator and trend families."""
     rec = ev.record
     if isinstance(rec, Upload):
-        facts = [creator.CreatorFact(creator.UPLOAD, ev.ts, rec.creator_id, rec.content_id,
-                                     rec.event_id, region=rec.region)]
+        facts = [
+            creator.CreatorFact(
+                creator.UPLOAD,
+                ev.ts,
+                rec.creator_id,
+                rec.content_id,
+                rec.event_id,
+                region=rec.region,
+            )
+        ]
         tags = dict.fromkeys(t.lstrip("#").lower() for t in rec.hashtags)
-        trends = [trend.TrendFact("hashtag", t, ev.ts, rec.creator_id, rec.content_id,
-                                  rec.event_id, rec.region) for t in tags if t]
+        trends = [
+            trend.TrendFact(
+                "hashtag", t, ev.ts, rec.creator_id, rec.content_id, rec.event_id, rec.region
+            )
+            for t in tags
+            if t
+        ]
         if rec.audio_id:
-            trends.append(trend.TrendFact("audio", rec.audio_id, ev.ts, rec.creator_id,
-                                          rec.content_id, rec.event_id, rec.region))
+            trends.append(
+                trend.TrendFact(
+                    "audio",
+                    rec.audio_id,
+                    ev.ts,
+                    rec.creator_id,
+                    rec.content_id,
+                    rec.event_id,
+                    rec.region,
+                )
+            )
         fp = caption_key(rec.caption)
         if fp:
-            trends.append(trend.TrendFact("caption", fp, ev.ts, rec.creator_id, rec.content_id,
-                                          rec.event_id, rec.region))
+            trends.append(
+                trend.TrendFact(
+                    "caption", fp, ev.ts, rec.creator_id, rec.content_id, rec.event_id, rec.region
+                )
+            )
         return facts, trends
     if isinstance(rec, Report):
         # policy area x region: weighted by distinct reporters, so one account cannot fake it
-        return [creator.CreatorFact(creator.REPORT, ev.ts, rec.creator_id, rec.content_id,
-                                    rec.event_id, party=rec.reporter_id, area=rec.reason)], [
-            trend.TrendFact("area_region", f"{rec.reason}:{rec.region}", ev.ts, rec.reporter_id,
-                            rec.content_id, rec.event_id, rec.region)]
+        return [
+            creator.CreatorFact(
+                creator.REPORT,
+                ev.ts,
+                rec.creator_id,
+                rec.content_id,
+                rec.event_id,
+                party=rec.reporter_id,
+                area=rec.reason,
+            )
+        ], [
+            trend.TrendFact(
+                "area_region",
+                f"{rec.reason}:{rec.region}",
+                ev.ts,
+                rec.reporter_id,
+                rec.content_id,
+                rec.event_id,
+                rec.region,
+            )
+        ]
     if isinstance(rec, Review):
         who = rec.creator_id or state.creator_id
         kind = {"violating": creator.CONFIRMED, "overturned": creator.OVERTURNED}.get(rec.outcome)
         if who and kind:
-            return [creator.CreatorFact(kind, ev.ts, who, rec.content_id, rec.event_id,
-                                        area=rec.policy_area or "")], []
+            return [
+                creator.CreatorFact(
+                    kind, ev.ts, who, rec.content_id, rec.event_id, area=rec.policy_area or ""
+                )
+            ], []
         return [], []
     assert isinstance(rec, ModelScore)
     if not state.region:
         return [], []
     # confident scores count under policy area x region, weighted by distinct creators
-    return [], [trend.TrendFact("area_region", f"{area}:{state.region}", ev.ts, rec.creator_id,
-                                rec.content_id, rec.event_id, state.region)
-                for area, p in rec.scores.items() if p >= AREA_SCORE]
+    return [], [
+        trend.TrendFact(
+            "area_region",
+            f"{area}:{state.region}",
+            ev.ts,
+            rec.creator_id,
+            rec.content_id,
+            rec.event_id,
+            state.region,
+        )
+        for area, p in rec.scores.items()
+        if p >= AREA_SCORE
+    ]

@@ -27,16 +27,33 @@ GROUP = "vigil_native"  # the compiled modules' shared library is GROUP + "__myp
 # the hot path: everything an event passes through. The policy loader stays in Python (it
 # runs once per pack), and so does this module, which decides what is loaded.
 COMPILED = (
-    "catalogue", "content", "creator", "deadletter", "decision", "decode", "detect", "encoding",
-    "engine", "eventtime", "facts", "fingerprint", "forward", "pipeline", "regionhold", "rules",
-    "strictjson", "sweeping", "trend", "trendgate", "windows",
+    "catalogue",
+    "content",
+    "creator",
+    "deadletter",
+    "decision",
+    "decode",
+    "detect",
+    "encoding",
+    "engine",
+    "eventtime",
+    "facts",
+    "fingerprint",
+    "forward",
+    "pipeline",
+    "regionhold",
+    "rules",
+    "strictjson",
+    "sweeping",
+    "trend",
+    "trendgate",
+    "windows",
 )
 
 
 def sources() -> list[Path]:
     """The files a compiled build depends on: its modules and the schemas they read."""
-    return [PACKAGE_DIR / f"{m}.py" for m in COMPILED] + sorted(
-        (ROOT / "schemas").glob("*.py"))
+    return [PACKAGE_DIR / f"{m}.py" for m in COMPILED] + sorted((ROOT / "schemas").glob("*.py"))
 
 
 def digest() -> str:
@@ -60,8 +77,11 @@ def use(package_path: list[str]) -> bool:
     except OSError:
         return False  # never built: the source build runs
     if stamp != digest():
-        warnings.warn("the compiled engine in .local/native is older than its sources; "
-                      "running the Python source (`make native` rebuilds it)", stacklevel=3)
+        warnings.warn(
+            "the compiled engine in .local/native is older than its sources; "
+            "running the Python source (`make native` rebuilds it)",
+            stacklevel=3,
+        )
         return False
     shared = GROUP + "__mypyc"
     if shared not in sys.modules:

@@ -93,8 +93,15 @@ class LocalPipeline:
                     out.extend(engine.release_creator(key, held).emits)
         return out
 
-    def reject(self, topic: str, key: bytes | None, raw: bytes, reason: str, detail: str,
-               line: int | None = None) -> Emit:
+    def reject(
+        self,
+        topic: str,
+        key: bytes | None,
+        raw: bytes,
+        reason: str,
+        detail: str,
+        line: int | None = None,
+    ) -> Emit:
         """Count a rejected message and build its dead-letter output."""
         self.dead_letters += 1
         record = dead_letter(topic, raw, reason, detail, key=key, line=line)

@@ -49,8 +49,7 @@ _ENCODE = msgspec.json.Encoder().encode
 def keep(state: ContentState, ev: Event) -> Event | None:
     """Keep an event until the video's region is known: [ts, topic, event id, record], in
     event-time order. Past WAIT_CAP, the oldest waiting event is returned, to apply now."""
-    bisect.insort(state.waiting, [ev.ts, ev.topic, ev.record.event_id,
-                                  _ENCODE(ev.record).decode()])
+    bisect.insort(state.waiting, [ev.ts, ev.topic, ev.record.event_id, _ENCODE(ev.record).decode()])
     if len(state.waiting) <= WAIT_CAP:
         return None
     return _event(state.waiting.pop(0))

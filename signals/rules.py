@@ -68,8 +68,9 @@ def plan(rules: tuple[Rule, ...]) -> Plan:
             by_signal.setdefault(r.guards[0][0], []).append(r)
         else:
             ungrouped.append(r)
-    groups = tuple((sig, min(r.guards[0][2] for r in rs), tuple(rs))
-                   for sig, rs in by_signal.items())
+    groups = tuple(
+        (sig, min(r.guards[0][2] for r in rs), tuple(rs)) for sig, rs in by_signal.items()
+    )
     return Plan(rules, {n: SIGNALS[n].read for n in reads}, groups, tuple(ungrouped))
 
 
@@ -130,9 +131,16 @@ class Evaluation:
         return out
 
 
-def _screen(rules: tuple[Rule, ...], state: Any, ts: int, region: str,
-            readers: dict[str, Reader], values: dict[str, Any], todo: list[Rule],
-            held: list[Rule]) -> None:
+def _screen(
+    rules: tuple[Rule, ...],
+    state: Any,
+    ts: int,
+    region: str,
+    readers: dict[str, Reader],
+    values: dict[str, Any],
+    todo: list[Rule],
+    held: list[Rule],
+) -> None:
     """Append the region variants that are enabled, have not acted in this window and whose
     guards all pass; rules with regional variants go to `held` while the region is unknown."""
     fired = state.fired

@@ -60,8 +60,11 @@ def check_keys(raw: bytes) -> None:
     strings = parts[1::2]
     if len(set(strings)) == len(strings) and not (escaped and b"\\" in text):
         return
-    keys = [s for s, after in zip(strings, parts[2::2], strict=False)
-            if after[:1] == b":" or after.lstrip()[:1] == b":"]
+    keys = [
+        s
+        for s, after in zip(strings, parts[2::2], strict=False)
+        if after[:1] == b":" or after.lstrip()[:1] == b":"
+    ]
     if len(set(keys)) == len(keys) and not any(b"\\" in k or b"\x01" in k for k in keys):
         return
     _exact(raw)

@@ -46,7 +46,13 @@ class TrendFact:
     __slots__ = ("content_id", "creator_id", "event_id", "key", "kind", "region", "ts")
 
     def __init__(
-        self, kind: str, key: str, ts: int, creator_id: str, content_id: str, event_id: str,
+        self,
+        kind: str,
+        key: str,
+        ts: int,
+        creator_id: str,
+        content_id: str,
+        event_id: str,
         region: str,
     ) -> None:
         self.kind = kind  # hashtag | audio | caption | area_region
@@ -64,8 +70,15 @@ class TrendFact:
 
     def fields(self) -> list[Any]:
         """The fact as it travels on the trend re-keying topic (`signals.facts`)."""
-        return [self.kind, self.key, self.ts, self.creator_id, self.content_id, self.event_id,
-                self.region]
+        return [
+            self.kind,
+            self.key,
+            self.ts,
+            self.creator_id,
+            self.content_id,
+            self.event_id,
+            self.region,
+        ]
 
 
 class TrendState:
@@ -114,12 +127,25 @@ class TrendState:
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record."""
         return orjson.dumps(
-            [_ENCODING, self.wm, self.first_seen, self.total, w.flatten(self.minutes),
-             self.det.to_list() if self.det else None, self.cur_period, self.cur_count,
-             self.cur_creators,
-             self.creators,
-             self.ccount, self.samples, self.incident, self.kind, self.key, self.fired,
-             self.recent]
+            [
+                _ENCODING,
+                self.wm,
+                self.first_seen,
+                self.total,
+                w.flatten(self.minutes),
+                self.det.to_list() if self.det else None,
+                self.cur_period,
+                self.cur_count,
+                self.cur_creators,
+                self.creators,
+                self.ccount,
+                self.samples,
+                self.incident,
+                self.kind,
+                self.key,
+                self.fired,
+                self.recent,
+            ]
         )
 
     @classmethod
@@ -128,9 +154,25 @@ class TrendState:
         f: list[Any] = orjson.loads(data)
         check("trend", f[0], (_ENCODING,))
         s = cls()
-        (_, s.wm, s.first_seen, s.total, minutes, det, s.cur_period, s.cur_count,
-         s.cur_creators,
-         s.creators, s.ccount, s.samples, s.incident, s.kind, s.key, s.fired, s.recent) = f
+        (
+            _,
+            s.wm,
+            s.first_seen,
+            s.total,
+            minutes,
+            det,
+            s.cur_period,
+            s.cur_count,
+            s.cur_creators,
+            s.creators,
+            s.ccount,
+            s.samples,
+            s.incident,
+            s.kind,
+            s.key,
+            s.fired,
+            s.recent,
+        ) = f
         s.minutes = w.unflatten(minutes)
         s.det = Detector.from_list(det) if det else None
         return s
@@ -218,7 +260,7 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
     w.touch_recent(state.creators, fact.creator_id, ts, CREATOR_CAP)
     state.ccount[fact.creator_id] = state.ccount.get(fact.creator_id, 0) + 1
     if len(state.ccount) > CREATOR_CAP + CREATOR_CAP // 4:
-        for k in sorted(state.ccount, key=state.ccount.__getitem__)[: -CREATOR_CAP]:
+        for k in sorted(state.ccount, key=state.ccount.__getitem__)[:-CREATOR_CAP]:
             del state.ccount[k]
     if fact.content_id not in state.samples:
         state.samples.append(fact.content_id)
@@ -248,7 +290,6 @@ def top_creators(state: TrendState, n: int = 5) -> list[str]:
 
 
 DEFAULT = TrendConfig()
-
 
 
 def observed(state: TrendState) -> int:

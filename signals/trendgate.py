@@ -25,8 +25,9 @@ from signals.trend import TrendFact
 class CandidateGate:
     """Decides which trend keys deserve exact state."""
 
-    def __init__(self, period: int, promote_at: int = 3, depth: int = 4, width: int = 8192,
-                 seed: int = 9001) -> None:
+    def __init__(
+        self, period: int, promote_at: int = 3, depth: int = 4, width: int = 8192, seed: int = 9001
+    ) -> None:
         self.period = period
         self.promote_at = promote_at
         self._shape = (depth, width, seed)
@@ -40,8 +41,11 @@ class CandidateGate:
         p = fact.ts // self.period
         if p > self._current:  # a new period: a fresh sketch (late facts count in the current)
             started = self._current >= 0
-            self._previous = self._sketch if started and p == self._current + 1 else (
-                count_min_sketch(*self._shape) if started else None)
+            self._previous = (
+                self._sketch
+                if started and p == self._current + 1
+                else (count_min_sketch(*self._shape) if started else None)
+            )
             self._sketch = count_min_sketch(*self._shape)
             self._current = p
         key = fact.table_key

@@ -45,30 +45,41 @@ def _float(name: str, default: float) -> float:
 class Settings:
     """Everything a worker needs to know about its surroundings."""
 
-    broker: str = field(default_factory=lambda: os.environ.get(
-        "VIGIL_BROKER", "kafka://127.0.0.1:9092"))
-    redis_url: str = field(default_factory=lambda: os.environ.get(
-        "VIGIL_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    broker: str = field(
+        default_factory=lambda: os.environ.get("VIGIL_BROKER", "kafka://127.0.0.1:9092")
+    )
+    redis_url: str = field(
+        default_factory=lambda: os.environ.get("VIGIL_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
     topic_prefix: str = field(default_factory=lambda: os.environ.get("VIGIL_TOPIC_PREFIX", ""))
     app_id: str = field(default_factory=lambda: os.environ.get("VIGIL_APP_ID", "vigil"))
     store: str = field(default_factory=lambda: os.environ.get("VIGIL_STORE", "memory"))
     partitions: int = field(default_factory=lambda: _int("VIGIL_PARTITIONS", 4))
-    policies: Path = field(default_factory=lambda: Path(
-        os.environ.get("VIGIL_POLICIES", str(SHIPPED_POLICIES))))
+    policies: Path = field(
+        default_factory=lambda: Path(os.environ.get("VIGIL_POLICIES", str(SHIPPED_POLICIES)))
+    )
     web_port: int = field(default_factory=lambda: _int("VIGIL_WEB_PORT", 6066))
-    data_dir: Path = field(default_factory=lambda: Path(
-        os.environ.get("VIGIL_DATA_DIR", str(REPO_ROOT / ".local" / "worker-data"))))
+    data_dir: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("VIGIL_DATA_DIR", str(REPO_ROOT / ".local" / "worker-data"))
+        )
+    )
     batch_size: int = field(default_factory=lambda: _int("VIGIL_BATCH_SIZE", 5000))
     ledger_ttl: int = field(default_factory=lambda: _int("VIGIL_LEDGER_TTL_SECONDS", 7 * 86400))
     sweep_seconds: float = field(default_factory=lambda: _float("VIGIL_SWEEP_SECONDS", 300.0))
-    dashboard_link: str = field(default_factory=lambda: os.environ.get(
-        "VIGIL_DASHBOARD_LINK", "/trends/{kind}/{value}?incident={incident_id}"))
+    dashboard_link: str = field(
+        default_factory=lambda: os.environ.get(
+            "VIGIL_DASHBOARD_LINK", "/trends/{kind}/{value}?incident={incident_id}"
+        )
+    )
     policy_poll_seconds: float = field(
-        default_factory=lambda: _float("VIGIL_POLICY_POLL_SECONDS", 5.0))
+        default_factory=lambda: _float("VIGIL_POLICY_POLL_SECONDS", 5.0)
+    )
     # how long the group waits for a silent worker before its partitions move: a crashed
     # worker's keys go unprocessed this long (Faust's default is 60 s)
     session_timeout: float = field(
-        default_factory=lambda: _float("VIGIL_SESSION_TIMEOUT_SECONDS", 10.0))
+        default_factory=lambda: _float("VIGIL_SESSION_TIMEOUT_SECONDS", 10.0)
+    )
     # warm copies of other workers' tables, kept by reading their changelogs record by record:
     # a faster failover for as much consuming again as the active work (Faust defaults to 1,
     # Kafka Streams to 0)
@@ -77,19 +88,25 @@ class Settings:
     state_cache_keys: int = field(default_factory=lambda: _int("VIGIL_STATE_CACHE_KEYS", 50_000))
     # how long a stopping (or crashed) worker may take before it is ended regardless
     shutdown_timeout: float = field(
-        default_factory=lambda: _float("VIGIL_SHUTDOWN_TIMEOUT_SECONDS", 30.0))
+        default_factory=lambda: _float("VIGIL_SHUTDOWN_TIMEOUT_SECONDS", 30.0)
+    )
     # a secret: kept out of repr, so logging the settings never prints it
-    api_token: str | None = field(repr=False, default_factory=lambda: os.environ.get(
-        "VIGIL_API_TOKEN") or None)
+    api_token: str | None = field(
+        repr=False, default_factory=lambda: os.environ.get("VIGIL_API_TOKEN") or None
+    )
     # how every Kafka client of vigil authenticates (the principal a broker's ACLs name)
-    kafka_security_protocol: str = field(default_factory=lambda: os.environ.get(
-        "VIGIL_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper())
-    kafka_sasl_mechanism: str = field(default_factory=lambda: os.environ.get(
-        "VIGIL_KAFKA_SASL_MECHANISM", "PLAIN").upper())
-    kafka_username: str | None = field(default_factory=lambda: os.environ.get(
-        "VIGIL_KAFKA_USERNAME") or None)
-    kafka_password: str | None = field(repr=False, default_factory=lambda: os.environ.get(
-        "VIGIL_KAFKA_PASSWORD") or None)
+    kafka_security_protocol: str = field(
+        default_factory=lambda: os.environ.get("VIGIL_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+    )
+    kafka_sasl_mechanism: str = field(
+        default_factory=lambda: os.environ.get("VIGIL_KAFKA_SASL_MECHANISM", "PLAIN").upper()
+    )
+    kafka_username: str | None = field(
+        default_factory=lambda: os.environ.get("VIGIL_KAFKA_USERNAME") or None
+    )
+    kafka_password: str | None = field(
+        repr=False, default_factory=lambda: os.environ.get("VIGIL_KAFKA_PASSWORD") or None
+    )
     kafka_ca_file: Path | None = field(default_factory=lambda: _path("VIGIL_KAFKA_CA_FILE"))
 
     def __post_init__(self) -> None:
@@ -100,18 +117,27 @@ class Settings:
         if self.standby_replicas < 0:
             raise ConfigError(f"VIGIL_STANDBY_REPLICAS={self.standby_replicas}: expected 0 or more")
         if self.shutdown_timeout <= 0:
-            raise ConfigError(f"VIGIL_SHUTDOWN_TIMEOUT_SECONDS={self.shutdown_timeout}: expected "
-                             "a number of seconds above 0")
+            raise ConfigError(
+                f"VIGIL_SHUTDOWN_TIMEOUT_SECONDS={self.shutdown_timeout}: expected "
+                "a number of seconds above 0"
+            )
         if self.kafka_security_protocol not in PROTOCOLS:
-            raise ConfigError(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
-                             f"expected one of {', '.join(PROTOCOLS)}")
+            raise ConfigError(
+                f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
+                f"expected one of {', '.join(PROTOCOLS)}"
+            )
         if self.kafka_sasl_mechanism not in MECHANISMS:
-            raise ConfigError(f"VIGIL_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: "
-                             f"expected one of {', '.join(MECHANISMS)}")
+            raise ConfigError(
+                f"VIGIL_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: "
+                f"expected one of {', '.join(MECHANISMS)}"
+            )
         if self.kafka_security_protocol.startswith("SASL") and not (
-                self.kafka_username and self.kafka_password):
-            raise ConfigError(f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} "
-                             "needs VIGIL_KAFKA_USERNAME and VIGIL_KAFKA_PASSWORD")
+            self.kafka_username and self.kafka_password
+        ):
+            raise ConfigError(
+                f"VIGIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} "
+                "needs VIGIL_KAFKA_USERNAME and VIGIL_KAFKA_PASSWORD"
+            )
         if self.kafka_ca_file is not None and not self.kafka_ca_file.is_file():
             raise ConfigError(f"VIGIL_KAFKA_CA_FILE={self.kafka_ca_file}: no such file")
         if self.state_cache_keys < 0:
@@ -129,22 +155,25 @@ class Settings:
 
     def kafka(self) -> dict[str, Any]:
         """The connection keyword arguments of an aiokafka client: servers and credentials."""
-        out: dict[str, Any] = {"bootstrap_servers": self.bootstrap,
-                               "security_protocol": self.kafka_security_protocol}
+        out: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.kafka_security_protocol,
+        }
         if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
             out["ssl_context"] = self.ssl_context()
         if self.kafka_security_protocol.startswith("SASL"):
-            out.update(sasl_mechanism=self.kafka_sasl_mechanism,
-                       sasl_plain_username=self.kafka_username,
-                       sasl_plain_password=self.kafka_password)
+            out.update(
+                sasl_mechanism=self.kafka_sasl_mechanism,
+                sasl_plain_username=self.kafka_username,
+                sasl_plain_password=self.kafka_password,
+            )
         return out
 
     def ssl_context(self) -> Any:
         """A TLS context trusting VIGIL_KAFKA_CA_FILE (or the system's authorities)."""
         from aiokafka.helpers import create_ssl_context
 
-        return create_ssl_context(cafile=str(self.kafka_ca_file) if self.kafka_ca_file
-                                  else None)
+        return create_ssl_context(cafile=str(self.kafka_ca_file) if self.kafka_ca_file else None)
 
     def topic(self, name: str) -> str:
         """The full topic name for a logical one."""

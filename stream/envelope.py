@@ -73,8 +73,7 @@ def _twice(raw: bytes, value: bytes) -> str | None:
     Each name is counted in the line, then (when a name recurs) in the value too: the value
     is a whole JSON value, so no name straddles it.
     """
-    if (raw.count(b'"topic"') <= 1 and raw.count(b'"key"') <= 1
-            and raw.count(b'"value"') <= 1):
+    if raw.count(b'"topic"') <= 1 and raw.count(b'"key"') <= 1 and raw.count(b'"value"') <= 1:
         return None  # each name once in the whole line (nearly every line): nothing repeats
     if all(raw.count(name) - value.count(name) <= 1 for name in _NAMES):
         return None
@@ -87,5 +86,12 @@ def _twice(raw: bytes, value: bytes) -> str | None:
 
 def envelope(topic: str, key: str, value: bytes) -> bytes:
     """Encode one output line (value is already JSON)."""
-    return b'{"topic":' + msgspec.json.encode(topic) + b',"key":' + msgspec.json.encode(key) + \
-        b',"value":' + value + b"}"
+    return (
+        b'{"topic":'
+        + msgspec.json.encode(topic)
+        + b',"key":'
+        + msgspec.json.encode(key)
+        + b',"value":'
+        + value
+        + b"}"
+    )

@@ -29,8 +29,7 @@ def configure(level: str = "info") -> None:
     """Configure structlog for vigil's own loggers."""
     structlog.configure(
         processors=[*_SHARED, structlog.processors.format_exc_info, _renderer()],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelName(level.upper())),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
@@ -60,15 +59,22 @@ def stdlib_config(level: str = "info") -> dict[str, Any]:
             "structlog": {
                 "()": structlog.stdlib.ProcessorFormatter,
                 # a crash's traceback as text: an exc_info tuple renders as object reprs
-                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                               structlog.processors.format_exc_info, _renderer()],
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    _renderer(),
+                ],
                 "foreign_pre_chain": [structlog.stdlib.add_logger_name, *_SHARED],
             }
         },
         "filters": {"scrub": {"()": Scrub}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "structlog",
-                       "stream": "ext://sys.stderr", "filters": ["scrub"]}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "structlog",
+                "stream": "ext://sys.stderr",
+                "filters": ["scrub"],
+            }
         },
         "root": {"level": level.upper(), "handlers": ["stderr"]},
     }

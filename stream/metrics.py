@@ -5,26 +5,39 @@ from prometheus_client import Counter, Gauge, Histogram
 EVENTS = Counter("vigil_events_total", "input messages processed", ["topic"])
 DEAD_LETTERS = Counter("vigil_dead_letters_total", "input messages dead-lettered", ["reason"])
 DECISIONS = Counter("vigil_decisions_total", "decisions emitted", ["topic", "rule"])
-DUPLICATES = Counter("vigil_decisions_deduplicated_total",
-                     "decisions not re-emitted because the ledger had them")
+DUPLICATES = Counter(
+    "vigil_decisions_deduplicated_total", "decisions not re-emitted because the ledger had them"
+)
 TREND_ALERTS = Counter("vigil_trend_alerts_total", "trend alert messages", ["status"])
-LEDGER_ERRORS = Counter("vigil_ledger_errors_total", "Redis ledger failures (failed open)",
-                        ["op"])
+LEDGER_ERRORS = Counter("vigil_ledger_errors_total", "Redis ledger failures (failed open)", ["op"])
 RULE_ERRORS = Gauge("vigil_rule_errors", "rule conditions that raised at evaluation")
 SUPPRESSED = Gauge("vigil_human_suppressed", "automatic actions suppressed by a human verdict")
 BATCH_SECONDS = Histogram("vigil_batch_seconds", "time to process one batch", ["family"])
-STATE_READS = Counter("vigil_state_reads_total",
-                      "state reads at a key's first touch in a batch, by where they came from",
-                      ["family", "source"])  # source: cache (decoded already) | table
+STATE_READS = Counter(
+    "vigil_state_reads_total",
+    "state reads at a key's first touch in a batch, by where they came from",
+    ["family", "source"],
+)  # source: cache (decoded already) | table
 SWEPT = Counter("vigil_state_expired_total", "state keys dropped by TTL", ["family"])
 POLICY_LOADED = Counter("vigil_policy_packs_loaded_total", "policy packs switched to", ["source"])
-POLICY_REJECTED = Counter("vigil_policy_packs_rejected_total",
-                          "policy packs refused because they failed validation", ["source"])
-NOTIFY = Counter("vigil_notifications_total",
-                 "trend alert deliveries to on-call sinks, by result", ["sink", "result"])
-OUTPUTS_REFUSED = Counter("vigil_outputs_refused_total",
-                          "output records over their topic's size limit, dead-lettered instead",
-                          ["topic"])
-OUTPUTS_LOST = Counter("vigil_outputs_lost_total",
-                       "output records over their topic's limit whose dead letter was over the "
-                       "dead-letter topic's limit too (logged as output_lost)", ["topic"])
+POLICY_REJECTED = Counter(
+    "vigil_policy_packs_rejected_total",
+    "policy packs refused because they failed validation",
+    ["source"],
+)
+NOTIFY = Counter(
+    "vigil_notifications_total",
+    "trend alert deliveries to on-call sinks, by result",
+    ["sink", "result"],
+)
+OUTPUTS_REFUSED = Counter(
+    "vigil_outputs_refused_total",
+    "output records over their topic's size limit, dead-lettered instead",
+    ["topic"],
+)
+OUTPUTS_LOST = Counter(
+    "vigil_outputs_lost_total",
+    "output records over their topic's limit whose dead letter was over the "
+    "dead-letter topic's limit too (logged as output_lost)",
+    ["topic"],
+)

@@ -53,6 +53,7 @@ def load_lock(directory: Path) -> dict[str, dict[str, Any]] | None:
 def write_lock(directory: Path, pack: PolicyPack) -> Path:
     """Record the pack's rule versions and decision fields in its lock file."""
     path = directory / LOCK_FILE
-    path.write_bytes(orjson.dumps(lock(pack), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-                     + b"\n")
+    path.write_bytes(
+        orjson.dumps(lock(pack), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
     return path

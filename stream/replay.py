@@ -48,15 +48,20 @@ def run(
 ) -> tuple[ReplayStats, LocalPipeline]:
     """Feed every line through a fresh pipeline, handing each output to sink."""
     link = os.environ.get("VIGIL_DASHBOARD_LINK")
-    pipe = LocalPipeline(Engine(pack, EngineConfig(dashboard_link=link) if link else None),
-                         not_after=time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS)
+    pipe = LocalPipeline(
+        Engine(pack, EngineConfig(dashboard_link=link) if link else None),
+        not_after=time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS,
+    )
     stats = ReplayStats()
     start = time.perf_counter()
     for item in parse_lines(lines):
         if isinstance(item, BadLine):
             pipe.events += 1
-            emits = [pipe.reject(EVENTS_FILE, None, item.raw, "invalid_envelope", item.detail,
-                                 item.number)]
+            emits = [
+                pipe.reject(
+                    EVENTS_FILE, None, item.raw, "invalid_envelope", item.detail, item.number
+                )
+            ]
         else:
             emits = pipe.feed(item.topic, item.key, item.value, item.number)
         for e in emits:
@@ -109,8 +114,9 @@ class DirSink(Sink):
 
     def __init__(self, directory: Path, stack: ExitStack) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.files = {t: stack.enter_context((directory / f"{t}.jsonl").open("wb"))
-                      for t in OUTPUT_TOPICS}
+        self.files = {
+            t: stack.enter_context((directory / f"{t}.jsonl").open("wb")) for t in OUTPUT_TOPICS
+        }
 
     def write(self, emit: Emit) -> None:
         self.files[emit.topic].write(envelope(emit.topic, emit.key, _encode(emit.record)) + b"\n")

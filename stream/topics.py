@@ -24,8 +24,9 @@ TABLES = ("content-state", "creator-state", "trend-state")
 
 def written_by_worker(settings: Settings) -> list[str]:
     """Every topic a worker writes: outputs, re-keying topics and its tables' changelogs."""
-    return ([settings.topic(t) for t in OUTPUT_TOPICS + INTERNAL_TOPICS]
-            + [f"{settings.app_id}-{t}-changelog" for t in TABLES])
+    return [settings.topic(t) for t in OUTPUT_TOPICS + INTERNAL_TOPICS] + [
+        f"{settings.app_id}-{t}-changelog" for t in TABLES
+    ]
 
 
 async def size_limits(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
@@ -39,8 +40,9 @@ async def size_limits(settings: Settings, topics: Iterable[str]) -> dict[str, in
 
 
 async def _size_limits(admin: AIOKafkaAdminClient, topics: Iterable[str]) -> dict[str, int]:
-    wanted = [ConfigResource(ConfigResourceType.TOPIC, t, {"max.message.bytes": None})
-              for t in topics]
+    wanted = [
+        ConfigResource(ConfigResourceType.TOPIC, t, {"max.message.bytes": None}) for t in topics
+    ]
     limits: dict[str, int] = {}
     for response in await admin.describe_configs(wanted):
         for resource in response.to_object()["resources"]:
@@ -61,9 +63,15 @@ async def ensure_own(settings: Settings, *logical: str, compact: bool = False) -
         existing = set(await admin.list_topics())
         missing = [settings.topic(t) for t in logical if settings.topic(t) not in existing]
         if missing:
-            await admin.create_topics([
-                NewTopic(t, 1, 1, topic_configs={"cleanup.policy": "compact"}) if compact
-                else NewTopic(t, settings.partitions, 1) for t in missing], validate_only=False)
+            await admin.create_topics(
+                [
+                    NewTopic(t, 1, 1, topic_configs={"cleanup.policy": "compact"})
+                    if compact
+                    else NewTopic(t, settings.partitions, 1)
+                    for t in missing
+                ],
+                validate_only=False,
+            )
     finally:
         await admin.close()
 
@@ -88,8 +96,10 @@ async def ensure_topics(settings: Settings) -> dict[str, int]:
         updates = settings.topic("policy-updates")
         if updates not in existing:
             # one partition, compacted: the latest pack is what every worker should run
-            await admin.create_topics([NewTopic(updates, 1, 1, topic_configs={
-                "cleanup.policy": "compact"})], validate_only=False)
+            await admin.create_topics(
+                [NewTopic(updates, 1, 1, topic_configs={"cleanup.policy": "compact"})],
+                validate_only=False,
+            )
         described = await admin.describe_topics([t for t in keyed if t in existing])
         for d in described:
             n = len(d.get("partitions", []))
@@ -103,16 +113,18 @@ async def ensure_topics(settings: Settings) -> dict[str, int]:
         await admin.close()
 
 
-async def drop_topics(bootstrap: str, prefixes: tuple[str, ...],
-                      auth: dict[str, str] | None = None) -> list[str]:
+async def drop_topics(
+    bootstrap: str, prefixes: tuple[str, ...], auth: dict[str, str] | None = None
+) -> list[str]:
     """Delete every topic whose name starts with one of `prefixes`; return the names deleted.
 
     Tests and benchmarks give each deployment its own prefix; dropping them afterwards keeps a
     developer's broker from collecting thousands of partitions that slow every restart.
     auth: aiokafka credentials arguments, for a broker that wants them.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000,
-                                **(auth or {}))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=15_000, **(auth or {})
+    )
     await admin.start()
     try:
         doomed = sorted(t for t in await admin.list_topics() if t.startswith(prefixes))

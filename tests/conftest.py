@@ -6,7 +6,5 @@ not vigil: CI runs on shared, noisy machines, so they are off. The properties ar
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "vigil", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("vigil", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("vigil")

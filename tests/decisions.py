@@ -2,8 +2,14 @@
 
 from typing import Any
 
-ACTION_SEVERITY = {"label": 1, "age_restrict": 2, "limit_distribution": 3, "remove": 4,
-                   "strike": 5, "suspend_creator": 6}
+ACTION_SEVERITY = {
+    "label": 1,
+    "age_restrict": 2,
+    "limit_distribution": 3,
+    "remove": 4,
+    "strike": 5,
+    "suspend_creator": 6,
+}
 ROUTING_URGENCY = {"review": 1, "escalate": 2}
 
 
@@ -26,8 +32,11 @@ def invariant(decisions: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
         if d["kind"] == "shadow":
             out.add(ident)
             continue
-        rank = (ACTION_SEVERITY.get(d["outcome"], 0), ROUTING_URGENCY.get(d["outcome"], 0),
-                -(d.get("priority") or 3))
+        rank = (
+            ACTION_SEVERITY.get(d["outcome"], 0),
+            ROUTING_URGENCY.get(d["outcome"], 0),
+            -(d.get("priority") or 3),
+        )
         key = (d["kind"], d["target"]["id"])
         if key not in best or rank > best[key][0]:
             best[key] = (rank, ident)

@@ -42,8 +42,7 @@ def spike(seed: int) -> Shape:
     """5 per minute, then ten minutes at 10x."""
     r = random.Random(seed)
     lam = [50.0 if 240 <= m < 250 else 5.0 for m in range(300)]
-    return Shape([(m * MIN, overdispersed(r, x)) for m, x in enumerate(lam)],
-                 [x > 5 for x in lam])
+    return Shape([(m * MIN, overdispersed(r, x)) for m, x in enumerate(lam)], [x > 5 for x in lam])
 
 
 def ramp(seed: int) -> Shape:
@@ -51,8 +50,9 @@ def ramp(seed: int) -> Shape:
     r = random.Random(seed)
     start = 2 * 1440 + 300
     lam = [5.0 if m < start else 5.0 + (m - start) * 0.15 for m in range(start + 300)]
-    return Shape([(m * MIN, overdispersed(r, x)) for m, x in enumerate(lam)],
-                 [x >= 10 for x in lam])  # a trend once the rate has doubled
+    return Shape(
+        [(m * MIN, overdispersed(r, x)) for m, x in enumerate(lam)], [x >= 10 for x in lam]
+    )  # a trend once the rate has doubled
 
 
 def brand_new(seed: int) -> Shape:
@@ -65,16 +65,20 @@ def brand_new(seed: int) -> Shape:
 def daily_cycle(seed: int, days: int = 7) -> Shape:
     """A week of a strong daily rhythm (1.5 to 8.5 per minute) and no incident."""
     r = random.Random(seed)
-    rows = [(m * MIN, overdispersed(r, 5 + 3.5 * math.sin(2 * math.pi * m / 1440)))
-            for m in range(days * 1440)]
+    rows = [
+        (m * MIN, overdispersed(r, 5 + 3.5 * math.sin(2 * math.pi * m / 1440)))
+        for m in range(days * 1440)
+    ]
     return Shape(rows, [False] * len(rows))
 
 
 def daily_cycle_hourly(seed: int, days: int = 7) -> Shape:
     """The same rhythm at hourly buckets, busier and more over-dispersed."""
     r = random.Random(seed)
-    rows = [(h * 60 * MIN, overdispersed(r, 300 + 210 * math.sin(2 * math.pi * h / 24), 3.0))
-            for h in range(days * 24)]
+    rows = [
+        (h * 60 * MIN, overdispersed(r, 300 + 210 * math.sin(2 * math.pi * h / 24), 3.0))
+        for h in range(days * 24)
+    ]
     return Shape(rows, [False] * len(rows))
 
 

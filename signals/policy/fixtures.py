@@ -61,8 +61,9 @@ class Result:
         return not self.mismatches
 
 
-def run_fixtures(pack: PolicyPack, sources: dict[str, str]) -> tuple[list[Result],
-                                                                      list[PolicyError]]:
+def run_fixtures(
+    pack: PolicyPack, sources: dict[str, str]
+) -> tuple[list[Result], list[PolicyError]]:
     """Run every test in {file: YAML text}; return results, and errors in the fixtures."""
     results: list[Result] = []
     errors: list[PolicyError] = []
@@ -71,8 +72,14 @@ def run_fixtures(pack: PolicyPack, sources: dict[str, str]) -> tuple[list[Result
             doc = yaml.compose(sources[fname], Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
-            errors.append(PolicyError(fname, (mark.line + 1) if mark else 1,
-                                      (mark.column + 1) if mark else 1, f"YAML: {exc.problem}"))
+            errors.append(
+                PolicyError(
+                    fname,
+                    (mark.line + 1) if mark else 1,
+                    (mark.column + 1) if mark else 1,
+                    f"YAML: {exc.problem}",
+                )
+            )
             continue
         tests = _tests(doc)
         if tests is None:
@@ -83,8 +90,15 @@ def run_fixtures(pack: PolicyPack, sources: dict[str, str]) -> tuple[list[Result
             line = node.start_mark.line + 1
             problem = _check(pack, spec)
             if problem:
-                errors.append(PolicyError(fname, line, node.start_mark.column + 1, problem,
-                                          hint="see signals/policy/fixtures.py for the format"))
+                errors.append(
+                    PolicyError(
+                        fname,
+                        line,
+                        node.start_mark.column + 1,
+                        problem,
+                        hint="see signals/policy/fixtures.py for the format",
+                    )
+                )
                 continue
             results.append(Result(fname, line, str(spec["name"]), _run(pack, spec)))
     return results, errors
@@ -170,21 +184,44 @@ def _from_events(pack: PolicyPack, spec: dict[str, Any]) -> dict[str, tuple[str,
 
 def _event(ev: dict[str, Any], i: int, region: str) -> tuple[str, dict[str, Any]]:
     topic = ev["topic"]
-    base = {"event_id": f"fixture-{i}", "ts": format_ts(T0 + int(ev.get("at", i)) * 1000),
-            "content_id": ev.get("content", "v-test")}
+    base = {
+        "event_id": f"fixture-{i}",
+        "ts": format_ts(T0 + int(ev.get("at", i)) * 1000),
+        "content_id": ev.get("content", "v-test"),
+    }
     creator = ev.get("creator", "u-test")
     if topic == "uploads":
-        return topic, {**base, "creator_id": creator, "region": ev.get("region", region),
-                       "language": "en", "hashtags": ev.get("hashtags", [])}
+        return topic, {
+            **base,
+            "creator_id": creator,
+            "region": ev.get("region", region),
+            "language": "en",
+            "hashtags": ev.get("hashtags", []),
+        }
     if topic == "reports":
-        return topic, {**base, "creator_id": creator, "report_id": f"r-{i}",
-                       "reporter_id": ev.get("reporter", f"reporter-{i}"),
-                       "reason": ev.get("reason", "spam"), "region": ev.get("region", region)}
+        return topic, {
+            **base,
+            "creator_id": creator,
+            "report_id": f"r-{i}",
+            "reporter_id": ev.get("reporter", f"reporter-{i}"),
+            "reason": ev.get("reason", "spam"),
+            "region": ev.get("region", region),
+        }
     if topic == "model-scores":
-        return topic, {**base, "creator_id": creator, "model": "fixture", "model_version": "1",
-                       "scores": ev.get("scores", {})}
-    return topic, {**base, "kind": ev.get("kind", "review"), "creator_id": creator,
-                   "outcome": ev.get("outcome", "not_violating"), "reviewer": "fixture"}
+        return topic, {
+            **base,
+            "creator_id": creator,
+            "model": "fixture",
+            "model_version": "1",
+            "scores": ev.get("scores", {}),
+        }
+    return topic, {
+        **base,
+        "kind": ev.get("kind", "review"),
+        "creator_id": creator,
+        "outcome": ev.get("outcome", "not_violating"),
+        "reviewer": "fixture",
+    }
 
 
 __all__ = ["Mismatch", "Result", "run_fixtures"]

@@ -24,8 +24,20 @@ from signals.policy.plain import Predicate, compile_plain
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 FIELDS = (
-    "id", "version", "owner", "description", "policy_area", "target", "when", "bands", "outcome",
-    "mode", "once_per", "queue", "priority", "regions",
+    "id",
+    "version",
+    "owner",
+    "description",
+    "policy_area",
+    "target",
+    "when",
+    "bands",
+    "outcome",
+    "mode",
+    "once_per",
+    "queue",
+    "priority",
+    "regions",
 )
 REQUIRED = ("id", "version", "owner", "description", "policy_area", "target", "outcome")
 # what a region may override (local law and cultural context differ)
@@ -49,11 +61,17 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
             if rule is not None:
                 if rule.id in seen:
                     prev = seen[rule.id]
-                    errors.append(PolicyError(
-                        fname, rule.line, 1, f"duplicate rule id {rule.id!r}", rule.id,
-                        f"first defined at {prev[0]}:{prev[1]}; bump `version` instead of "
-                        "copying a rule",
-                    ))
+                    errors.append(
+                        PolicyError(
+                            fname,
+                            rule.line,
+                            1,
+                            f"duplicate rule id {rule.id!r}",
+                            rule.id,
+                            f"first defined at {prev[0]}:{prev[1]}; bump `version` instead of "
+                            "copying a rule",
+                        )
+                    )
                     continue
                 seen[rule.id] = (fname, rule.line)
                 rules.append(rule)
@@ -77,9 +95,19 @@ def _parse_file(fname: str, text: str) -> list[tuple[Rule | None, list[PolicyErr
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode) or "rules" not in _keys(root):
-        return [(None, [PolicyError(
-            fname, root.start_mark.line + 1, 1, "a policy file is a mapping with a `rules:` list",
-        )])]
+        return [
+            (
+                None,
+                [
+                    PolicyError(
+                        fname,
+                        root.start_mark.line + 1,
+                        1,
+                        "a policy file is a mapping with a `rules:` list",
+                    )
+                ],
+            )
+        ]
     rules_node = _keys(root)["rules"][1]
     if not isinstance(rules_node, yaml.SequenceNode):
         return [(None, [_at(fname, rules_node, "`rules` must be a list of rules")])]
@@ -90,12 +118,17 @@ def _keys(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {str(k.value): (k, v) for k, v in node.value}
 
 
-def _at(fname: str, node: yaml.Node, msg: str, rule_id: str | None = None,
-        hint: str | None = None) -> PolicyError:
-    width = max(1, node.end_mark.column - node.start_mark.column) if (
-        node.start_mark.line == node.end_mark.line) else 1
-    return PolicyError(fname, node.start_mark.line + 1, node.start_mark.column + 1, msg, rule_id,
-                       hint, width)
+def _at(
+    fname: str, node: yaml.Node, msg: str, rule_id: str | None = None, hint: str | None = None
+) -> PolicyError:
+    width = (
+        max(1, node.end_mark.column - node.start_mark.column)
+        if (node.start_mark.line == node.end_mark.line)
+        else 1
+    )
+    return PolicyError(
+        fname, node.start_mark.line + 1, node.start_mark.column + 1, msg, rule_id, hint, width
+    )
 
 
 def _scalar(node: yaml.Node) -> Any:
@@ -134,8 +167,9 @@ class _Reader:
         self.errors.append(_at(self.fname, at, msg, self.rid, hint))
         return _MISSING
 
-    def mapping(self, node: yaml.MappingNode, allowed: tuple[str, ...], required: tuple[str, ...],
-                what: str) -> dict[str, tuple[Any, yaml.Node]]:
+    def mapping(
+        self, node: yaml.MappingNode, allowed: tuple[str, ...], required: tuple[str, ...], what: str
+    ) -> dict[str, tuple[Any, yaml.Node]]:
         """{field: (value, value node)} of the known fields; unknown and missing ones fail."""
         fields = _keys(node)
         for key, (knode, _) in fields.items():
@@ -152,22 +186,30 @@ class _Reader:
         v = self.mapping(self.node, FIELDS, REQUIRED, "rule")
         rid, rid_node = v.get("id", (_MISSING, self.node))
         if rid is not _MISSING and (not isinstance(rid, str) or not RULE_ID.match(rid)):
-            rid = self.fail(rid_node, "rule id must be lowercase letters, digits, `.`, `_`, "
-                            "`-`", "for example hate.slur_high_confidence")
+            rid = self.fail(
+                rid_node,
+                "rule id must be lowercase letters, digits, `.`, `_`, `-`",
+                "for example hate.slur_high_confidence",
+            )
         version, vnode = v.get("version", (_MISSING, self.node))
-        if version is not _MISSING and (not isinstance(version, int) or isinstance(
-                version, bool) or version < 1):
+        if version is not _MISSING and (
+            not isinstance(version, int) or isinstance(version, bool) or version < 1
+        ):
             version = self.fail(vnode, "version must be a whole number >= 1")
         owner, description = (self.text_field(v, k) for k in ("owner", "description"))
         area, anode = v.get("policy_area", (_MISSING, self.node))
         if area is not _MISSING and area not in POLICY_AREAS:
             close = difflib.get_close_matches(str(area), POLICY_AREAS, 1)
-            area = self.fail(anode, f"unknown policy area {area!r}",
-                             f"did you mean {close[0]!r}?" if close else "see schemas/common.py")
+            area = self.fail(
+                anode,
+                f"unknown policy area {area!r}",
+                f"did you mean {close[0]!r}?" if close else "see schemas/common.py",
+            )
         target, tnode = v.get("target", (_MISSING, self.node))
         if target is not _MISSING and target not in TARGETS:
-            target = self.fail(tnode, f"unknown target {target!r}",
-                               f"targets: {', '.join(TARGETS)}")
+            target = self.fail(
+                tnode, f"unknown target {target!r}", f"targets: {', '.join(TARGETS)}"
+            )
         once_per: Any = _MISSING
         if target is not _MISSING:
             once_text, onode = v.get("once_per", (DEFAULT_ONCE_PER[target], self.node))
@@ -175,10 +217,17 @@ class _Reader:
                 once_per = 0 if str(once_text) == "lifetime" else parse_duration(str(once_text))
             except ValueError as exc:
                 self.fail(onode, str(exc), "or `lifetime`")
-        common = {"id": rid, "version": version, "owner": owner,
-                  "description": description.strip() if description is not _MISSING else "",
-                  "policy_area": area, "target": target, "once_per": once_per,
-                  "file": self.fname, "line": self.node.start_mark.line + 1}
+        common = {
+            "id": rid,
+            "version": version,
+            "owner": owner,
+            "description": description.strip() if description is not _MISSING else "",
+            "policy_area": area,
+            "target": target,
+            "once_per": once_per,
+            "file": self.fname,
+            "line": self.node.start_mark.line + 1,
+        }
         base = self.variant(common, v, None)
         variants = self.regions(common, v)
         if self.errors or base is None:
@@ -186,16 +235,20 @@ class _Reader:
         object.__setattr__(base, "regions", variants)
         return base
 
-    def regions(self, common: dict[str, Any],
-                v: dict[str, tuple[Any, yaml.Node]]) -> dict[str, Rule]:
+    def regions(
+        self, common: dict[str, Any], v: dict[str, tuple[Any, yaml.Node]]
+    ) -> dict[str, Rule]:
         """The rule's regional variants, each validated as a whole rule."""
         if "regions" not in v:
             return {}
         regions_node = v["regions"][1]
         if common["target"] == "trend":
-            self.fail(regions_node, "a trend rule cannot have regional overrides",
-                      "hashtags, sounds and captions span regions; for a policy area x region "
-                      'key, test it in the condition: trend_key == "hate:DE"')
+            self.fail(
+                regions_node,
+                "a trend rule cannot have regional overrides",
+                "hashtags, sounds and captions span regions; for a policy area x region "
+                'key, test it in the condition: trend_key == "hate:DE"',
+            )
             return {}
         if not isinstance(regions_node, yaml.MappingNode):
             self.fail(regions_node, "`regions` maps a region code to overrides")
@@ -204,8 +257,11 @@ class _Reader:
         for knode, onode in regions_node.value:
             code = str(knode.value)
             if code not in REGIONS:
-                self.fail(knode, f"unknown region {code!r}",
-                          "regions are ISO 3166-1 alpha-2 codes such as DE, IN, BR")
+                self.fail(
+                    knode,
+                    f"unknown region {code!r}",
+                    "regions are ISO 3166-1 alpha-2 codes such as DE, IN, BR",
+                )
                 continue
             if not isinstance(onode, yaml.MappingNode):
                 self.fail(onode, f"overrides for {code} must be a mapping")
@@ -224,8 +280,9 @@ class _Reader:
             return self.fail(node, f"`{k}` must be a non-empty string")
         return value
 
-    def variant(self, common: dict[str, Any], v: dict[str, tuple[Any, yaml.Node]],
-                region: str | None) -> Rule | None:
+    def variant(
+        self, common: dict[str, Any], v: dict[str, tuple[Any, yaml.Node]], region: str | None
+    ) -> Rule | None:
         """The rule as it applies in one region (None: everywhere without an override); None
         when it has problems (recorded)."""
         before = len(self.errors)
@@ -233,13 +290,21 @@ class _Reader:
         outcome, onode = v.get("outcome", (_MISSING, self.node))
         if outcome is not _MISSING and outcome not in OUTCOMES:
             close = difflib.get_close_matches(str(outcome), OUTCOMES, 1)
-            outcome = self.fail(onode, f"unknown outcome {outcome!r}",
-                                f"did you mean {close[0]!r}?" if close
-                                else f"outcomes: {', '.join(OUTCOMES)}")
-        if outcome is not _MISSING and target is not _MISSING and (
-                outcome not in TARGET_OUTCOMES[target]):
-            self.fail(onode, f"a {target} rule cannot have outcome {outcome!r}",
-                      f"{target} outcomes: {', '.join(TARGET_OUTCOMES[target])}")
+            outcome = self.fail(
+                onode,
+                f"unknown outcome {outcome!r}",
+                f"did you mean {close[0]!r}?" if close else f"outcomes: {', '.join(OUTCOMES)}",
+            )
+        if (
+            outcome is not _MISSING
+            and target is not _MISSING
+            and (outcome not in TARGET_OUTCOMES[target])
+        ):
+            self.fail(
+                onode,
+                f"a {target} rule cannot have outcome {outcome!r}",
+                f"{target} outcomes: {', '.join(TARGET_OUTCOMES[target])}",
+            )
         mode, mnode = v.get("mode", ("enforce", self.node))
         if mode not in MODES:
             self.fail(mnode, f"unknown mode {mode!r}", f"modes: {', '.join(MODES)}")
@@ -247,8 +312,10 @@ class _Reader:
         priority, pnode = v.get("priority", (None, self.node))
         bands = self.bands(v, target) if target is not _MISSING else None
         if (outcome == "review" or (bands and bands.review_at is not None)) and not queue:
-            self.fail(qnode if "queue" in v else self.node,
-                      "a rule that routes to review must name its human review `queue`")
+            self.fail(
+                qnode if "queue" in v else self.node,
+                "a rule that routes to review must name its human review `queue`",
+            )
         if queue is not None and not isinstance(queue, str):
             self.fail(qnode, "queue must be a string")
         if priority is not None and (not isinstance(priority, int) or not 1 <= priority <= 5):
@@ -266,50 +333,68 @@ class _Reader:
         program, reads, test = compiled
         if bands and bands.signal not in reads:
             reads = (*reads, bands.signal)
-        return Rule(**common, when=when_value.strip(), outcome=outcome, mode=mode, queue=queue,
-                    priority=priority, reads=reads, program=program, test=test, bands=bands,
-                    region=region)
+        return Rule(
+            **common,
+            when=when_value.strip(),
+            outcome=outcome,
+            mode=mode,
+            queue=queue,
+            priority=priority,
+            reads=reads,
+            program=program,
+            test=test,
+            bands=bands,
+            region=region,
+        )
 
     def bands(self, v: dict[str, tuple[Any, yaml.Node]], target: str) -> Bands | None:
         """The rule's confidence bands, or None (without any, or with problems, recorded)."""
         if "bands" not in v and "enforce_at" not in v and "review_at" not in v:
             return None
         if "bands" not in v:
-            self.fail(self.node, "a region may change band thresholds only of a rule with "
-                      "`bands`")
+            self.fail(self.node, "a region may change band thresholds only of a rule with `bands`")
             return None
         bnode = v["bands"][1]
         if not isinstance(bnode, yaml.MappingNode):
             self.fail(bnode, "`bands` is a mapping: signal, enforce_at, review_at")
             return None
-        b = self.mapping(bnode, ("signal", "enforce_at", "review_at"), ("signal", "enforce_at"),
-                         "bands")
+        b = self.mapping(
+            bnode, ("signal", "enforce_at", "review_at"), ("signal", "enforce_at"), "bands"
+        )
         if "signal" not in b or "enforce_at" not in b:
             return None
         before = len(self.errors)
         signal, snode = b["signal"]
         known = for_target(target)
         if signal not in known or known[signal].type not in ("int", "double"):
-            self.fail(snode, f"band signal {signal!r} is not a numeric {target} signal",
-                      "bands apply to scores and counts, e.g. score_max_hate")
+            self.fail(
+                snode,
+                f"band signal {signal!r} is not a numeric {target} signal",
+                "bands apply to scores and counts, e.g. score_max_hate",
+            )
         enforce_at = v.get("enforce_at", b["enforce_at"])
         review_at = v.get("review_at", b.get("review_at", (None, bnode)))
         for value, node in (enforce_at, review_at):
-            if value is not None and (isinstance(value, bool) or
-                                      not isinstance(value, int | float)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
                 self.fail(node, "band thresholds are numbers")
         if len(self.errors) > before:
             return None
         if review_at[0] is not None and review_at[0] > enforce_at[0]:
-            self.fail(review_at[1], f"review band starts at {review_at[0]}, above the enforce "
-                      f"band at {enforce_at[0]}",
-                      "review_at must be <= enforce_at: review sits below auto-enforcement")
+            self.fail(
+                review_at[1],
+                f"review band starts at {review_at[0]}, above the enforce band at {enforce_at[0]}",
+                "review_at must be <= enforce_at: review sits below auto-enforcement",
+            )
             return None
-        return Bands(signal, float(enforce_at[0]),
-                     float(review_at[0]) if review_at[0] is not None else None)
+        return Bands(
+            signal, float(enforce_at[0]), float(review_at[0]) if review_at[0] is not None else None
+        )
 
-    def compile(self, node: yaml.Node, when: str,
-                target: str) -> tuple[Any, tuple[str, ...], Predicate | None] | None:
+    def compile(
+        self, node: yaml.Node, when: str, target: str
+    ) -> tuple[Any, tuple[str, ...], Predicate | None] | None:
         """Compile a condition: every unknown signal in it is reported, else its type errors."""
         try:
             program = cel.compile(when)
@@ -328,8 +413,17 @@ class _Reader:
                 hint = f"did you mean {', '.join(close)}?"
             else:
                 hint = "`vigil signals list` prints every signal"
-            self.errors.append(_locate(self.fname, self.text, node, name,
-                                       f"unknown {target} signal `{name}`", self.rid, hint))
+            self.errors.append(
+                _locate(
+                    self.fname,
+                    self.text,
+                    node,
+                    name,
+                    f"unknown {target} signal `{name}`",
+                    self.rid,
+                    hint,
+                )
+            )
         if unknown:
             return None  # their types are unknown, so the condition's types cannot be checked
         for sample_set in SAMPLE_SETS:
@@ -341,9 +435,12 @@ class _Reader:
             except (TypeError, RuntimeError, ValueError) as exc:
                 if "divide by zero" in str(exc) or "division by zero" in str(exc):
                     continue
-                self.fail(node, f"condition has a type error: {str(exc)[:160]}",
-                          "counts are int, scores are double; CEL does no implicit arithmetic "
-                          "between them (use double(x))")
+                self.fail(
+                    node,
+                    f"condition has a type error: {str(exc)[:160]}",
+                    "counts are int, scores are double; CEL does no implicit arithmetic "
+                    "between them (use double(x))",
+                )
                 return None
             if not isinstance(result, bool):
                 self.fail(node, f"condition must be true or false, not {type(result).__name__}")
@@ -351,10 +448,11 @@ class _Reader:
         return program, reads, compile_plain(when, {n: known[n].type for n in reads})
 
 
-def _locate(fname: str, text: str, node: yaml.Node, word: str, msg: str, rid: str | None,
-            hint: str) -> PolicyError:
+def _locate(
+    fname: str, text: str, node: yaml.Node, word: str, msg: str, rid: str | None, hint: str
+) -> PolicyError:
     """Point at word inside the condition's source text, whatever the YAML scalar style."""
-    span = text[node.start_mark.index:node.end_mark.index]
+    span = text[node.start_mark.index : node.end_mark.index]
     m = re.search(rf"\b{re.escape(word)}\b", span)
     if not m:
         return _at(fname, node, msg, rid, hint)

@@ -21,7 +21,11 @@ ESCALATION_OUTCOMES = frozenset({"review", "escalate"})
 # action only if it is more severe than every action it already got in the rule's window.
 # Routing to humans, least to most urgent: one routing per target per event, the most urgent.
 ACTION_SEVERITY: dict[str, int] = {
-    "label": 1, "age_restrict": 2, "limit_distribution": 3, "remove": 4, "strike": 5,
+    "label": 1,
+    "age_restrict": 2,
+    "limit_distribution": 3,
+    "remove": 4,
+    "strike": 5,
     "suspend_creator": 6,
 }
 ROUTING_URGENCY: dict[str, int] = {"review": 1, "escalate": 2}
@@ -34,7 +38,11 @@ _STRING_EQ = re.compile(r'^\s*([a-z_][a-z0-9_]*)\s*==\s*"([^"\\]*)"\s*$')
 _STRING = re.compile(r'"[^"\\]*"')
 _STRING_IN = re.compile(r'^\s*([a-z_][a-z0-9_]*)\s+in\s+\[((?:\s*"[^"\\]*"\s*,?)*)\]\s*$')
 OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
     "in": lambda v, c: v in c,
 }
 
@@ -111,8 +119,7 @@ class Rule:
     program: Any = field(compare=False, repr=False)  # cel.Program
     # the same condition as a Python predicate over the signal values, when it is plain
     # enough (signals.policy.plain); None runs the CEL program
-    test: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False,
-                                                          repr=False)
+    test: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False, repr=False)
     bands: Bands | None = None
     region: str | None = None  # the region whose override this variant is
     regions: dict[str, "Rule"] = field(default_factory=dict, compare=False, repr=False)
@@ -124,8 +131,11 @@ class Rule:
         object.__setattr__(self, "key", f"{self.id}@{self.version}")
         guards = guards_of(self.when)
         if self.bands:
-            low = self.bands.review_at if self.bands.review_at is not None else (
-                self.bands.enforce_at)
+            low = (
+                self.bands.review_at
+                if self.bands.review_at is not None
+                else (self.bands.enforce_at)
+            )
             guards = ((self.bands.signal, ">=", low), *guards)
         object.__setattr__(self, "guards", guards)
 
@@ -156,8 +166,12 @@ class PolicyPack:
 
     def active(self, target: str) -> tuple[Rule, ...]:
         """Rules of a target that run (enforce or shadow) in some region, in file order."""
-        return tuple(r for r in self.rules if r.target == target and (
-            r.mode != "disabled" or any(v.mode != "disabled" for v in r.regions.values())))
+        return tuple(
+            r
+            for r in self.rules
+            if r.target == target
+            and (r.mode != "disabled" or any(v.mode != "disabled" for v in r.regions.values()))
+        )
 
     def reads(self, target: str) -> tuple[str, ...]:
         """Every signal the active rules of a target read, each once."""

@@ -25,13 +25,16 @@ from typing import Any
 
 Predicate = Callable[[dict[str, Any]], bool]
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     \s*(?:
       (?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w.])
     | (?P<str>"[^"\\\n]*"|'[^'\\\n]*')
     | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<op>&&|\|\||<=|>=|==|!=|<|>|!|\(|\)|\[|\]|,)
-    )""", re.VERBOSE)
+    )""",
+    re.VERBOSE,
+)
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _RELATIONS = frozenset(_FLIP)
 _NUMERIC = frozenset({"int", "double"})
@@ -130,7 +133,8 @@ class _Parser:
                 raise _NotPlain
             return f"v[{text!r}]"
         if (kind, text) in (("op", "!"), ("op", "(")) or (
-                kind == "name" and text in ("true", "false")):
+            kind == "name" and text in ("true", "false")
+        ):
             return self.unary()
         raise _NotPlain
 
@@ -153,8 +157,11 @@ class _Parser:
         else:
             raise _NotPlain
         stype = self.types[signal[1]]
-        comparable = (stype in _NUMERIC if literal[0] == "num"
-                      else _LITERAL_TYPE.get(literal[0]) == stype and op in ("==", "!="))
+        comparable = (
+            stype in _NUMERIC
+            if literal[0] == "num"
+            else _LITERAL_TYPE.get(literal[0]) == stype and op in ("==", "!=")
+        )
         if not comparable:
             raise _NotPlain  # a comparison CEL would refuse: let it
         return f"(v[{signal[1]!r}] {op} {literal[1]})"

@@ -24,8 +24,11 @@ def decision_fields(rule: Rule) -> dict[str, Any]:
     """The rule's decision fields, its bands and each region's variant included."""
     out: dict[str, Any] = {f: getattr(rule, f) for f in _FIELDS}
     if rule.bands:
-        out["bands"] = {"signal": rule.bands.signal, "enforce_at": rule.bands.enforce_at,
-                        "review_at": rule.bands.review_at}
+        out["bands"] = {
+            "signal": rule.bands.signal,
+            "enforce_at": rule.bands.enforce_at,
+            "review_at": rule.bands.review_at,
+        }
     if rule.regions:
         out["regions"] = {code: decision_fields(v) for code, v in sorted(rule.regions.items())}
     return out
@@ -33,23 +36,32 @@ def decision_fields(rule: Rule) -> dict[str, Any]:
 
 def lock(pack: PolicyPack) -> dict[str, Any]:
     """The lock of a pack: each rule's version and decision fields."""
-    return {"lock_version": LOCK_VERSION,
-            "rules": {r.id: {"version": r.version, **decision_fields(r)}
-                      for r in sorted(pack.rules, key=lambda r: r.id)}}
+    return {
+        "lock_version": LOCK_VERSION,
+        "rules": {
+            r.id: {"version": r.version, **decision_fields(r)}
+            for r in sorted(pack.rules, key=lambda r: r.id)
+        },
+    }
 
 
 def read_lock(doc: Any) -> dict[str, dict[str, Any]]:
     """The rules of a lock document (ValueError naming the problem if it is not one)."""
-    if not isinstance(doc, dict) or doc.get("lock_version") != LOCK_VERSION or not isinstance(
-            doc.get("rules"), dict):
-        raise ValueError(f"not a rules lock of version {LOCK_VERSION} (`vigil policy lock` "
-                         "writes one)")
+    if (
+        not isinstance(doc, dict)
+        or doc.get("lock_version") != LOCK_VERSION
+        or not isinstance(doc.get("rules"), dict)
+    ):
+        raise ValueError(
+            f"not a rules lock of version {LOCK_VERSION} (`vigil policy lock` writes one)"
+        )
     rules: dict[str, dict[str, Any]] = doc["rules"]
     return rules
 
 
-def unversioned_changes(previous: Mapping[str, Mapping[str, Any]], pack: PolicyPack,
-                        against: str) -> list[PolicyError]:
+def unversioned_changes(
+    previous: Mapping[str, Mapping[str, Any]], pack: PolicyPack, against: str
+) -> list[PolicyError]:
     """A warning for each rule whose decision fields differ from `previous` (a lock's rules)
     under the same version, or whose version went down. against names what was compared."""
     warnings = []
@@ -60,15 +72,24 @@ def unversioned_changes(previous: Mapping[str, Mapping[str, Any]], pack: PolicyP
         fields = decision_fields(rule)
         changed = sorted(k for k in {*fields, *old} - {"version"} if fields.get(k) != old.get(k))
         if rule.version < old["version"]:
-            warnings.append(_warning(rule, f"rule version went down from {old['version']} to "
-                                     f"{rule.version} (against {against})",
-                                     "ids and \"fired once\" of the older version come back"))
+            warnings.append(
+                _warning(
+                    rule,
+                    f"rule version went down from {old['version']} to "
+                    f"{rule.version} (against {against})",
+                    'ids and "fired once" of the older version come back',
+                )
+            )
         elif changed and rule.version == old["version"]:
-            warnings.append(_warning(
-                rule, f"rule changed {', '.join(changed)} without a new version (against "
-                f"{against})", f"bump `version` to {rule.version + 1}: decision ids and "
-                "\"fired once\" are per version, so the changed rule would not act where the "
-                "old one did, and its decisions would share the old ones' ids"))
+            warnings.append(
+                _warning(
+                    rule,
+                    f"rule changed {', '.join(changed)} without a new version (against {against})",
+                    f"bump `version` to {rule.version + 1}: decision ids and "
+                    '"fired once" are per version, so the changed rule would not act where the '
+                    "old one did, and its decisions would share the old ones' ids",
+                )
+            )
     return warnings
 
 

@@ -34,9 +34,14 @@ def _grant(principal: str, operations: Iterable[str], topics: Iterable[str]) -> 
     return args
 
 
-def acl_commands(settings: Settings, worker: str, producers: Iterable[str] = (),
-                 publishers: Iterable[str] = (), readers: Iterable[str] = (),
-                 reader_group: str = "*") -> list[list[str]]:
+def acl_commands(
+    settings: Settings,
+    worker: str,
+    producers: Iterable[str] = (),
+    publishers: Iterable[str] = (),
+    readers: Iterable[str] = (),
+    reader_group: str = "*",
+) -> list[list[str]]:
     """The kafka-acls arguments (less the connection options) granting each principal its
     part: principals as Kafka writes them, `User:name`."""
     t = settings.topic
@@ -47,11 +52,9 @@ def acl_commands(settings: Settings, worker: str, producers: Iterable[str] = (),
     updates = t(POLICY_UPDATES)
     out = [
         _grant(worker, ["Read", "Describe"], [*inputs, *facts, *changelogs, updates]),
-        _grant(worker, ["Write", "Describe", "DescribeConfigs"], [*outputs, *facts,
-                                                                  *changelogs]),
+        _grant(worker, ["Write", "Describe", "DescribeConfigs"], [*outputs, *facts, *changelogs]),
         _grant(worker, ["Create"], [*inputs, *outputs, *facts, *changelogs, updates]),
-        ["--add", "--allow-principal", worker, "--operation", "Read", "--group",
-         settings.app_id],
+        ["--add", "--allow-principal", worker, "--operation", "Read", "--group", settings.app_id],
     ]
     for p in producers:
         out.append(_grant(p, ["Write", "Describe", "Create"], [*inputs, t("dead-letter")]))
@@ -59,28 +62,31 @@ def acl_commands(settings: Settings, worker: str, producers: Iterable[str] = (),
         out.append(_grant(p, ["Write", "Describe", "Create"], [updates]))
     for p in readers:
         out.append(_grant(p, ["Read", "Describe"], outputs))
-        out.append(["--add", "--allow-principal", p, "--operation", "Read", "--group",
-                    reader_group])
+        out.append(
+            ["--add", "--allow-principal", p, "--operation", "Read", "--group", reader_group]
+        )
     return out
 
 
 @app.command("acls")
 def acls_command(
     worker: str = typer.Option(..., "--worker", help="the workers' principal, e.g. User:vigil"),
-    producer: list[str] = typer.Option([], "--producer", help="a producer's principal "
-                                       "(repeatable)"),
-    publisher: list[str] = typer.Option([], "--publisher", help="a policy publisher's "
-                                        "principal (repeatable)"),
-    reader: list[str] = typer.Option([], "--reader", help="an output reader's principal "
-                                     "(repeatable)"),
-    reader_group: str = typer.Option("*", "--reader-group", help="consumer groups readers "
-                                     "may use"),
-    command_config: str = typer.Option("admin.properties", "--command-config",
-                                       help="kafka-acls' admin client properties file"),
+    producer: list[str] = typer.Option(
+        [], "--producer", help="a producer's principal (repeatable)"
+    ),
+    publisher: list[str] = typer.Option(
+        [], "--publisher", help="a policy publisher's principal (repeatable)"
+    ),
+    reader: list[str] = typer.Option(
+        [], "--reader", help="an output reader's principal (repeatable)"
+    ),
+    reader_group: str = typer.Option("*", "--reader-group", help="consumer groups readers may use"),
+    command_config: str = typer.Option(
+        "admin.properties", "--command-config", help="kafka-acls' admin client properties file"
+    ),
 ) -> None:
     """Print the kafka-acls commands that give each principal only its part (VIGIL_* names)."""
     import shlex
-
 
     for principal in (worker, *producer, *publisher, *reader):
         if ":" not in principal or not principal.split(":", 1)[1]:
@@ -88,5 +94,15 @@ def acls_command(
             raise typer.Exit(2)
     settings = Settings()
     for args in acl_commands(settings, worker, producer, publisher, reader, reader_group):
-        typer.echo(shlex.join(["kafka-acls.sh", "--bootstrap-server", settings.bootstrap,
-                               "--command-config", command_config, *args]))
+        typer.echo(
+            shlex.join(
+                [
+                    "kafka-acls.sh",
+                    "--bootstrap-server",
+                    settings.bootstrap,
+                    "--command-config",
+                    command_config,
+                    *args,
+                ]
+            )
+        )

@@ -10,8 +10,11 @@ from signals.policy import PolicyPack, PolicyPackInvalid
 from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="vigil: streaming enforcement signal processor for Trust & Safety.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="vigil: streaming enforcement signal processor for Trust & Safety.",
+)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 POLICIES_OPT = typer.Option(SHIPPED_POLICIES, "--policies", help="policy pack directory")

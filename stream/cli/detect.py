@@ -41,14 +41,15 @@ def _parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
         if not row or not "".join(row).strip():
             continue
         if len(row) != 2:
-            raise BadRow(f"{source}:{number}: expected 2 columns (timestamp,count), "
-                         f"got {len(row)}")
+            raise BadRow(f"{source}:{number}: expected 2 columns (timestamp,count), got {len(row)}")
         text, count_text = row[0].strip(), row[1].strip()
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
-            raise BadRow(f"{source}:{number}: timestamp {text!r} is not ISO 8601 "
-                         "(2026-11-20T10:00:00Z or 2026-11-20 10:00)") from None
+            raise BadRow(
+                f"{source}:{number}: timestamp {text!r} is not ISO 8601 "
+                "(2026-11-20T10:00:00Z or 2026-11-20 10:00)"
+            ) from None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)  # a timestamp without offset is read as UTC
         try:
@@ -90,8 +91,9 @@ def detect(lines: Iterable[str], source: str) -> Iterator[str]:
 
 @app.command("detect")
 def detect_command(
-    csv_file: Path = typer.Argument(..., help="CSV with a header row: timestamp,count (or -)",
-                                    allow_dash=True),
+    csv_file: Path = typer.Argument(
+        ..., help="CSV with a header row: timestamp,count (or -)", allow_dash=True
+    ),
 ) -> None:
     """Run the trend detector over a series of buckets; print timestamp,count,score,alert."""
     require_file(csv_file, "series file")

@@ -27,8 +27,18 @@ from stream.config import Settings
 
 DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
 # what a replay may differ in from the emitted decision without being another decision
-_COMPARED = ("kind", "outcome", "rule", "target", "window", "region", "queue", "priority",
-             "pack_hash", "evidence")
+_COMPARED = (
+    "kind",
+    "outcome",
+    "rule",
+    "target",
+    "window",
+    "region",
+    "queue",
+    "priority",
+    "pack_hash",
+    "evidence",
+)
 
 
 @dataclass(frozen=True)
@@ -72,17 +82,22 @@ def records_in(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
                     yield doc, f"{file}:{n}"
 
 
-def records_on_kafka(settings: Settings, idle_seconds: float = 2.0) -> Iterator[
-        tuple[dict[str, Any], str]]:
+def records_on_kafka(
+    settings: Settings, idle_seconds: float = 2.0
+) -> Iterator[tuple[dict[str, Any], str]]:
     """Every record on the output topics, from their start until no more arrive."""
     return iter(asyncio.run(_read_topics(settings, idle_seconds)))
 
 
-async def _read_topics(settings: Settings, idle_seconds: float) -> list[
-        tuple[dict[str, Any], str]]:
+async def _read_topics(settings: Settings, idle_seconds: float) -> list[tuple[dict[str, Any], str]]:
     topics = [settings.topic(t) for t in OUTPUT_TOPICS]
-    consumer = AIOKafkaConsumer(*topics, **settings.kafka(), group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        *topics,
+        **settings.kafka(),
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     out: list[tuple[dict[str, Any], str]] = []
     try:
@@ -116,8 +131,11 @@ def find(record_id: str, records: Iterable[tuple[dict[str, Any], str]]) -> Found
 def explain_decision(decision: dict[str, Any], pack: PolicyPack | None) -> list[str]:
     """A decision in words, from its own evidence; the pack adds the rule's owner and intent."""
     ev = decision["evidence"]
-    kind = {"action": "enforcement action", "escalation": "escalation to humans",
-            "shadow": "shadow decision (not enforced)"}[decision["kind"]]
+    kind = {
+        "action": "enforcement action",
+        "escalation": "escalation to humans",
+        "shadow": "shadow decision (not enforced)",
+    }[decision["kind"]]
     lines = [
         f"Decision {decision['id']}: {kind} `{decision['outcome']}` on "
         f"{decision['target']['type']} {decision['target']['id']}, at {decision['ts']}.",
@@ -127,8 +145,10 @@ def explain_decision(decision: dict[str, Any], pack: PolicyPack | None) -> list[
     ]
     rule = pack.rule(decision["rule"]["id"]) if pack is not None else None
     if pack is not None and pack.hash != decision["pack_hash"]:
-        lines.append(f"(The pack given is {pack.hash}, not the one that decided: its rule text "
-                     "below may differ from what ran.)")
+        lines.append(
+            f"(The pack given is {pack.hash}, not the one that decided: its rule text "
+            "below may differ from what ran.)"
+        )
     if rule is not None and rule.version == decision["rule"]["version"]:
         lines.append(f"The rule, by {rule.owner}: {rule.description}")
     elif rule is not None:
@@ -140,29 +160,36 @@ def explain_decision(decision: dict[str, Any], pack: PolicyPack | None) -> list[
     bands = ev.get("bands")
     if bands:
         value = ev["signals"].get(bands["signal"])
-        where = (f">= enforce_at {bands['enforce_at']}" if ev.get("band") == "enforce"
-                 else f"between review_at {bands['review_at']} and enforce_at "
-                      f"{bands['enforce_at']}")
+        where = (
+            f">= enforce_at {bands['enforce_at']}"
+            if ev.get("band") == "enforce"
+            else f"between review_at {bands['review_at']} and enforce_at {bands['enforce_at']}"
+        )
         lines.append(f"Band `{ev.get('band')}`: {bands['signal']} was {value}, {where}.")
     region = decision.get("region")
     if ev.get("region_unknown"):
-        lines.append("Region unknown: the video's upload (its region) had not arrived when the "
-                     "rule's region hold ended, so the rule ran as written, without overrides.")
+        lines.append(
+            "Region unknown: the video's upload (its region) had not arrived when the "
+            "rule's region hold ended, so the rule ran as written, without overrides."
+        )
     elif ev.get("region_override"):
-        lines.append(f"Region {region}: the rule's override for {ev['region_override']} "
-                     "applied.")
+        lines.append(f"Region {region}: the rule's override for {ev['region_override']} applied.")
     elif region:
         lines.append(f"Region {region}: no regional override applied.")
     else:
-        lines.append("Region not known yet when it was decided (the rule has no regional "
-                     "variants, so it did not wait for it).")
+        lines.append(
+            "Region not known yet when it was decided (the rule has no regional "
+            "variants, so it did not wait for it)."
+        )
     lines.append("What the rule read, as of the triggering event:")
     for name, value in ev["signals"].items():
         meaning = SIGNALS[name].meaning if name in SIGNALS else ""
         lines.append(f"  {name} = {value}    ({meaning})")
     for other in ev.get("also_matched", []):
-        lines.append(f"Also matched, outranked by this decision: {other['rule']} "
-                     f"v{other['version']} ({other['outcome']}).")
+        lines.append(
+            f"Also matched, outranked by this decision: {other['rule']} "
+            f"v{other['version']} ({other['outcome']})."
+        )
     if decision["outcome"] == "review":
         lines.append(f"Routed to queue {decision['queue']} with priority {decision['priority']}.")
     lines.append("Source events: " + ", ".join(decision["source_event_ids"]))
@@ -177,7 +204,8 @@ def explain_alert(alert: dict[str, Any]) -> list[str]:
         f"Trend alert {alert['id']}: incident {alert['incident_id']} `{alert['status']}`, "
         f"severity {alert['severity']}, at {alert['ts']}.",
         f"What is spiking: {key['kind']} {key['value']}{where}"
-        + (f" (policy area {alert['policy_area']})" if alert.get("policy_area") else "") + ".",
+        + (f" (policy area {alert['policy_area']})" if alert.get("policy_area") else "")
+        + ".",
         f"In {alert['window_start']} .. {alert['window_end']}: {alert['observed']} against "
         f"{alert['expected']} expected ({alert['growth']}x), tail score {alert['score']}, "
         f"from {alert['distinct_creators']} distinct creators or reporters.",
@@ -200,10 +228,16 @@ def explain_dead_letter(dead: dict[str, Any]) -> list[str]:
         at = f"line {dead['line']} of the events file"
     else:
         at = f"partition {dead.get('partition')}"
-    what = ("an output record vigil could not publish" if dead["reason"] == "output_refused"
-            else "an input message vigil refused")
-    kept = ("its first part is kept in original_b64" if dead.get("original_truncated")
-            else "it is kept whole in original_b64")
+    what = (
+        "an output record vigil could not publish"
+        if dead["reason"] == "output_refused"
+        else "an input message vigil refused"
+    )
+    kept = (
+        "its first part is kept in original_b64"
+        if dead.get("original_truncated")
+        else "it is kept whole in original_b64"
+    )
     lines = [
         f"Dead letter {dead['id']}: {what}, on {dead['source_topic']} ({at}).",
         f"Reason `{dead['reason']}`: {dead['detail']}.",
@@ -222,12 +256,19 @@ def differences(emitted: dict[str, Any], replayed: dict[str, Any]) -> list[str]:
 @app.command("explain")
 def explain_command(
     record_id: str = typer.Argument(..., help="a decision, trend alert or dead letter id"),
-    sources: list[Path] = typer.Option([], "--from", help="an output file or a replay --out "
-                                       "directory to read the record from (repeatable)"),
-    kafka: bool = typer.Option(False, "--kafka", help="read it from the output topics "
-                               "(VIGIL_BROKER, VIGIL_TOPIC_PREFIX)"),
-    events: Path | None = typer.Option(None, "--events", help="the events to replay, for "
-                                       "context (or, alone, to reconstruct a decision)"),
+    sources: list[Path] = typer.Option(
+        [],
+        "--from",
+        help="an output file or a replay --out directory to read the record from (repeatable)",
+    ),
+    kafka: bool = typer.Option(
+        False, "--kafka", help="read it from the output topics (VIGIL_BROKER, VIGIL_TOPIC_PREFIX)"
+    ),
+    events: Path | None = typer.Option(
+        None,
+        "--events",
+        help="the events to replay, for context (or, alone, to reconstruct a decision)",
+    ),
     policies: Path = POLICIES_OPT,
 ) -> None:
     """Explain an emitted decision, trend alert or dead letter in words."""
@@ -258,9 +299,15 @@ def explain_command(
         found = find(record_id, ((d, "replay") for d in replayed))
         looked = f"a replay of {events} under pack {pack.hash}"
     if found is None:
-        err.print(f"error: no decision, trend alert or dead letter has id {record_id} in "
-                  f"{looked}" + ("; a trend alert or dead letter is read from outputs (--from, "
-                                 "--kafka)" if replayed is not None else ""))
+        err.print(
+            f"error: no decision, trend alert or dead letter has id {record_id} in "
+            f"{looked}"
+            + (
+                "; a trend alert or dead letter is read from outputs (--from, --kafka)"
+                if replayed is not None
+                else ""
+            )
+        )
         raise typer.Exit(1)
     if found.kind == "trend_alert":
         lines = explain_alert(found.record)
@@ -274,15 +321,20 @@ def explain_command(
         typer.echo(line)
 
 
-def _replay_context(emitted: dict[str, Any], replayed: list[dict[str, Any]],
-                    pack: PolicyPack) -> list[str]:
+def _replay_context(
+    emitted: dict[str, Any], replayed: list[dict[str, Any]], pack: PolicyPack
+) -> list[str]:
     """What a replay of the events under the pack given says about an emitted decision."""
     same = next((d for d in replayed if d["id"] == emitted["id"]), None)
     if same is None:
-        return [f"Replaying the events under pack {pack.hash} makes no such decision: it was "
-                "made under another pack or from events the file does not hold."]
+        return [
+            f"Replaying the events under pack {pack.hash} makes no such decision: it was "
+            "made under another pack or from events the file does not hold."
+        ]
     diff = differences(emitted, same)
     if not diff:
         return [f"Replaying the events under pack {pack.hash} makes the same decision."]
-    return [f"Replaying the events under pack {pack.hash} makes this decision with other "
-            f"{', '.join(diff)}."]
+    return [
+        f"Replaying the events under pack {pack.hash} makes this decision with other "
+        f"{', '.join(diff)}."
+    ]

@@ -22,21 +22,28 @@ async def publish(settings: Settings, directory: Path) -> PolicyPack:
     pack = load_pack(directory)
     files = {p.name: p.read_text(encoding="utf-8") for p in pack_files(directory)}
     await ensure_own(settings, POLICY_UPDATES, compact=True)
-    producer = AIOKafkaProducer(**settings.kafka(), acks="all",
-                                max_request_size=8 * 1024 * 1024)
+    producer = AIOKafkaProducer(**settings.kafka(), acks="all", max_request_size=8 * 1024 * 1024)
     await producer.start()
     try:
-        await producer.send_and_wait(settings.topic(POLICY_UPDATES), orjson.dumps(
-            {"hash": pack.hash, "files": files}), key=PACK_KEY, partition=0)
+        await producer.send_and_wait(
+            settings.topic(POLICY_UPDATES),
+            orjson.dumps({"hash": pack.hash, "files": files}),
+            key=PACK_KEY,
+            partition=0,
+        )
     finally:
         await producer.stop()
     return pack
 
+
 @policy.command("check")
 def policy_check(
     directory: Path = PACK_DIR,
-    since: Path | None = typer.Option(None, "--since", help="the previous pack directory: warn "
-                                      "about rules changed without a new version"),
+    since: Path | None = typer.Option(
+        None,
+        "--since",
+        help="the previous pack directory: warn about rules changed without a new version",
+    ),
     strict: bool = typer.Option(False, "--strict", help="exit 1 on warnings too"),
 ) -> None:
     """Validate a policy pack without running it; exit 1 on any error.
@@ -62,11 +69,16 @@ def policy_check(
     for w in warnings:
         err.print(w.render(sources.get(w.file)) + "\n", markup=False, highlight=False)
     if recorded is not None and recorded != lock(pack)["rules"] and not warnings:
-        err.print(f"note: {directory / LOCK_FILE} is behind the pack: `vigil policy lock "
-                  f"{directory}` records it", highlight=False)
+        err.print(
+            f"note: {directory / LOCK_FILE} is behind the pack: `vigil policy lock "
+            f"{directory}` records it",
+            highlight=False,
+        )
     n = len(warnings)
-    typer.echo(f"ok: {len(pack.rules)} rules, pack {pack.hash}"
-               + (f", {n} warning{'s' if n != 1 else ''}" if n else ""))
+    typer.echo(
+        f"ok: {len(pack.rules)} rules, pack {pack.hash}"
+        + (f", {n} warning{'s' if n != 1 else ''}" if n else "")
+    )
     if strict and warnings:
         raise typer.Exit(1)
 
@@ -102,8 +114,10 @@ def policy_test(directory: Path = PACK_DIR) -> None:
         mark = "[green]ok  [/green]" if r.ok else "[red]FAIL[/red]"
         out.print(f"{mark} {r.name}  [dim]{relative(r.file)}:{r.line}[/dim]")
         for m in r.mismatches:
-            out.print(f"       rule {m.rule}: expected [green]{m.expected}[/green], "
-                      f"got [red]{m.got}[/red]")
+            out.print(
+                f"       rule {m.rule}: expected [green]{m.expected}[/green], "
+                f"got [red]{m.got}[/red]"
+            )
             if m.read:
                 out.print("       it read: " + ", ".join(f"{k}={v}" for k, v in m.read.items()))
     typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
@@ -117,8 +131,9 @@ def policy_publish(directory: Path = PACK_DIR) -> None:
     load_or_exit(directory)  # refuse an invalid pack here, with its errors
     settings = Settings()
     pack = asyncio.run(publish(settings, directory))
-    typer.echo(f"published {pack.hash} ({len(pack.rules)} rules) to "
-               f"{settings.topic(POLICY_UPDATES)}")
+    typer.echo(
+        f"published {pack.hash} ({len(pack.rules)} rules) to {settings.topic(POLICY_UPDATES)}"
+    )
 
 
 @policy.command("diff")
@@ -135,5 +150,6 @@ def policy_diff(
     old_pack, new_pack = load_or_exit(old), load_or_exit(new)
     before = decisions(old_pack, read_lines(events))
     after = decisions(new_pack, read_lines(events))
-    print_diff(diff(before, after), len(before), len(after),
-               Console(soft_wrap=True, highlight=False))
+    print_diff(
+        diff(before, after), len(before), len(after), Console(soft_wrap=True, highlight=False)
+    )

@@ -51,8 +51,9 @@ def _group(d: dict[str, Any]) -> tuple[str, ...]:
     return (d["rule"]["id"], d["policy_area"], d.get("region") or "-", d["outcome"], d["kind"])
 
 
-def print_diff(changes: dict[tuple[str, ...], Change], old_n: int, new_n: int,
-               console: Console) -> None:
+def print_diff(
+    changes: dict[tuple[str, ...], Change], old_n: int, new_n: int, console: Console
+) -> None:
     """Render the diff for a policy manager."""
     console.print(f"old pack: {old_n} decisions, new pack: {new_n} decisions")
     if not changes:
@@ -64,8 +65,10 @@ def print_diff(changes: dict[tuple[str, ...], Change], old_n: int, new_n: int,
         for label, items in (("added", ch.added), ("removed", ch.removed)):
             for d in items[:3]:
                 sig = ", ".join(f"{k}={v}" for k, v in d["evidence"]["signals"].items())
-                console.print(f"      {label}: {d['target']['type']} {d['target']['id']} "
-                              f"at {d['ts']}  [dim]{sig}[/dim]")
+                console.print(
+                    f"      {label}: {d['target']['type']} {d['target']['id']} "
+                    f"at {d['ts']}  [dim]{sig}[/dim]"
+                )
     added = sum(len(c.added) for c in changes.values())
     removed = sum(len(c.removed) for c in changes.values())
     console.print(f"total: {added} added, {removed} removed")

@@ -20,8 +20,9 @@ from stream.envelope import EVENTS_FILE, BadLine, Line, parse_lines
 from stream.topics import ensure_own
 
 
-async def produce(settings: Settings, lines: Iterable[bytes],
-                  rate: float = 0.0) -> tuple[Counter[str], list[int]]:
+async def produce(
+    settings: Settings, lines: Iterable[bytes], rate: float = 0.0
+) -> tuple[Counter[str], list[int]]:
     """Send every input event to its (prefixed) topic; return counts and refused line numbers.
 
     Only vigil's input topics are written. A line for any other topic (an output such as
@@ -34,9 +35,13 @@ async def produce(settings: Settings, lines: Iterable[bytes],
     are dead-lettered there, exactly as replay reports them.
     """
     await ensure_own(settings, *INPUT_TOPICS, "dead-letter")
-    producer = AIOKafkaProducer(**settings.kafka(), acks="all",
-                                linger_ms=5, max_batch_size=256 * 1024,
-                                max_request_size=4 * 1024 * 1024)
+    producer = AIOKafkaProducer(
+        **settings.kafka(),
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        max_request_size=4 * 1024 * 1024,
+    )
     await producer.start()
     sent: Counter[str] = Counter()
     refused: list[int] = []
@@ -47,14 +52,20 @@ async def produce(settings: Settings, lines: Iterable[bytes],
         for item in parse_lines(lines):
             await pace.tick()
             if isinstance(item, Line) and item.topic in INPUT_TOPICS:
-                pending.append(await producer.send(settings.topic(item.topic), item.value,
-                                                   key=item.key))
+                pending.append(
+                    await producer.send(settings.topic(item.topic), item.value, key=item.key)
+                )
                 sent[item.topic] += 1
             else:
                 dead, key = refusal(item)
                 refused.append(item.number)
-                pending.append(await producer.send(dead_topic, msgspec.json.encode(dead),
-                                                   key=dead_letter_key(dead, key).encode()))
+                pending.append(
+                    await producer.send(
+                        dead_topic,
+                        msgspec.json.encode(dead),
+                        key=dead_letter_key(dead, key).encode(),
+                    )
+                )
                 sent["dead-letter"] += 1
             if len(pending) >= 5000:
                 await asyncio.gather(*pending)
@@ -68,10 +79,12 @@ async def produce(settings: Settings, lines: Iterable[bytes],
 def refusal(item: Line | BadLine) -> tuple[DeadLetter, bytes | None]:
     """The dead letter for a line `vigil produce` will not send, and the original key."""
     if isinstance(item, BadLine):
-        return dead_letter(EVENTS_FILE, item.raw, "invalid_envelope", item.detail,
-                           line=item.number), None
-    return dead_letter(item.topic, item.value, "unknown_topic", NOT_AN_INPUT, key=item.key,
-                       line=item.number), item.key
+        return dead_letter(
+            EVENTS_FILE, item.raw, "invalid_envelope", item.detail, line=item.number
+        ), None
+    return dead_letter(
+        item.topic, item.value, "unknown_topic", NOT_AN_INPUT, key=item.key, line=item.number
+    ), item.key
 
 
 class _Pace:
@@ -95,10 +108,10 @@ class _Pace:
 
 @app.command("produce")
 def produce_command(
-    events: Path = typer.Argument(..., help="events file (JSONL), or - for stdin",
-                                  allow_dash=True),
-    rate: float = typer.Option(0.0, "--rate", min=0.0,
-                               help="messages per second (0: as fast as Kafka takes them)"),
+    events: Path = typer.Argument(..., help="events file (JSONL), or - for stdin", allow_dash=True),
+    rate: float = typer.Option(
+        0.0, "--rate", min=0.0, help="messages per second (0: as fast as Kafka takes them)"
+    ),
 ) -> None:
     """Send an events file to Kafka (VIGIL_BROKER, VIGIL_TOPIC_PREFIX)."""
     from stream.replay import read_lines
@@ -107,5 +120,7 @@ def produce_command(
     sent, bad = asyncio.run(produce(Settings(), read_lines(events), rate))
     err.print("produced " + ", ".join(f"{t} {n}" for t, n in sorted(sent.items())))
     if bad:
-        err.print(f"{len(bad)} lines went to dead-letter instead (not an envelope, or not an "
-                  f"input topic), lines {bad[:10]}{' ...' if len(bad) > 10 else ''}")
+        err.print(
+            f"{len(bad)} lines went to dead-letter instead (not an envelope, or not an "
+            f"input topic), lines {bad[:10]}{' ...' if len(bad) > 10 else ''}"
+        )

@@ -11,8 +11,7 @@ from stream.cli.common import POLICIES_OPT, app, err, load_or_exit, require_file
 
 @app.command()
 def replay(
-    events: Path = typer.Argument(..., help="events file (JSONL), or - for stdin",
-                                  allow_dash=True),
+    events: Path = typer.Argument(..., help="events file (JSONL), or - for stdin", allow_dash=True),
     policies: Path = POLICIES_OPT,
     out: Path | None = typer.Option(None, "--out", help="write <topic>.jsonl files here"),
 ) -> None:
@@ -26,11 +25,15 @@ def replay(
         sink: r.Sink = r.DirSink(out, stack) if out else r.StreamSink()
         stats, _ = r.run(pack, r.read_lines(events), sink, progress)
     summary = ", ".join(f"{t} {n}" for t, n in sorted(stats.by_topic.items())) or "no outputs"
-    err.print(f"replayed {stats.events:,} events in {stats.seconds:.2f}s "
-              f"({stats.eps:,.0f}/s): {summary}", highlight=False)
+    err.print(
+        f"replayed {stats.events:,} events in {stats.seconds:.2f}s ({stats.eps:,.0f}/s): {summary}",
+        highlight=False,
+    )
     if stats.dead_letters:
-        err.print("dead letters: " + ", ".join(
-            f"{k} {v}" for k, v in stats.dead_letters.items()), highlight=False)
+        err.print(
+            "dead letters: " + ", ".join(f"{k} {v}" for k, v in stats.dead_letters.items()),
+            highlight=False,
+        )
 
 
 @app.command()

@@ -8,6 +8,7 @@ from stream.cli.common import group
 
 schemas = group("schemas", "The event contracts.")
 
+
 @schemas.command("export")
 def schemas_export(directory: Path = typer.Argument(..., help="output directory")) -> None:
     """Write the JSON Schema files of every topic's records."""

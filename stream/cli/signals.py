@@ -7,6 +7,7 @@ from stream.cli.common import group
 
 signals_group = group("signals", "The signal catalogue.")
 
+
 @signals_group.command("list")
 def signals_list(
     as_markdown: bool = typer.Option(False, "--markdown", help="print docs/signals.md"),

@@ -45,21 +45,41 @@ def show(active: ActiveTrends, console: Console) -> None:
         console.print("no active trends")
         return
     t = Table(title=f"Active trends ({len(rows)})")
-    for col in ("severity", "kind", "key", "area", "region", "since", "5 min", "expected",
-                "creators", "samples"):
+    for col in (
+        "severity",
+        "kind",
+        "key",
+        "area",
+        "region",
+        "since",
+        "5 min",
+        "expected",
+        "creators",
+        "samples",
+    ):
         t.add_column(col)
     for a in rows:
-        t.add_row(a["severity"], a["key"]["kind"], a["key"]["value"], a.get("policy_area") or "-",
-                  a.get("region") or "-", a["fired"], str(a["observed"]), str(a["expected"]),
-                  str(a["distinct_creators"]), ", ".join(a["sample_content_ids"][:3]))
+        t.add_row(
+            a["severity"],
+            a["key"]["kind"],
+            a["key"]["value"],
+            a.get("policy_area") or "-",
+            a.get("region") or "-",
+            a["fired"],
+            str(a["observed"]),
+            str(a["expected"]),
+            str(a["distinct_creators"]),
+            ", ".join(a["sample_content_ids"][:3]),
+        )
     console.print(t)
 
 
 @app.command("trends")
 def trends_command(
     url: list[str] = typer.Option([], "--url", help="a worker's web address (repeatable)"),
-    replay_out: Path | None = typer.Option(None, "--from",
-                                           help="a replay --out directory or trend-alerts.jsonl"),
+    replay_out: Path | None = typer.Option(
+        None, "--from", help="a replay --out directory or trend-alerts.jsonl"
+    ),
 ) -> None:
     """Print the active trends, from running workers or from a replay's output."""
     import os

@@ -26,8 +26,14 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     limits = asyncio.run(ensure_topics(settings))
     runtime = create_runtime(settings, pack, limits)
     structlog.get_logger("vigil.worker").info(
-        "engine_build", build=signals.BUILD, rules=len(pack.rules), pack_hash=pack.hash)
+        "engine_build", build=signals.BUILD, rules=len(pack.rules), pack_hash=pack.hash
+    )
     tune_gc()
     runtime.vitals.watch()
-    Worker(runtime.app, runtime.vitals, loglevel=loglevel, quiet=True,
-           logging_config=stdlib_config(loglevel)).execute_from_commandline()
+    Worker(
+        runtime.app,
+        runtime.vitals,
+        loglevel=loglevel,
+        quiet=True,
+        logging_config=stdlib_config(loglevel),
+    ).execute_from_commandline()

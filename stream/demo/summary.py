@@ -9,11 +9,14 @@ from rich.table import Table
 from stream.replay import MemorySink, ReplayStats
 
 
-def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[str, int],
-              console: Console) -> None:
+def summarise(
+    stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[str, int], console: Console
+) -> None:
     """Print throughput, actions by rule, escalations, trend alerts and dead letters."""
-    console.print(f"[bold]vigil demo[/bold]: {stats.events:,} events in {stats.seconds:.2f}s "
-                  f"= [bold]{stats.eps:,.0f} events/s[/bold] (policy pack {pack_hash})")
+    console.print(
+        f"[bold]vigil demo[/bold]: {stats.events:,} events in {stats.seconds:.2f}s "
+        f"= [bold]{stats.eps:,.0f} events/s[/bold] (policy pack {pack_hash})"
+    )
     console.print("live state keys: " + ", ".join(f"{k} {v:,}" for k, v in keys.items()))
 
     actions = sink.records("enforcement-actions")
@@ -21,7 +24,8 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
     for col in ("rule", "outcome", "target", "count"):
         t.add_column(col)
     by_rule: Counter[tuple[str, str, str]] = Counter(
-        (a["rule"]["id"], a["outcome"], a["target"]["type"]) for a in actions)
+        (a["rule"]["id"], a["outcome"], a["target"]["type"]) for a in actions
+    )
     for (rule, outcome, target), n in by_rule.most_common():
         t.add_row(rule, outcome, target, str(n))
     console.print(t)
@@ -31,8 +35,9 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
     for col in ("rule", "outcome", "queue", "priority", "count"):
         t.add_column(col)
     by_q: Counter[tuple[str, str, str, str]] = Counter(
-        (e["rule"]["id"], e["outcome"], e.get("queue") or "on-call",
-         str(e.get("priority"))) for e in esc)
+        (e["rule"]["id"], e["outcome"], e.get("queue") or "on-call", str(e.get("priority")))
+        for e in esc
+    )
     for (rule, outcome, queue, prio), n in by_q.most_common():
         t.add_row(rule, outcome, queue, prio, str(n))
     console.print(t)
@@ -40,15 +45,18 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
     shadow = sink.records("shadow-actions")
     if shadow:
         c = Counter(s["rule"]["id"] for s in shadow)
-        console.print("Shadow rules (would have acted, did not): "
-                      + ", ".join(f"{r} x{n}" for r, n in c.items()))
+        console.print(
+            "Shadow rules (would have acted, did not): "
+            + ", ".join(f"{r} x{n}" for r, n in c.items())
+        )
 
     alerts = sink.records("trend-alerts")
     incidents: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in alerts:
         incidents[str(a["incident_id"])].append(a)
-    console.print(f"\n[bold]Trend alerts[/bold]: {len(incidents)} incidents, "
-                  f"{len(alerts)} messages")
+    console.print(
+        f"\n[bold]Trend alerts[/bold]: {len(incidents)} incidents, {len(alerts)} messages"
+    )
     for msgs in incidents.values():
         first = msgs[0]
         peak = max(msgs, key=lambda m: m["observed"])
@@ -62,5 +70,7 @@ def summarise(stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[s
         )
 
     dl = stats.dead_letters
-    console.print(f"\nDead letters: {sum(dl.values())}"
-                  + (" (" + ", ".join(f"{k} {v}" for k, v in dl.items()) + ")" if dl else ""))
+    console.print(
+        f"\nDead letters: {sum(dl.values())}"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in dl.items()) + ")" if dl else "")
+    )

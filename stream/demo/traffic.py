@@ -22,13 +22,32 @@ from schemas.common import POLICY_AREAS
 from signals.eventtime import HOUR, MINUTE, format_ts, parse_ts
 
 DAY_START = parse_ts("2026-11-20T00:00:00Z")
-REGIONS = [("US", "en", 30), ("BR", "pt", 12), ("ID", "id", 10), ("IN", "hi", 9), ("MX", "es", 8),
-           ("GB", "en", 6), ("DE", "de", 6), ("PH", "en", 6), ("TR", "tr", 5), ("FR", "fr", 5),
-           ("JP", "ja", 3)]
-REPORT_REASONS = [("spam", 30), ("harassment_bullying", 22), ("hate", 12),
-                  ("integrity_authenticity", 8), ("shocking_graphic", 6),
-                  ("dangerous_activities", 6), ("regulated_goods", 5), ("self_harm", 4),
-                  ("human_exploitation", 3), ("violent_extremism", 2), ("child_safety", 2)]
+REGIONS = [
+    ("US", "en", 30),
+    ("BR", "pt", 12),
+    ("ID", "id", 10),
+    ("IN", "hi", 9),
+    ("MX", "es", 8),
+    ("GB", "en", 6),
+    ("DE", "de", 6),
+    ("PH", "en", 6),
+    ("TR", "tr", 5),
+    ("FR", "fr", 5),
+    ("JP", "ja", 3),
+]
+REPORT_REASONS = [
+    ("spam", 30),
+    ("harassment_bullying", 22),
+    ("hate", 12),
+    ("integrity_authenticity", 8),
+    ("shocking_graphic", 6),
+    ("dangerous_activities", 6),
+    ("regulated_goods", 5),
+    ("self_harm", 4),
+    ("human_exploitation", 3),
+    ("violent_extremism", 2),
+    ("child_safety", 2),
+]
 CHALLENGE_TAG = "blackoutchallenge2"
 CHALLENGE_AUDIO = "a-challenge-77"
 HATE_AUDIO = "a-meme-1488"
@@ -86,7 +105,7 @@ class _Gen:
     def zipf(self, items: list[str], s: float = 1.1) -> str:
         # inverse-CDF sample of a Zipf-like rank, cheap and deterministic
         u = self.r.random()
-        rank = int(len(items) ** (u ** s)) - 1
+        rank = int(len(items) ** (u**s)) - 1
         return items[min(max(rank, 0), len(items) - 1)]
 
     def emit(self, topic: str, key: str, ts: int, value: dict[str, Any]) -> None:
@@ -94,38 +113,82 @@ class _Gen:
         value = {"event_id": f"{topic[:2]}-{self.n:07d}", "ts": format_ts(ts), **value}
         self.out.append((ts, self.n, Message(topic, key, value)))
 
-    def upload(self, ts: int, creator: str, tags: list[str], audio: str | None,
-               scores: dict[str, float] | None = None, caption: str = "") -> str:
+    def upload(
+        self,
+        ts: int,
+        creator: str,
+        tags: list[str],
+        audio: str | None,
+        scores: dict[str, float] | None = None,
+        caption: str = "",
+    ) -> str:
         cid = f"v{self.n + 1:08d}"
         region, lang = self.creator_region.get(creator) or self._region()
-        self.emit("uploads", cid, ts, {
-            "content_id": cid, "creator_id": creator, "region": region, "language": lang,
-            "hashtags": tags, "audio_id": audio, "caption": caption or "new video",
-        })
+        self.emit(
+            "uploads",
+            cid,
+            ts,
+            {
+                "content_id": cid,
+                "creator_id": creator,
+                "region": region,
+                "language": lang,
+                "hashtags": tags,
+                "audio_id": audio,
+                "caption": caption or "new video",
+            },
+        )
         self.score(ts + self.r.randint(5_000, 90_000), cid, creator, scores)
         return cid
 
     def score(self, ts: int, cid: str, creator: str, scores: dict[str, float] | None) -> None:
         base = {a: round(min(0.99, self.r.betavariate(1.0, 40.0)), 4) for a in POLICY_AREAS}
         base.update(scores or {})
-        self.emit("model-scores", cid, ts, {
-            "content_id": cid, "creator_id": creator, "model": "mm-safety",
-            "model_version": "2026.11.1", "scores": base,
-        })
+        self.emit(
+            "model-scores",
+            cid,
+            ts,
+            {
+                "content_id": cid,
+                "creator_id": creator,
+                "model": "mm-safety",
+                "model_version": "2026.11.1",
+                "scores": base,
+            },
+        )
 
     def report(self, ts: int, cid: str, creator: str, reporter: str, reason: str) -> None:
         region = self.creator_region.get(creator, ("US", "en"))[0]
-        self.emit("reports", cid, ts, {
-            "report_id": f"rp-{self.n + 1:07d}", "content_id": cid, "creator_id": creator,
-            "reporter_id": reporter, "reason": reason, "region": region,
-        })
+        self.emit(
+            "reports",
+            cid,
+            ts,
+            {
+                "report_id": f"rp-{self.n + 1:07d}",
+                "content_id": cid,
+                "creator_id": creator,
+                "reporter_id": reporter,
+                "reason": reason,
+                "region": region,
+            },
+        )
 
-    def review(self, ts: int, cid: str, creator: str, kind: str, outcome: str,
-               area: str | None = None) -> None:
-        self.emit("reviews", cid, ts, {
-            "content_id": cid, "creator_id": creator, "kind": kind, "outcome": outcome,
-            "reviewer": f"rev-{self.r.randint(1, 40):03d}", "policy_area": area,
-        })
+    def review(
+        self, ts: int, cid: str, creator: str, kind: str, outcome: str, area: str | None = None
+    ) -> None:
+        self.emit(
+            "reviews",
+            cid,
+            ts,
+            {
+                "content_id": cid,
+                "creator_id": creator,
+                "kind": kind,
+                "outcome": outcome,
+                "reviewer": f"rev-{self.r.randint(1, 40):03d}",
+                "policy_area": area,
+            },
+        )
 
 
 def _diurnal(r: random.Random, day: int) -> int:
@@ -136,8 +199,9 @@ def _diurnal(r: random.Random, day: int) -> int:
             return day + int(t * 24 * HOUR)
 
 
-def synthetic_day(seed: int = 7, scale: float = 1.0, start: int = DAY_START,
-                  first_id: int = 0) -> list[Message]:
+def synthetic_day(
+    seed: int = 7, scale: float = 1.0, start: int = DAY_START, first_id: int = 0
+) -> list[Message]:
     """Generate the demo day (about 110k events at scale 1.0), sorted by event time.
 
     start moves the day (the demo's is 2026-11-20); first_id starts its id counter, so that
@@ -156,11 +220,21 @@ def synthetic_day(seed: int = 7, scale: float = 1.0, start: int = DAY_START,
         roll = r.random()
         if roll < 0.10:  # organic reports: most content never gets any
             for _ in range(min(int(r.paretovariate(1.6)), 12)):
-                g.report(ts + r.randint(MINUTE, 6 * HOUR), cid, creator,
-                         r.choice(g.reporters), r.choices(reasons, weights)[0])
+                g.report(
+                    ts + r.randint(MINUTE, 6 * HOUR),
+                    cid,
+                    creator,
+                    r.choice(g.reporters),
+                    r.choices(reasons, weights)[0],
+                )
         if roll > 0.985:  # a sample of content gets a human review
-            g.review(ts + r.randint(HOUR, 8 * HOUR), cid, creator, "review",
-                     "not_violating" if r.random() < 0.8 else "violating")
+            g.review(
+                ts + r.randint(HOUR, 8 * HOUR),
+                cid,
+                creator,
+                "review",
+                "not_violating" if r.random() < 0.8 else "violating",
+            )
     _brigade(g)
     _challenge(g)
     _hate_cluster(g)
@@ -173,12 +247,16 @@ def synthetic_day(seed: int = 7, scale: float = 1.0, start: int = DAY_START,
 def _brigade(g: _Gen) -> None:
     start = g.day + 14 * HOUR
     g.creator_region[BRIGADE_TARGET] = ("US", "en")
-    videos = [g.upload(g.day + i * HOUR, BRIGADE_TARGET, ["dailyvlog"], None)
-              for i in range(1, 13)]
+    videos = [g.upload(g.day + i * HOUR, BRIGADE_TARGET, ["dailyvlog"], None) for i in range(1, 13)]
     for i in range(300):
         for cid in g.r.sample(videos, g.r.randint(1, 3)):
-            g.report(start + g.r.randint(0, 40 * MINUTE), cid, BRIGADE_TARGET, f"rb-{i:04d}",
-                     g.r.choice(["harassment_bullying", "hate"]))
+            g.report(
+                start + g.r.randint(0, 40 * MINUTE),
+                cid,
+                BRIGADE_TARGET,
+                f"rb-{i:04d}",
+                g.r.choice(["harassment_bullying", "hate"]),
+            )
 
 
 def _challenge(g: _Gen) -> None:
@@ -192,12 +270,23 @@ def _challenge(g: _Gen) -> None:
         ts = start + int(math.log1p(i * k / rate0) / k)
         creator = f"u-ch-{g.r.randint(0, 399):03d}"
         score = round(g.r.uniform(0.62, 0.99), 3)
-        cid = g.upload(ts, creator, [CHALLENGE_TAG, "fyp"], CHALLENGE_AUDIO,
-                       {"dangerous_activities": score}, g.r.choice(CHALLENGE_CAPTIONS))
+        cid = g.upload(
+            ts,
+            creator,
+            [CHALLENGE_TAG, "fyp"],
+            CHALLENGE_AUDIO,
+            {"dangerous_activities": score},
+            g.r.choice(CHALLENGE_CAPTIONS),
+        )
         if g.r.random() < 0.25:
             for _ in range(g.r.randint(1, 3)):
-                g.report(ts + g.r.randint(MINUTE, HOUR), cid, creator, g.r.choice(g.reporters),
-                         "dangerous_activities")
+                g.report(
+                    ts + g.r.randint(MINUTE, HOUR),
+                    cid,
+                    creator,
+                    g.r.choice(g.reporters),
+                    "dangerous_activities",
+                )
 
 
 def _hate_cluster(g: _Gen) -> None:
@@ -205,21 +294,35 @@ def _hate_cluster(g: _Gen) -> None:
     for i in range(60):
         ts = start + g.r.randint(0, 50 * MINUTE)
         creator = f"u-hm-{min(i % 25, i % 6):02d}"  # a few core accounts post most of it
-        cid = g.upload(ts, creator, ["meme"], HATE_AUDIO,
-                       {"hate": round(g.r.uniform(0.9, 0.999), 3)})
+        cid = g.upload(
+            ts, creator, ["meme"], HATE_AUDIO, {"hate": round(g.r.uniform(0.9, 0.999), 3)}
+        )
         for _ in range(g.r.randint(0, 3)):
-            g.report(ts + g.r.randint(MINUTE, 30 * MINUTE), cid, creator,
-                     g.r.choice(g.reporters), "hate")
+            g.report(
+                ts + g.r.randint(MINUTE, 30 * MINUTE), cid, creator, g.r.choice(g.reporters), "hate"
+            )
         if i % 10 == 0:  # some removals are appealed, one in three wins
-            g.review(ts + 3 * HOUR, cid, creator, "appeal",
-                     "overturned" if i % 30 == 0 else "upheld", "hate")
+            g.review(
+                ts + 3 * HOUR,
+                cid,
+                creator,
+                "appeal",
+                "overturned" if i % 30 == 0 else "upheld",
+                "hate",
+            )
 
 
 def _spam_flood(g: _Gen) -> None:
     start = g.day + 10 * HOUR
     for i in range(120):
-        g.upload(start + i * 30_000, SPAMMER, [SPAM_TAG, "giveaway"], None,
-                 {"spam": round(g.r.uniform(0.3, 0.7), 3)}, "click the link in bio")
+        g.upload(
+            start + i * 30_000,
+            SPAMMER,
+            [SPAM_TAG, "giveaway"],
+            None,
+            {"spam": round(g.r.uniform(0.3, 0.7), 3)},
+            "click the link in bio",
+        )
 
 
 def _child_safety(g: _Gen) -> None:
@@ -236,15 +339,27 @@ def iter_lines(messages: list[Message]) -> Iterator[bytes]:
 
 def bad_lines() -> list[bytes]:
     """Input a real feed will eventually carry; each must be dead-lettered with its reason."""
-    ok = {"event_id": "bad-1", "ts": "2026-11-20T12:00:00Z", "content_id": "v-bad",
-          "creator_id": "u-bad", "region": "US", "language": "en"}
+    ok = {
+        "event_id": "bad-1",
+        "ts": "2026-11-20T12:00:00Z",
+        "content_id": "v-bad",
+        "creator_id": "u-bad",
+        "region": "US",
+        "language": "en",
+    }
     return [
         b'{"topic":"uploads","key":"v-bad","value":{"event_id":"bad-0","ts":',  # truncated line
-        orjson.dumps({"topic": "uploads", "key": "v-bad",
-                      "value": {k: v for k, v in ok.items() if k != "creator_id"}}),
+        orjson.dumps(
+            {
+                "topic": "uploads",
+                "key": "v-bad",
+                "value": {k: v for k, v in ok.items() if k != "creator_id"},
+            }
+        ),
         orjson.dumps({"topic": "reports", "key": "v-bad", "value": {**ok, "report_id": 7}}),
         orjson.dumps({"topic": "uploads", "key": "v-bad", "value": {**ok, "schema_version": 9}}),
-        orjson.dumps({"topic": "uploads", "key": "v-bad",
-                      "value": {**ok, "caption": "x" * 70_000}}),
+        orjson.dumps(
+            {"topic": "uploads", "key": "v-bad", "value": {**ok, "caption": "x" * 70_000}}
+        ),
         orjson.dumps({"topic": "uploads", "key": "v-other", "value": ok}),
     ]

@@ -4,5 +4,14 @@ from stream.notify.delivery import Notifier, NotifierConfig, notifier_config
 from stream.notify.ratelimit import TokenBucket
 from stream.notify.sinks import Sink, generic, pagerduty, sinks_from_env, slack
 
-__all__ = ["Notifier", "NotifierConfig", "Sink", "TokenBucket", "generic", "notifier_config",
-           "pagerduty", "sinks_from_env", "slack"]
+__all__ = [
+    "Notifier",
+    "NotifierConfig",
+    "Sink",
+    "TokenBucket",
+    "generic",
+    "notifier_config",
+    "pagerduty",
+    "sinks_from_env",
+    "slack",
+]

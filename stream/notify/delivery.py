@@ -13,6 +13,7 @@
   (a duplicate page beats a missed one) and the failure is counted.
 - A token bucket per sink keeps to `rate_per_minute` (stream/notify/ratelimit.py).
 """
+
 import asyncio
 import contextlib
 import os
@@ -73,8 +74,13 @@ class _Pending:
 class Notifier:
     """Delivers trend alerts to the configured sinks in the background."""
 
-    def __init__(self, sinks: list[Sink], redis_url: str, namespace: str,
-                 config: NotifierConfig | None = None) -> None:
+    def __init__(
+        self,
+        sinks: list[Sink],
+        redis_url: str,
+        namespace: str,
+        config: NotifierConfig | None = None,
+    ) -> None:
         self.sinks = sinks
         self.config = config or NotifierConfig()
         self.queue: asyncio.Queue[_Pending] = asyncio.Queue(self.config.queue_size)
@@ -118,7 +124,8 @@ class Notifier:
     def _open_session(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.config.timeout))
+                timeout=aiohttp.ClientTimeout(total=self.config.timeout)
+            )
 
     async def drain(self) -> None:
         """Deliver everything queued now (tests, shutdown)."""
@@ -168,7 +175,8 @@ class Notifier:
                 await asyncio.sleep(wait)
             try:
                 async with self._session.post(
-                    sink.url, data=orjson.dumps(body),
+                    sink.url,
+                    data=orjson.dumps(body),
                     headers={"Content-Type": "application/json"},
                 ) as resp:
                     if resp.status < 300:
@@ -180,8 +188,13 @@ class Notifier:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 problem = type(exc).__name__
             metrics.NOTIFY.labels(sink=sink.name, result="failed_attempt").inc()
-            log.warning("notify_attempt_failed", sink=sink.name, alert_id=alert["id"],
-                        attempt=attempt, problem=problem)  # no URLs: they carry secrets
+            log.warning(
+                "notify_attempt_failed",
+                sink=sink.name,
+                alert_id=alert["id"],
+                attempt=attempt,
+                problem=problem,
+            )  # no URLs: they carry secrets
             if attempt >= self.config.attempts:
                 break
             await asyncio.sleep(delay)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 class TokenBucket:
     """At most `rate_per_minute` sends, with bursts up to `burst`."""
 
-    def __init__(self, rate_per_minute: float, burst: int = 5,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate_per_minute: float, burst: int = 5, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate_per_minute / 60.0
         self.burst = float(burst)
         self.tokens = float(burst)

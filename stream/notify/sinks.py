@@ -31,13 +31,18 @@ def generic(alert: dict[str, Any]) -> dict[str, Any]:
 def slack(alert: dict[str, Any]) -> dict[str, Any]:
     """A Slack-compatible message with the evidence on-call needs."""
     key = alert["key"]
-    head = {"firing": "Trend spiking", "updated": "Trend growing",
-            "resolved": "Trend back to baseline"}[alert["status"]]
-    text = (f"*{head}* ({alert['severity']}): {key['kind']} `{key['value']}`: "
-            f"{alert['observed']} uploads in 5 min vs {alert['expected']} expected "
-            f"(x{alert['growth']}), {alert['distinct_creators']} creators, since "
-            f"{alert['first_seen']}. Samples: {', '.join(alert['sample_content_ids'][:3])}. "
-            f"Incident {alert['incident_id']} {alert.get('link', '')}").rstrip()
+    head = {
+        "firing": "Trend spiking",
+        "updated": "Trend growing",
+        "resolved": "Trend back to baseline",
+    }[alert["status"]]
+    text = (
+        f"*{head}* ({alert['severity']}): {key['kind']} `{key['value']}`: "
+        f"{alert['observed']} uploads in 5 min vs {alert['expected']} expected "
+        f"(x{alert['growth']}), {alert['distinct_creators']} creators, since "
+        f"{alert['first_seen']}. Samples: {', '.join(alert['sample_content_ids'][:3])}. "
+        f"Incident {alert['incident_id']} {alert.get('link', '')}"
+    ).rstrip()
     return {"text": text}
 
 
@@ -54,13 +59,26 @@ def pagerduty(routing_key: str) -> Callable[[dict[str, Any]], dict[str, Any] | N
         if alert["status"] != "resolved":
             body["payload"] = {
                 "summary": f"vigil: {key['kind']} {key['value']} spiking "
-                           f"({alert['observed']} vs {alert['expected']} expected)",
+                f"({alert['observed']} vs {alert['expected']} expected)",
                 "source": "vigil",
                 "severity": PD_SEVERITY[alert["severity"]],
-                "custom_details": {k: alert.get(k) for k in (
-                    "observed", "expected", "growth", "distinct_creators", "first_seen",
-                    "sample_content_ids", "top_creators", "window_start", "window_end",
-                    "policy_area", "region", "link")},
+                "custom_details": {
+                    k: alert.get(k)
+                    for k in (
+                        "observed",
+                        "expected",
+                        "growth",
+                        "distinct_creators",
+                        "first_seen",
+                        "sample_content_ids",
+                        "top_creators",
+                        "window_start",
+                        "window_end",
+                        "policy_area",
+                        "region",
+                        "link",
+                    )
+                },
             }
         return body
 

@@ -80,8 +80,14 @@ class Aligner:
         behind with nothing queued may still hold an older one, unless the release has been
         held back for `idle` seconds (`now` is a monotonic clock).
         """
-        bound = min((self._newest.get(tp, _UNKNOWN) for tp in members
-                     if not self.queued(tp) and behind(tp)), default=_NONE)
+        bound = min(
+            (
+                self._newest.get(tp, _UNKNOWN)
+                for tp in members
+                if not self.queued(tp) and behind(tp)
+            ),
+            default=_NONE,
+        )
         heads = [(q[0].timestamp, i, tp) for i, (tp, q) in enumerate(self._queues.items()) if q]
         heapq.heapify(heads)
         forced = self._blocked_since is not None and now - self._blocked_since >= self._idle

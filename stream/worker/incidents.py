@@ -34,12 +34,18 @@ class ActiveTrends:
     def of_key(self, kind: str, value: str, incident: str | None = None) -> list[dict[str, Any]]:
         """A key's incidents, open first, then recently resolved (one incident if named)."""
         rows = [*self.rows(), *reversed(list(self.resolved.values()))]
-        return [r for r in rows if r["key"]["kind"] == kind and r["key"]["value"] == value
-                and incident in (None, r["incident_id"])]
+        return [
+            r
+            for r in rows
+            if r["key"]["kind"] == kind
+            and r["key"]["value"] == value
+            and incident in (None, r["incident_id"])
+        ]
 
     def rows(self) -> list[dict[str, Any]]:
         """Open incidents, most severe and then newest first."""
         order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-        out = [{**a, "fired": self.first.get(a["incident_id"], a["ts"])}
-               for a in self.open.values()]
+        out = [
+            {**a, "fired": self.first.get(a["incident_id"], a["ts"])} for a in self.open.values()
+        ]
         return sorted(out, key=lambda a: (order[a["severity"]], a["fired"]))

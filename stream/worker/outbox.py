@@ -98,8 +98,11 @@ class Outbox:
         self._changelog.setdefault((topic, partition), []).append((key, value))
 
     def __len__(self) -> int:
-        return (sum(map(len, self._keyed.values())) + sum(map(len, self._facts.values()))
-                + sum(map(len, self._changelog.values())))
+        return (
+            sum(map(len, self._keyed.values()))
+            + sum(map(len, self._facts.values()))
+            + sum(map(len, self._changelog.values()))
+        )
 
     async def send_outputs(self, producer: Any, dead_letters: str) -> dict[Partition, int]:
         """Send the queued outputs and facts through an AIOKafkaProducer; wait for the acks.
@@ -121,7 +124,8 @@ class Outbox:
             for partition, items in placed.items():
                 # no key: a pack holds many keys; its partition is theirs
                 groups.setdefault((topic, partition), []).extend(
-                    (None, value) for value in pack(items))
+                    (None, value) for value in pack(items)
+                )
         self._keyed, self._facts = {}, {}
         return await self._send(producer, groups, dead_letters)
 
@@ -136,8 +140,9 @@ class Outbox:
         newest.update(await self.send_changelogs(producer, dead_letters))
         return newest
 
-    async def _send(self, producer: Any, groups: dict[tuple[str, int], Queued],
-                    dead_letters: str) -> dict[Partition, int]:
+    async def _send(
+        self, producer: Any, groups: dict[tuple[str, int], Queued], dead_letters: str
+    ) -> dict[Partition, int]:
         sent: list[tuple[Partition, int, Any]] = []
         refused: list[tuple[Partition, bytes | None, bytes | None]] = []
         for (topic, partition), queued in groups.items():
@@ -149,17 +154,21 @@ class Outbox:
                 if record_size > limit:
                     refused.append((tp, record_key, value))
                     continue
-                if size + record_size > limit or batch.append(
-                        key=record_key, value=value, timestamp=None) is None:  # full
-                    sent.append((tp, count, await producer.send_batch(
-                        batch, topic, partition=partition)))
+                if (
+                    size + record_size > limit
+                    or batch.append(key=record_key, value=value, timestamp=None) is None
+                ):  # full
+                    sent.append(
+                        (tp, count, await producer.send_batch(batch, topic, partition=partition))
+                    )
                     batch, count, size = producer.create_batch(), 0, 0
                     batch.append(key=record_key, value=value, timestamp=None)  # a first fits
                 count += 1
                 size += record_size
             if count:
-                sent.append((tp, count, await producer.send_batch(batch, topic,
-                                                                    partition=partition)))
+                sent.append(
+                    (tp, count, await producer.send_batch(batch, topic, partition=partition))
+                )
         for tp, record_key, value in refused:
             assert value is not None  # a tombstone is never over a limit
             dead_limit = self._limits.get(dead_letters, self._default) - BATCH_OVERHEAD
@@ -169,8 +178,10 @@ class Outbox:
         try:
             acks = await asyncio.gather(*(fut for _, _, fut in sent))
         except (MessageSizeTooLargeError, RecordListTooLargeError) as exc:
-            raise OutputRefused(f"the broker refused a record batch for its size ({exc}): a "
-                                "topic's max.message.bytes changed while the worker ran") from exc
+            raise OutputRefused(
+                f"the broker refused a record batch for its size ({exc}): a "
+                "topic's max.message.bytes changed while the worker ran"
+            ) from exc
         newest: dict[Partition, int] = {}
         for (tp, count, _), meta in zip(sent, acks, strict=True):
             offset = meta.offset + count - 1  # a batch's ack carries its base offset
@@ -179,27 +190,44 @@ class Outbox:
         return newest
 
 
-async def _dead_letter(producer: Any, topic: str, limit: int, tp: Partition,
-                       key: bytes | None, value: bytes) -> tuple[Partition, int, Any] | None:
+async def _dead_letter(
+    producer: Any, topic: str, limit: int, tp: Partition, key: bytes | None, value: bytes
+) -> tuple[Partition, int, Any] | None:
     """Send an output over its topic's limit to the dead-letter topic instead, bounded.
 
     None when even the bounded dead letter is over the dead-letter topic's own limit: the
     record is lost, the one loss the stream survives, logged by topic, partition and SHA-256.
     """
-    dead = dead_letter(tp.topic, value, "output_refused",
-                       f"a {len(value)}-byte record is over the topic's max.message.bytes",
-                       key=key, partition=tp.partition)
+    dead = dead_letter(
+        tp.topic,
+        value,
+        "output_refused",
+        f"a {len(value)}-byte record is over the topic's max.message.bytes",
+        key=key,
+        partition=tp.partition,
+    )
     dead_key = dead_letter_key(dead, key).encode()
     encoded = msgspec.json.encode(dead)
     if len(encoded) + len(dead_key) + RECORD_OVERHEAD > limit:
         metrics.OUTPUTS_LOST.labels(topic=tp.topic).inc()
-        log.critical("output_lost", topic=tp.topic, partition=tp.partition, size=len(value),
-                     sha256=dead.original_sha256, detail="its dead letter is over the "
-                     "dead-letter topic's max.message.bytes too")
+        log.critical(
+            "output_lost",
+            topic=tp.topic,
+            partition=tp.partition,
+            size=len(value),
+            sha256=dead.original_sha256,
+            detail="its dead letter is over the dead-letter topic's max.message.bytes too",
+        )
         return None
     metrics.OUTPUTS_REFUSED.labels(topic=tp.topic).inc()
-    log.error("output_refused", topic=tp.topic, partition=tp.partition, size=len(value),
-              sha256=dead.original_sha256, dead_letter=dead.id)
+    log.error(
+        "output_refused",
+        topic=tp.topic,
+        partition=tp.partition,
+        size=len(value),
+        sha256=dead.original_sha256,
+        dead_letter=dead.id,
+    )
     place = Partition(topic, partition_for(dead_key, len(await producer.partitions_for(topic))))
     batch = producer.create_batch()
     batch.append(key=dead_key, value=encoded, timestamp=None)

@@ -29,8 +29,9 @@ log = structlog.get_logger("vigil.policy")
 def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when a pack file is edited, added or removed."""
     try:
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                     for p in pack_files(directory))
+        return tuple(
+            (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in pack_files(directory)
+        )
     except OSError:
         return ()
 
@@ -48,8 +49,13 @@ class PackSwitch:
             pack = load()
         except PolicyPackInvalid as exc:
             metrics.POLICY_REJECTED.labels(source=source).inc()
-            log.error("policy_pack_rejected", source=source, errors=len(exc.errors),
-                      detail=exc.render(), kept=self.current.hash)
+            log.error(
+                "policy_pack_rejected",
+                source=source,
+                errors=len(exc.errors),
+                detail=exc.render(),
+                kept=self.current.hash,
+            )
             return False
         if pack.hash == self.current.hash:
             return False
@@ -57,8 +63,13 @@ class PackSwitch:
         self.current = pack
         self._apply(pack)
         metrics.POLICY_LOADED.labels(source=source).inc()
-        log.info("policy_pack_loaded", source=source, hash=pack.hash, rules=len(pack.rules),
-                 previous=previous)
+        log.info(
+            "policy_pack_loaded",
+            source=source,
+            hash=pack.hash,
+            rules=len(pack.rules),
+            previous=previous,
+        )
         return True
 
 

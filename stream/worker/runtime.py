@@ -55,14 +55,16 @@ def _raw() -> faust.Schema:  # type: ignore[type-arg]
     is given, which once silently turned a shared topic's keys into JSON and stalled it."""
     return faust.Schema(key_serializer="raw", value_serializer="raw")
 
+
 _encode = msgspec.json.Encoder().encode
 
 
 class Runtime:
     """The worker's moving parts: engine, ledger, tables, and how a batch is processed."""
 
-    def __init__(self, settings: Settings, pack: PolicyPack,
-                 limits: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, pack: PolicyPack, limits: dict[str, int] | None = None
+    ) -> None:
         self.settings = settings
         # each written topic's max.message.bytes: no record the broker would refuse is sent
         self.limits: dict[str, int] = dict(limits or {})
@@ -75,12 +77,13 @@ class Runtime:
         n = settings.partitions
         # bytes in, bytes out: Faust picks the changelog and store serializers from the types
         # (anything else means JSON, which would mangle the encoded state on recovery)
-        self.content = self.app.Table("content-state", partitions=n, key_type=bytes,
-                                      value_type=bytes)
-        self.creators = self.app.Table("creator-state", partitions=n, key_type=bytes,
-                                       value_type=bytes)
-        self.trends = self.app.Table("trend-state", partitions=n, key_type=bytes,
-                                     value_type=bytes)
+        self.content = self.app.Table(
+            "content-state", partitions=n, key_type=bytes, value_type=bytes
+        )
+        self.creators = self.app.Table(
+            "creator-state", partitions=n, key_type=bytes, value_type=bytes
+        )
+        self.trends = self.app.Table("trend-state", partitions=n, key_type=bytes, value_type=bytes)
         keys = settings.state_cache_keys
         self.caches = {
             "content": StateCache(self.content, ContentState.decode, keys),
@@ -99,8 +102,11 @@ class Runtime:
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
         sinks = sinks_from_env()
-        self.notifier = Notifier(sinks, settings.redis_url, f"vigil:{settings.app_id}",
-                                 notifier_config()) if sinks else None
+        self.notifier = (
+            Notifier(sinks, settings.redis_url, f"vigil:{settings.app_id}", notifier_config())
+            if sinks
+            else None
+        )
         self._wire()
 
     # -- wiring ----------------------------------------------------------------------------
@@ -119,16 +125,21 @@ class Runtime:
                 async for events in stream.take_events(s.batch_size, 0.05):
                     publish = await batch([e.message for e in events])
                     await publish()
+
             return run
 
         app.agent(inputs, name="vigil.content")(agent(self.content_batch))
         app.agent(creator_topic, name="vigil.creator")(agent(self.creator_batch))
         app.agent(trend_topic, name="vigil.trend")(agent(self.trend_batch))
-        fetch.route(app, {
-            **{s.topic(t): self.content_batch for t in INPUT_TOPICS},
-            s.topic(CREATOR_FACTS): self.creator_batch,
-            s.topic(TREND_FACTS): self.trend_batch,
-        }, aligned=[s.topic(t) for t in INPUT_TOPICS])  # every family's clock is fed from them
+        fetch.route(
+            app,
+            {
+                **{s.topic(t): self.content_batch for t in INPUT_TOPICS},
+                s.topic(CREATOR_FACTS): self.creator_batch,
+                s.topic(TREND_FACTS): self.trend_batch,
+            },
+            aligned=[s.topic(t) for t in INPUT_TOPICS],
+        )  # every family's clock is fed from them
 
         views.install(app, s.api_token, self.vitals, lambda: self.engine.pack, self.active)
 
@@ -166,14 +177,26 @@ class Runtime:
 
     async def creator_batch(self, records: Sequence[Record]) -> Publish:
         """Apply creator facts and evaluate creator rules; write each creator once."""
-        return self._guarded("creator", lambda: self._family_batch(
-            records, "creator", self.creators, CreatorFact, self.engine.on_creator,
-            self.engine.release_creator))
+        return self._guarded(
+            "creator",
+            lambda: self._family_batch(
+                records,
+                "creator",
+                self.creators,
+                CreatorFact,
+                self.engine.on_creator,
+                self.engine.release_creator,
+            ),
+        )
 
     async def trend_batch(self, records: Sequence[Record]) -> Publish:
         """Apply trend facts and run the detector; write each trend key once."""
-        return self._guarded("trend", lambda: self._family_batch(
-            records, "trend", self.trends, TrendFact, self.engine.on_trend))
+        return self._guarded(
+            "trend",
+            lambda: self._family_batch(
+                records, "trend", self.trends, TrendFact, self.engine.on_trend
+            ),
+        )
 
     def _guarded(self, family: str, apply: Callable[[], Publish]) -> Publish:
         """Apply a batch and return its publish step; a failure drops the family's decoded
@@ -213,8 +236,15 @@ class Runtime:
                 ev = decode(topic, key, raw, not_after=not_after, watermark=self.watermark)
             except Rejected as r:
                 metrics.DEAD_LETTERS.labels(reason=r.reason).inc()
-                dead = dead_letter(topic, raw, r.reason, r.detail, key=key,
-                                   partition=msg.partition, offset=msg.offset)
+                dead = dead_letter(
+                    topic,
+                    raw,
+                    r.reason,
+                    r.detail,
+                    key=key,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                )
                 emits.append(Emit("dead-letter", dead_letter_key(dead, key), dead))
                 continue
             if ev.ts > self.watermark:
@@ -229,8 +259,9 @@ class Runtime:
             if steps[0].hold:
                 self.holds["content"].hold(msg.partition, ev.record.content_id, steps[0].hold)
             if topic == "uploads":  # the region source of this partition's videos moved on
-                steps += self._release("content", msg, ev.ts, states, sources, load,
-                                       engine.release_content)
+                steps += self._release(
+                    "content", msg, ev.ts, states, sources, load, engine.release_content
+                )
             for step in steps:
                 emits.extend(step.emits)
                 for cf in step.creator_facts:
@@ -278,16 +309,24 @@ class Runtime:
                 if result.hold:
                     self.holds[family].hold(msg.partition, fact.table_key, result.hold)
                 if fact.kind == UPLOAD:
-                    for released in self._release(family, msg, fact.ts, states, sources, load,
-                                                  release):
+                    for released in self._release(
+                        family, msg, fact.ts, states, sources, load, release
+                    ):
                         emits.extend(released.emits)
         box = Outbox(self.limits)
         written = self._write_back(family, table, states, sources, box)
         return self._publishing(family, t0, box, emits, written)
 
-    def _release(self, family: str, msg: Record, ts: int, states: dict[bytes, Any],
-                 sources: dict[bytes, Record], load: Callable[[bytes], Any],
-                 release: Callable[[str, Any], Any]) -> list[Any]:
+    def _release(
+        self,
+        family: str,
+        msg: Record,
+        ts: int,
+        states: dict[bytes, Any],
+        sources: dict[bytes, Record],
+        load: Callable[[bytes], Any],
+        release: Callable[[str, Any], Any],
+    ) -> list[Any]:
         """The region source of msg's partition reached ts: release the keys now due there."""
         seen = self.region_sources[family]
         if ts <= seen.get(msg.partition, 0):
@@ -306,9 +345,11 @@ class Runtime:
             sources[bkey] = msg  # co-partitioned: the key's changelog partition is msg's
         return out
 
-    def _publishing(self, family: str, t0: float, box: Outbox, emits: list[Emit],
-                    written: Written) -> Publish:
+    def _publishing(
+        self, family: str, t0: float, box: Outbox, emits: list[Emit], written: Written
+    ) -> Publish:
         """The publish step of an applied batch; the batch's time runs until it is done."""
+
         async def publish() -> None:
             try:
                 await self.publish(box, emits, written)
@@ -316,10 +357,17 @@ class Runtime:
                 self._unpublished(family)  # its states may never reach the changelog
                 raise
             metrics.BATCH_SECONDS.labels(family=family).observe(time.perf_counter() - t0)
+
         return publish
 
-    def _write_back(self, family: str, table: Any, states: dict[bytes, Any],
-                    sources: dict[bytes, Record], box: Outbox) -> Written:
+    def _write_back(
+        self,
+        family: str,
+        table: Any,
+        states: dict[bytes, Any],
+        sources: dict[bytes, Record],
+        box: Outbox,
+    ) -> Written:
         """Write a batch's states to their table and changelog, and keep them decoded."""
         cache = self.caches[family]
         written = write_back(table, states, sources, box)
@@ -350,8 +398,7 @@ class Runtime:
                     metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
                     self.active.add(msgspec.to_builtins(e.record))
                 else:
-                    metrics.DECISIONS.labels(topic=e.topic,
-                                             rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
+                    metrics.DECISIONS.labels(topic=e.topic, rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
         producer = cast(Producer, self.app.producer)  # vigil's transport's; it holds the client
         client, dead = producer.client(), s.topic("dead-letter")
         # outputs first: a changelog record says a rule fired, so it must never be durable
@@ -369,14 +416,17 @@ class Runtime:
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
 
+
 def _credentials(s: Settings) -> Any:
     """The Faust form of the settings' Kafka credentials (None for PLAINTEXT)."""
     protocol = s.kafka_security_protocol
     if protocol.startswith("SASL"):
         return faust.SASLCredentials(
-            username=s.kafka_username, password=s.kafka_password,
+            username=s.kafka_username,
+            password=s.kafka_password,
             mechanism=s.kafka_sasl_mechanism,
-            ssl_context=s.ssl_context() if protocol == "SASL_SSL" else None)
+            ssl_context=s.ssl_context() if protocol == "SASL_SSL" else None,
+        )
     return faust.SSLCredentials(s.ssl_context()) if protocol == "SSL" else None
 
 
@@ -411,7 +461,8 @@ def _make_app(s: Settings) -> faust.App:
     )
 
 
-def create_runtime(settings: Settings, pack: PolicyPack,
-                   limits: dict[str, int] | None = None) -> Runtime:
+def create_runtime(
+    settings: Settings, pack: PolicyPack, limits: dict[str, int] | None = None
+) -> Runtime:
     """Build the worker for these settings, this validated pack and the topics' size limits."""
     return Runtime(settings, pack, limits)

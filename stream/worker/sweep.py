@@ -54,8 +54,11 @@ async def sweep(rt: "Runtime") -> None:
             st = decode_state(v)
             if st.expired(now):
                 expired.append(k)
-            elif not isinstance(st, TrendState) and not st.region and (
-                    deadline := rt.engine.hold_deadline(st)):  # after a restart, too
+            elif (
+                not isinstance(st, TrendState)
+                and not st.region
+                and (deadline := rt.engine.hold_deadline(st))
+            ):  # after a restart, too
                 rt.holds[family].hold(partition_for(k, s.partitions), k.decode(), deadline)
             elif isinstance(st, TrendState) and st.incident and st.incident[3]:
                 emits = rt.engine.resolve_silent(st, now)

@@ -58,8 +58,9 @@ def entries(table: Any) -> list[tuple[bytes, bytes]]:
 Written = dict[Partition, Any]  # changelog partition -> the table it belongs to
 
 
-def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record],
-               box: Outbox) -> Written:
+def write_back(
+    table: Any, states: dict[bytes, Any], sources: dict[bytes, Record], box: Outbox
+) -> Written:
     """Store each key touched in a batch once and queue its changelog record in box.
 
     Faust's own table writes queue each changelog record in a buffer that is drained one
@@ -88,8 +89,7 @@ def write_back(table: Any, states: dict[bytes, Any], sources: dict[bytes, Record
     return {Partition(topic, p): table for p in partitions}
 
 
-def write_direct(table: Any, box: Outbox, key: bytes, value: bytes | None,
-                 where: Where) -> Written:
+def write_direct(table: Any, box: Outbox, key: bytes, value: bytes | None, where: Where) -> Written:
     """Store (or, with None, delete) one key outside a batch, as write_back does inside one:
     the store itself, and the changelog record (a tombstone for a delete) queued in box.
 
@@ -136,7 +136,10 @@ def discard_if_dirty(settings: Settings) -> bool:
     if not (path / DIRTY).exists():
         return False
     shutil.rmtree(path)
-    log.warning("local_state_discarded", path=str(path),
-                detail="a failed publish left states the changelog does not have; the tables "
-                "are restored from their changelogs")
+    log.warning(
+        "local_state_discarded",
+        path=str(path),
+        detail="a failed publish left states the changelog does not have; the tables "
+        "are restored from their changelogs",
+    )
     return True

@@ -21,16 +21,28 @@ from stream.worker.webauth import require_token
 log = structlog.get_logger("vigil.web")
 
 
-def install(app: Any, token: str | None, vitals: Vitals, pack: Callable[[], PolicyPack],
-            active: ActiveTrends) -> None:
+def install(
+    app: Any,
+    token: str | None,
+    vitals: Vitals,
+    pack: Callable[[], PolicyPack],
+    active: ActiveTrends,
+) -> None:
     """Register the views on a Faust app."""
 
     async def health(web: Any, request: Any) -> Any:
         problem = vitals.problem()
         running = pack()
-        return web.json({"status": problem or "ok", "reason": vitals.reason(),
-                         "pack_hash": running.hash, "rules": len(running.rules),
-                         "engine": signals.BUILD}, status=503 if problem else 200)
+        return web.json(
+            {
+                "status": problem or "ok",
+                "reason": vitals.reason(),
+                "pack_hash": running.hash,
+                "rules": len(running.rules),
+                "engine": signals.BUILD,
+            },
+            status=503 if problem else 200,
+        )
 
     async def prometheus(web: Any, request: Any) -> Any:
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
@@ -41,13 +53,21 @@ def install(app: Any, token: str | None, vitals: Vitals, pack: Callable[[], Poli
     async def incident(web: Any, request: Any, kind: str, value: str) -> Any:
         rows = active.of_key(kind, value, request.query.get("incident"))
         if not rows:
-            return web.json({"error": "no such incident on this worker (it may be on another "
-                             "worker, or resolved long ago)"}, status=404)
+            return web.json(
+                {
+                    "error": "no such incident on this worker (it may be on another "
+                    "worker, or resolved long ago)"
+                },
+                status=404,
+            )
         return web.json({"trends": rows})
 
     if not token:
-        log.warning("api_token_missing", detail="VIGIL_API_TOKEN is unset: /trends refuses "
-                    "every request; /health and /metrics stay open")
+        log.warning(
+            "api_token_missing",
+            detail="VIGIL_API_TOKEN is unset: /trends refuses "
+            "every request; /health and /metrics stay open",
+        )
     app.page("/trends")(require_token(token, trends))
     app.page("/trends/{kind}/{value}")(require_token(token, incident))
     app.page("/health")(health)

@@ -80,8 +80,9 @@ class Vitals:
         return True
 
     def _deadline(self, why: str) -> None:
-        log.critical("shutdown_deadline_passed", why=why, seconds=self._timeout,
-                     exit_code=EXIT_DEADLINE)
+        log.critical(
+            "shutdown_deadline_passed", why=why, seconds=self._timeout, exit_code=EXIT_DEADLINE
+        )
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_DEADLINE)  # no cleanup: the cleanup is what hangs

@@ -25,8 +25,11 @@ def require_token(token: str | None, handler: Handler) -> Handler:
         if expected is None or not hmac.compare_digest(given, expected):
             # the header itself is never logged: it may carry a near-miss secret
             log.warning("web_unauthorized", path=request.path, configured=expected is not None)
-            return web.json({"error": "a valid bearer token is required"}, status=401,
-                            headers={"WWW-Authenticate": 'Bearer realm="vigil"'})
+            return web.json(
+                {"error": "a valid bearer token is required"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="vigil"'},
+            )
         return await handler(web, request, **params)
 
     return guarded

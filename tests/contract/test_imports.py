@@ -13,8 +13,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-IO = {"faust", "mode", "aiokafka", "redis", "socket", "aiohttp", "asyncio", "time", "threading",
-      "subprocess", "requests", "urllib.request", "structlog", "rich", "typer", "selectors"}
+IO = {
+    "faust",
+    "mode",
+    "aiokafka",
+    "redis",
+    "socket",
+    "aiohttp",
+    "asyncio",
+    "time",
+    "threading",
+    "subprocess",
+    "requests",
+    "urllib.request",
+    "structlog",
+    "rich",
+    "typer",
+    "selectors",
+}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "time_ns"}
 
 
@@ -46,9 +62,12 @@ def within(name: str, package: str) -> bool:
 
 
 def breaches(package: str, forbidden: set[str]) -> list[str]:
-    return [f"{p.relative_to(ROOT)}:{line} imports {name}"
-            for p in modules(package) for line, name in imported(p)
-            if any(within(name, f) for f in forbidden)]
+    return [
+        f"{p.relative_to(ROOT)}:{line} imports {name}"
+        for p in modules(package)
+        for line, name in imported(p)
+        if any(within(name, f) for f in forbidden)
+    ]
 
 
 def test_schemas_import_nothing_of_vigil() -> None:
@@ -60,11 +79,14 @@ def test_signals_import_only_schemas_and_no_io() -> None:
 
 
 def test_signals_call_no_clock() -> None:
-    calls = [f"{p.relative_to(ROOT)}:{n.lineno} calls {n.func.attr}"
-             for p in modules("signals")
-             for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
-             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-             and n.func.attr in CLOCK_CALLS]
+    calls = [
+        f"{p.relative_to(ROOT)}:{n.lineno} calls {n.func.attr}"
+        for p in modules("signals")
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in CLOCK_CALLS
+    ]
     assert calls == []
 
 
@@ -79,9 +101,12 @@ def test_only_the_worker_imports_faust(package: str) -> None:
 
 def test_only_the_transport_reaches_into_faust_privately() -> None:
     outside = [p for p in modules("stream") if "transport" not in p.parts]
-    private = [f"{p.relative_to(ROOT)}:{line} imports {name}" for p in outside
-               for line, name in imported(p)
-               if within(name, "faust") and any(part.startswith("_") for part in name.split("."))]
+    private = [
+        f"{p.relative_to(ROOT)}:{line} imports {name}"
+        for p in outside
+        for line, name in imported(p)
+        if within(name, "faust") and any(part.startswith("_") for part in name.split("."))
+    ]
     assert private == []
 
 

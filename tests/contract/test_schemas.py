@@ -43,8 +43,13 @@ def outputs() -> list:
     return out
 
 
-RECORD = {"enforcement-actions": Decision, "escalations": Decision, "shadow-actions": Decision,
-          "trend-alerts": TrendAlert, "dead-letter": DeadLetter}
+RECORD = {
+    "enforcement-actions": Decision,
+    "escalations": Decision,
+    "shadow-actions": Decision,
+    "trend-alerts": TrendAlert,
+    "dead-letter": DeadLetter,
+}
 
 
 def test_every_output_round_trips_through_its_contract(outputs: list) -> None:
@@ -77,8 +82,7 @@ def test_the_readme_names_the_dead_letter_fields_the_record_has() -> None:
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     start = readme.index("A dead letter always fits in a Kafka message")
-    paragraph = readme[start:readme.index("\n\n", start)]
+    paragraph = readme[start : readme.index("\n\n", start)]
     named = set(re.findall(r"`([a-z_0-9]+)`", paragraph))
     assert named <= set(DeadLetter.__struct_fields__), sorted(named)
-    assert {"original_b64", "original_size", "original_sha256", "source_topic",
-            "key_b64"} <= named
+    assert {"original_b64", "original_size", "original_sha256", "source_topic", "key_b64"} <= named

@@ -36,15 +36,30 @@ def test_replay_to_a_directory_writes_one_file_per_output_topic(
     r = vigil("replay", str(events), "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     files = {p.name for p in tmp_path.iterdir()}
-    assert files == {f"{t}.jsonl" for t in ("enforcement-actions", "escalations", "trend-alerts",
-                                            "shadow-actions", "dead-letter")}
-    actions = [orjson.loads(x) for x in (tmp_path / "enforcement-actions.jsonl").read_bytes()
-               .splitlines()]
+    assert files == {
+        f"{t}.jsonl"
+        for t in (
+            "enforcement-actions",
+            "escalations",
+            "trend-alerts",
+            "shadow-actions",
+            "dead-letter",
+        )
+    }
+    actions = [
+        orjson.loads(x) for x in (tmp_path / "enforcement-actions.jsonl").read_bytes().splitlines()
+    ]
     assert actions and all(a["topic"] == "enforcement-actions" and a["key"] for a in actions)
-    dead = [orjson.loads(x)["value"] for x in (tmp_path / "dead-letter.jsonl").read_bytes()
-            .splitlines()]
-    assert {d["reason"] for d in dead} == {"invalid_envelope", "invalid_field", "oversized",
-                                           "unknown_schema_version", "key_mismatch"}
+    dead = [
+        orjson.loads(x)["value"] for x in (tmp_path / "dead-letter.jsonl").read_bytes().splitlines()
+    ]
+    assert {d["reason"] for d in dead} == {
+        "invalid_envelope",
+        "invalid_field",
+        "oversized",
+        "unknown_schema_version",
+        "key_mismatch",
+    }
     assert b"dead letters:" in r.stderr
 
 
@@ -72,9 +87,12 @@ def test_invalid_policy_pack_is_refused_with_file_and_line(tmp_path: Path, event
     (tmp_path / "bad.yaml").write_text(
         "rules:\n  - id: x.y\n    version: 1\n    owner: o\n    description: d\n"
         "    policy_area: hate\n    target: content\n    when: score_max_hat > 1\n"
-        "    outcome: remove\n")
-    for args in (("policy", "check", str(tmp_path)),
-                 ("replay", str(events), "--policies", str(tmp_path))):
+        "    outcome: remove\n"
+    )
+    for args in (
+        ("policy", "check", str(tmp_path)),
+        ("replay", str(events), "--policies", str(tmp_path)),
+    ):
         r = vigil(*args)
         assert r.returncode == 1
         assert b"bad.yaml:8:11" in r.stderr and b"score_max_hat" in r.stderr
@@ -101,7 +119,8 @@ def test_policy_test_shows_a_readable_diff_and_fails(tmp_path: Path) -> None:
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "t.yaml").write_text(
         "tests:\n  - name: wrong on purpose\n    signals: {score_max_hate: 0.9}\n"
-        "    expect: {hate.model_remove: remove}\n")
+        "    expect: {hate.model_remove: remove}\n"
+    )
     r = vigil("policy", "test", str(tmp_path))
     assert r.returncode == 1
     assert b"FAIL wrong on purpose" in r.stdout
@@ -145,7 +164,8 @@ def test_explain_explains_what_was_emitted_and_replays_only_for_context(
     out = tmp_path / "out"
     vigil("replay", str(events), "--out", str(out))
     decision = orjson.loads((out / "enforcement-actions.jsonl").read_bytes().splitlines()[0])[
-        "value"]
+        "value"
+    ]
     r = vigil("explain", decision["id"], "--from", str(out))
     assert r.returncode == 0, r.stderr
     assert f"Decision {decision['id']}".encode() in r.stdout and b"What the rule read" in r.stdout
@@ -179,8 +199,9 @@ def test_explain_explains_what_was_emitted_and_replays_only_for_context(
 
 def test_detect_reads_a_csv_and_flags_the_spike(tmp_path: Path) -> None:
     csv = tmp_path / "series.csv"
-    rows = ["timestamp,count"] + [f"2026-11-20 10:{m:02d},{5 if m != 30 else 80}"
-                                  for m in range(45)]
+    rows = ["timestamp,count"] + [
+        f"2026-11-20 10:{m:02d},{5 if m != 30 else 80}" for m in range(45)
+    ]
     csv.write_text("\n".join(rows) + "\n")
     r = vigil("detect", str(csv))
     assert r.returncode == 0, r.stderr
@@ -218,8 +239,9 @@ def test_policy_check_warns_when_a_rule_changes_without_a_new_version(tmp_path: 
     pack = tmp_path / "pack"
     shutil.copytree(Path(__file__).resolve().parents[2] / "policies", pack)
     hate = pack / "hate.yaml"
-    hate.write_text(hate.read_text().replace("score_max_hate >= 0.97\n", "score_max_hate >= 0.9\n",
-                                             1))
+    hate.write_text(
+        hate.read_text().replace("score_max_hate >= 0.97\n", "score_max_hate >= 0.9\n", 1)
+    )
     r = vigil("policy", "check", str(pack))
     assert r.returncode == 0 and b"1 warning" in r.stdout
     assert b"warning: rule changed when without a new version (against rules.lock)" in r.stderr

@@ -29,8 +29,14 @@ BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP", "127.0.0.1:9092")
 REDIS_URL = os.environ.get("VIGIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 VIGIL = str(Path(sys.executable).parent / "vigil")
 OUTPUTS = ("enforcement-actions", "escalations", "trend-alerts", "shadow-actions", "dead-letter")
-SOURCES = ("uploads", "reports", "model-scores", "reviews", "vigil-creator-facts",
-           "vigil-trend-facts")
+SOURCES = (
+    "uploads",
+    "reports",
+    "model-scores",
+    "reviews",
+    "vigil-creator-facts",
+    "vigil-trend-facts",
+)
 
 
 def _answers(host: str, port: int) -> bool:
@@ -55,8 +61,11 @@ def services() -> Iterator[None]:
 def metric(port: int, name: str) -> float:
     """Sum of a Prometheus metric over its labels, from a worker's /metrics."""
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-               if line.startswith(name + "{") or line.startswith(name + " "))
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith(name + "{") or line.startswith(name + " ")
+    )
 
 
 def free_port() -> int:
@@ -82,17 +91,29 @@ class Deployment:
         return f"vigil-{self.prefix.rstrip('.')}"
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, "VIGIL_BROKER": f"kafka://{self.bootstrap}",
-                "VIGIL_REDIS_URL": self.redis_url, "VIGIL_TOPIC_PREFIX": self.prefix,
-                "VIGIL_APP_ID": self.app_id, "VIGIL_DATA_DIR": str(self.tmp / "data"),
-                "VIGIL_PARTITIONS": "4", "VIGIL_LOG_FORMAT": "json",
-                "VIGIL_API_TOKEN": self.token, **extra}
+        return {
+            **os.environ,
+            "VIGIL_BROKER": f"kafka://{self.bootstrap}",
+            "VIGIL_REDIS_URL": self.redis_url,
+            "VIGIL_TOPIC_PREFIX": self.prefix,
+            "VIGIL_APP_ID": self.app_id,
+            "VIGIL_DATA_DIR": str(self.tmp / "data"),
+            "VIGIL_PARTITIONS": "4",
+            "VIGIL_LOG_FORMAT": "json",
+            "VIGIL_API_TOKEN": self.token,
+            **extra,
+        }
 
     def start_worker(self, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
         log = (self.tmp / f"worker-{len(self.procs)}.log").open("wb")
-        proc = subprocess.Popen([VIGIL, "worker"], env=self.env(VIGIL_WEB_PORT=str(port), **extra),
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [VIGIL, "worker"],
+            env=self.env(VIGIL_WEB_PORT=str(port), **extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.procs.append(proc)
         deadline = time.monotonic() + 90
         path = Path(log.name)
@@ -114,37 +135,55 @@ class Deployment:
                 proc.wait()
 
     def produce(self, path: Path, **extra: str) -> None:
-        r = subprocess.run([VIGIL, "produce", str(path)], env=self.env(**extra),
-                           capture_output=True, timeout=180)
+        r = subprocess.run(
+            [VIGIL, "produce", str(path)], env=self.env(**extra), capture_output=True, timeout=180
+        )
         assert r.returncode == 0, r.stderr
 
     def produce_in_background(self, path: Path, rate: int) -> subprocess.Popen[bytes]:
         """Start `vigil produce` at a steady rate and return: traffic flows through a fault."""
-        return subprocess.Popen([VIGIL, "produce", str(path), "--rate", str(rate)],
-                                env=self.env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [VIGIL, "produce", str(path), "--rate", str(rate)],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def drained(self, timeout: float = 180) -> None:
         """Wait until the worker group has committed every source and re-keying topic's end."""
-        asyncio.run(_wait_drained(self.bootstrap, self.app_id,
-                                  [self.prefix + t for t in SOURCES], timeout, self.kafka_auth))
+        asyncio.run(
+            _wait_drained(
+                self.bootstrap,
+                self.app_id,
+                [self.prefix + t for t in SOURCES],
+                timeout,
+                self.kafka_auth,
+            )
+        )
 
     def drop_topics(self) -> None:
         """Delete this deployment's topics and changelogs; a broker already gone is fine."""
         # the fault tests' private brokers may be stopped already
         with contextlib.suppress(Exception):
-            asyncio.run(asyncio.wait_for(
-                drop_topics(self.bootstrap, (self.prefix, self.app_id + "-"), self.kafka_auth),
-                60))
+            asyncio.run(
+                asyncio.wait_for(
+                    drop_topics(self.bootstrap, (self.prefix, self.app_id + "-"), self.kafka_auth),
+                    60,
+                )
+            )
 
     def outputs(self) -> dict[str, list[dict[str, object]]]:
         """Everything on the output topics, decoded, per logical topic."""
-        return asyncio.run(_read_all(self.bootstrap, [self.prefix + t for t in OUTPUTS],
-                                     self.prefix, self.kafka_auth))
+        return asyncio.run(
+            _read_all(
+                self.bootstrap, [self.prefix + t for t in OUTPUTS], self.prefix, self.kafka_auth
+            )
+        )
 
 
-async def _wait_drained(bootstrap: str, group: str, topics: list[str], timeout: float,
-                        auth: dict[str, str]) -> None:
+async def _wait_drained(
+    bootstrap: str, group: str, topics: list[str], timeout: float, auth: dict[str, str]
+) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **auth)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **auth)
     await admin.start()
@@ -156,8 +195,12 @@ async def _wait_drained(bootstrap: str, group: str, topics: list[str], timeout: 
         while True:
             ends = await consumer.end_offsets(tps)
             committed = await admin.list_consumer_group_offsets(group)
-            behind = {f"{tp.topic}[{tp.partition}]": ends[tp] - committed[tp].offset
-                      if tp in committed else ends[tp] for tp in tps}
+            behind = {
+                f"{tp.topic}[{tp.partition}]": ends[tp] - committed[tp].offset
+                if tp in committed
+                else ends[tp]
+                for tp in tps
+            }
             lag = sum(behind.values())
             stable = stable + 1 if lag == 0 else 0
             if stable >= 3:  # three quiet polls: re-keyed facts have been consumed too
@@ -171,12 +214,19 @@ async def _wait_drained(bootstrap: str, group: str, topics: list[str], timeout: 
         await admin.close()
 
 
-async def _read_all(bootstrap: str, topics: list[str], prefix: str,
-                    auth: dict[str, str]) -> dict[str, list[dict[str, object]]]:
-    c = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                         enable_auto_commit=False, group_id=None, **auth)
+async def _read_all(
+    bootstrap: str, topics: list[str], prefix: str, auth: dict[str, str]
+) -> dict[str, list[dict[str, object]]]:
+    c = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        **auth,
+    )
     await c.start()
-    out: dict[str, list[dict[str, object]]] = {t[len(prefix):]: [] for t in topics}
+    out: dict[str, list[dict[str, object]]] = {t[len(prefix) :]: [] for t in topics}
     try:
         await asyncio.sleep(0.5)
         idle = 0
@@ -184,7 +234,7 @@ async def _read_all(bootstrap: str, topics: list[str], prefix: str,
             batch = await c.getmany(timeout_ms=700)
             idle = idle + 1 if not batch else 0
             for tp, msgs in batch.items():
-                out[tp.topic[len(prefix):]].extend(orjson.loads(m.value) for m in msgs)
+                out[tp.topic[len(prefix) :]].extend(orjson.loads(m.value) for m in msgs)
     finally:
         await c.stop()
     return out
@@ -196,7 +246,7 @@ def split(path: Path, parts: int, into: Path) -> list[Path]:
     out = []
     for i in range(parts):
         part = into / f"{path.stem}-part{i}.jsonl"
-        part.write_bytes(b"".join(rows[i * len(rows) // parts:(i + 1) * len(rows) // parts]))
+        part.write_bytes(b"".join(rows[i * len(rows) // parts : (i + 1) * len(rows) // parts]))
         out.append(part)
     return out
 
@@ -222,7 +272,8 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
 def day_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic day with the injected incidents and the bad-input lines."""
     path = tmp_path_factory.mktemp("day") / "day.jsonl"
-    r = subprocess.run([VIGIL, "demo", "--scale", "0.05", "--write", str(path)],
-                       capture_output=True, timeout=300)
+    r = subprocess.run(
+        [VIGIL, "demo", "--scale", "0.05", "--write", str(path)], capture_output=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr
     return path

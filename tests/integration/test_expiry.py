@@ -13,11 +13,12 @@ def test_silent_keys_are_swept_after_their_ttl(deployment: Deployment, tmp_path:
     _, port = deployment.start_worker(VIGIL_SWEEP_SECONDS="1", VIGIL_STORE="rocksdb")
     # the old video first: once the new one has moved the watermark, an event 100 days older
     # would be refused as stale (and one 100 days ahead of the clock as future)
-    for name, (topic, key, value) in (("old", upload("v-old", creator="u-old", at=-100 * day)),
-                                      ("new", upload("v-new", creator="u-new", at=0))):
+    for name, (topic, key, value) in (
+        ("old", upload("v-old", creator="u-old", at=-100 * day)),
+        ("new", upload("v-new", creator="u-new", at=0)),
+    ):
         events = tmp_path / f"{name}.jsonl"
-        events.write_bytes(b'{"topic":"%s","key":"%s","value":%s}\n'
-                           % (topic.encode(), key, value))
+        events.write_bytes(b'{"topic":"%s","key":"%s","value":%s}\n' % (topic.encode(), key, value))
         deployment.produce(events)
         deployment.drained()
     deadline = time.monotonic() + 30

@@ -45,23 +45,42 @@ async def receiver() -> AsyncIterator[Receiver]:
     await runner.cleanup()
 
 
-def alert(status: str = "firing", severity: str = "medium", incident: str = "inc-1",
-          key: str = "blackoutchallenge2") -> dict[str, Any]:
-    return {"id": f"{incident}-{status}-{severity}", "incident_id": incident,
-            "ts": "2026-11-20T16:57:43Z", "key": {"kind": "hashtag", "value": key},
-            "status": status, "severity": severity, "window_start": "2026-11-20T16:52:43Z",
-            "window_end": "2026-11-20T16:57:43Z", "observed": 66, "expected": 2.7,
-            "score": 1.0, "growth": 24.4, "distinct_creators": 62,
-            "first_seen": "2026-11-20T08:00:00Z", "sample_content_ids": ["v1", "v2", "v3"],
-            "top_creators": ["u1"], "policy_area": None, "region": None, "schema_version": 1}
+def alert(
+    status: str = "firing",
+    severity: str = "medium",
+    incident: str = "inc-1",
+    key: str = "blackoutchallenge2",
+) -> dict[str, Any]:
+    return {
+        "id": f"{incident}-{status}-{severity}",
+        "incident_id": incident,
+        "ts": "2026-11-20T16:57:43Z",
+        "key": {"kind": "hashtag", "value": key},
+        "status": status,
+        "severity": severity,
+        "window_start": "2026-11-20T16:52:43Z",
+        "window_end": "2026-11-20T16:57:43Z",
+        "observed": 66,
+        "expected": 2.7,
+        "score": 1.0,
+        "growth": 24.4,
+        "distinct_creators": 62,
+        "first_seen": "2026-11-20T08:00:00Z",
+        "sample_content_ids": ["v1", "v2", "v3"],
+        "top_creators": ["u1"],
+        "policy_area": None,
+        "region": None,
+        "schema_version": 1,
+    }
 
 
 def notifier(receiver: Receiver, ns: str, **cfg: Any) -> Notifier:
-    sinks = [Sink("webhook", receiver.url("/generic"), generic),
-             Sink("slack", receiver.url("/slack"), slack),
-             Sink("pagerduty", receiver.url("/pd"), pagerduty("routing-123"))]
-    return Notifier(sinks, REDIS_URL, ns, NotifierConfig(rate_per_minute=6000, backoff=0.01,
-                                                         **cfg))
+    sinks = [
+        Sink("webhook", receiver.url("/generic"), generic),
+        Sink("slack", receiver.url("/slack"), slack),
+        Sink("pagerduty", receiver.url("/pd"), pagerduty("routing-123")),
+    ]
+    return Notifier(sinks, REDIS_URL, ns, NotifierConfig(rate_per_minute=6000, backoff=0.01, **cfg))
 
 
 async def test_each_sink_gets_its_format_and_pagerduty_resolves(receiver: Receiver) -> None:
@@ -80,8 +99,11 @@ async def test_each_sink_gets_its_format_and_pagerduty_resolves(receiver: Receiv
     assert trigger["routing_key"] == "routing-123"
     assert trigger["payload"]["severity"] == "warning"
     assert trigger["payload"]["custom_details"]["distinct_creators"] == 62
-    assert resolve == {"routing_key": "routing-123", "dedup_key": "inc-1",
-                       "event_action": "resolve"}
+    assert resolve == {
+        "routing_key": "routing-123",
+        "dedup_key": "inc-1",
+        "event_action": "resolve",
+    }
 
 
 async def test_two_workers_page_once_per_incident_and_key(receiver: Receiver) -> None:
@@ -98,7 +120,9 @@ async def test_two_workers_page_once_per_incident_and_key(receiver: Receiver) ->
     await b.close()
     pd = [body for path, body in receiver.requests if path == "/pd"]
     assert [(p["dedup_key"], p["payload"]["severity"]) for p in pd] == [
-        ("inc-1", "warning"), ("inc-1", "error")]
+        ("inc-1", "warning"),
+        ("inc-1", "error"),
+    ]
 
 
 async def test_failures_are_retried_then_parked_never_lost(receiver: Receiver) -> None:
@@ -129,8 +153,7 @@ async def test_a_full_queue_refuses_without_blocking(receiver: Receiver) -> None
 
 async def test_redis_down_means_deliver_anyway(receiver: Receiver) -> None:
     sinks = [Sink("webhook", receiver.url("/generic"), generic)]
-    n = Notifier(sinks, f"redis://127.0.0.1:{free_port()}/0", "t",
-                 NotifierConfig(backoff=0.01))
+    n = Notifier(sinks, f"redis://127.0.0.1:{free_port()}/0", "t", NotifierConfig(backoff=0.01))
     n.offer(alert())
     await n.drain()
     await n.close()

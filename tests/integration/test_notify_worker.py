@@ -30,8 +30,9 @@ def test_the_worker_delivers_trend_alerts_to_the_webhook(
     server = ThreadingHTTPServer(("127.0.0.1", port), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        _, web = deployment.start_worker(VIGIL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-                                         VIGIL_ALERT_COOLDOWN_SECONDS="60")
+        _, web = deployment.start_worker(
+            VIGIL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", VIGIL_ALERT_COOLDOWN_SECONDS="60"
+        )
         deployment.produce(day_file)
         deployment.drained()
         deadline = time.monotonic() + 30
@@ -41,8 +42,12 @@ def test_the_worker_delivers_trend_alerts_to_the_webhook(
     finally:
         server.shutdown()
     # the worker's live view and `vigil trends` show what is spiking
-    view = subprocess.run([VIGIL, "trends", "--url", f"http://127.0.0.1:{web}"],
-                          capture_output=True, timeout=30, env=deployment.env())
+    view = subprocess.run(
+        [VIGIL, "trends", "--url", f"http://127.0.0.1:{web}"],
+        capture_output=True,
+        timeout=30,
+        env=deployment.env(),
+    )
     assert view.returncode == 0, view.stderr
     assert b"Active trends" in view.stdout
     firing = [a for a in received if a["status"] == "firing"]

@@ -24,16 +24,18 @@ async def _topics(*names: str, partitions: int = 4, **config: str) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        await admin.create_topics([NewTopic(n, partitions, 1, topic_configs=config)
-                                   for n in names if n not in existing])
+        await admin.create_topics(
+            [NewTopic(n, partitions, 1, topic_configs=config) for n in names if n not in existing]
+        )
     finally:
         await admin.close()
 
 
 async def _read(topic: str, n: int) -> list[tuple[int, int, bytes, bytes]]:
     """(partition, offset, key, value) of the first n records of a topic."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=BOOTSTRAP, group_id=None,
-                                auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=BOOTSTRAP, group_id=None, auto_offset_reset="earliest"
+    )
     await consumer.start()
     out: list[tuple[int, int, bytes, bytes]] = []
     try:
@@ -115,8 +117,9 @@ async def test_facts_travel_packed_on_their_keys_partitions_in_order() -> None:
         assert key is None  # a pack holds many keys
         got.setdefault(p, []).extend(unpack(value))
     assert got == expected  # each fact on its key's partition, in the order it was added
-    assert newest == {Partition(topic, p): -(-len(v) // PACK_LIMIT) - 1
-                      for p, v in expected.items()}
+    assert newest == {
+        Partition(topic, p): -(-len(v) // PACK_LIMIT) - 1 for p, v in expected.items()
+    }
 
 
 async def test_a_record_over_its_topics_limit_is_dead_lettered_and_the_rest_goes_out() -> None:
@@ -130,8 +133,7 @@ async def test_a_record_over_its_topics_limit_is_dead_lettered_and_the_rest_goes
     await _topics(DEAD, partitions=1)
     limits = await size_limits(Settings(broker=f"kafka://{BOOTSTRAP}"), [topic, DEAD])
     assert limits[topic] == 2000
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all",
-                                enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
     await producer.start()
     refused, huge = b"r" * 5000, b"h" * 1_200_000
     small = [f"{i:03d}".encode() * 100 for i in range(12)]  # 300 B each: 3,600 B in all

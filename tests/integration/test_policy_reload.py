@@ -22,8 +22,9 @@ def health(port: int) -> dict[str, object]:
 
 def metric(port: int, name: str) -> float:
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-               if line.startswith(name + "{"))
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith(name + "{")
+    )
 
 
 def wait_for(check, what: str, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
@@ -46,8 +47,7 @@ def test_file_changes_reload_and_invalid_packs_are_refused(
 ) -> None:
     pack_dir = copy_pack(tmp_path / "pack")
     original = load_pack(pack_dir).hash
-    _, port = deployment.start_worker(VIGIL_POLICIES=str(pack_dir),
-                                      VIGIL_POLICY_POLL_SECONDS="0.5")
+    _, port = deployment.start_worker(VIGIL_POLICIES=str(pack_dir), VIGIL_POLICY_POLL_SECONDS="0.5")
     assert health(port)["pack_hash"] == original
     # the worker runs the same build this suite tests (compiled unless VIGIL_NATIVE=0)
     assert health(port)["engine"] == ("compiled" if signals.NATIVE else "source")
@@ -69,8 +69,12 @@ def test_published_packs_reach_every_worker(deployment: Deployment, tmp_path: Pa
     spam = new_dir / "spam.yaml"
     text = spam.read_text().replace("creator_uploads_1h >= 30", "creator_uploads_1h >= 25")
     spam.write_text(text)
-    r = subprocess.run([VIGIL, "policy", "publish", str(new_dir)], env=deployment.env(),
-                       capture_output=True, timeout=60)
+    r = subprocess.run(
+        [VIGIL, "policy", "publish", str(new_dir)],
+        env=deployment.env(),
+        capture_output=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     wanted = load_pack(new_dir).hash
     assert wanted.encode() in r.stdout
@@ -78,7 +82,11 @@ def test_published_packs_reach_every_worker(deployment: Deployment, tmp_path: Pa
 
     broken = copy_pack(tmp_path / "broken")
     (broken / "spam.yaml").write_text("rules: [")
-    r = subprocess.run([VIGIL, "policy", "publish", str(broken)], env=deployment.env(),
-                       capture_output=True, timeout=60)
+    r = subprocess.run(
+        [VIGIL, "policy", "publish", str(broken)],
+        env=deployment.env(),
+        capture_output=True,
+        timeout=60,
+    )
     assert r.returncode == 1 and b"spam.yaml" in r.stderr  # refused before it is published
     assert health(port)["pack_hash"] == wanted

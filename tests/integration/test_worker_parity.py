@@ -16,15 +16,19 @@ DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
 
 
 def replay(path: Path, out: Path) -> dict[str, list[dict[str, object]]]:
-    r = subprocess.run([VIGIL, "replay", str(path), "--out", str(out)], capture_output=True,
-                       timeout=300)
+    r = subprocess.run(
+        [VIGIL, "replay", str(path), "--out", str(out)], capture_output=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr
-    return {p.stem: [orjson.loads(x)["value"] for x in p.read_bytes().splitlines()]
-            for p in out.iterdir()}
+    return {
+        p.stem: [orjson.loads(x)["value"] for x in p.read_bytes().splitlines()]
+        for p in out.iterdir()
+    }
 
 
-def assert_same_decisions(kafka: dict[str, list[dict[str, object]]],
-                          local: dict[str, list[dict[str, object]]]) -> None:
+def assert_same_decisions(
+    kafka: dict[str, list[dict[str, object]]], local: dict[str, list[dict[str, object]]]
+) -> None:
     """The worker's decisions are the replay's (ids included), and none went out twice."""
     got = invariant([d for t in DECISION_TOPICS for d in kafka[t]])
     want = invariant([d for t in DECISION_TOPICS for d in local[t]])
@@ -39,8 +43,9 @@ def assert_no_duplicates(outputs: dict[str, list[dict[str, object]]]) -> None:
     assert [i for i, n in ids.items() if n > 1] == []
 
 
-def resolved_by_sweeps(deployment: Deployment, timeout: float = 30) -> dict[str, list[dict[
-        str, object]]]:
+def resolved_by_sweeps(
+    deployment: Deployment, timeout: float = 30
+) -> dict[str, list[dict[str, object]]]:
     """The outputs once every incident that fired has been resolved.
 
     The day ends hours after its incidents, with no further events under most of their keys:
@@ -77,18 +82,27 @@ def test_kafka_worker_and_replay_make_the_same_decisions(
 
     # bad input reaches dead-letter with the same reason either way; each dead letter names
     # its own occurrence (partition and offset on Kafka, the line in replay), so ids differ
-    assert Counter((d["original_sha256"], d["reason"]) for d in kafka["dead-letter"]) == \
-        Counter((d["original_sha256"], d["reason"]) for d in local["dead-letter"])
+    assert Counter((d["original_sha256"], d["reason"]) for d in kafka["dead-letter"]) == Counter(
+        (d["original_sha256"], d["reason"]) for d in local["dead-letter"]
+    )
     assert len({d["id"] for d in kafka["dead-letter"]}) == len(kafka["dead-letter"])
     assert {d["reason"] for d in kafka["dead-letter"]} == {
-        "invalid_envelope", "invalid_field", "oversized", "unknown_schema_version",
-        "key_mismatch"}
+        "invalid_envelope",
+        "invalid_field",
+        "oversized",
+        "unknown_schema_version",
+        "key_mismatch",
+    }
 
     # trend alerts: the demo's real incidents fire both ways. Whether a borderline key crosses
     # its threshold, and when, depends on how partitions interleave (documented).
     def incidents(alerts: list[dict[str, object]]) -> set[tuple[str, str]]:
-        return {(a["key"]["kind"], a["key"]["value"]) for a in alerts  # type: ignore[index]
-                if a["status"] == "firing"}
+        return {
+            (a["key"]["kind"], a["key"]["value"])
+            for a in alerts  # type: ignore[index]
+            if a["status"] == "firing"
+        }
+
     real = {("hashtag", "blackoutchallenge2"), ("area_region", "harassment_bullying:US")}
     assert real <= incidents(kafka["trend-alerts"])
     assert real <= incidents(local["trend-alerts"])
@@ -108,6 +122,7 @@ def test_a_restarted_worker_resumes_from_its_changelog(
     deployment.drained()
     deployment.stop(proc)
     import shutil
+
     shutil.rmtree(deployment.tmp / "data", ignore_errors=True)  # state only in the changelog
     deployment.start_worker(VIGIL_STATE_CACHE_KEYS="100")
     deployment.produce(second)

@@ -38,23 +38,44 @@ def _wrong_types() -> st.SearchStrategy[object]:
     """Values no field of any input record accepts (no strings, no nulls, no empty containers:
     some fields are optional strings or lists; ints are left out since ts takes one)."""
     scalars = st.floats(allow_nan=False).filter(lambda f: not f.is_integer()) | st.booleans()
-    return st.recursive(scalars, lambda inner: st.lists(inner, min_size=1, max_size=3)
-                        | st.dictionaries(st.text(max_size=5).map(lambda k: "x-" + k), inner,
-                                          min_size=1, max_size=3), max_leaves=8)
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, min_size=1, max_size=3)
+            | st.dictionaries(
+                st.text(max_size=5).map(lambda k: "x-" + k), inner, min_size=1, max_size=3
+            )
+        ),
+        max_leaves=8,
+    )
 
 
 @st.composite
-def hostile(draw: st.DrawFn, base_events: list[Message], clock_ms: int,
-            earliest_ms: int) -> Hostile:
+def hostile(
+    draw: st.DrawFn, base_events: list[Message], clock_ms: int, earliest_ms: int
+) -> Hostile:
     """A hostile message for a draw of the day's events.
 
     clock_ms is the driver's clock (future bound); earliest_ms the day's first event time.
     """
     base = draw(st.sampled_from(base_events))
     key = base.key.encode()
-    kind = draw(st.sampled_from(["invalid_utf8", "deep_nesting", "huge_field", "long_list",
-                                 "wrong_type", "far_future", "out_of_range_ts", "far_past",
-                                 "key_mismatch", "garbage"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "invalid_utf8",
+                "deep_nesting",
+                "huge_field",
+                "long_list",
+                "wrong_type",
+                "far_future",
+                "out_of_range_ts",
+                "far_past",
+                "key_mismatch",
+                "garbage",
+            ]
+        )
+    )
     malformed = frozenset({"malformed_json"})
     invalid = frozenset({"invalid_field"})
     if kind == "invalid_utf8":
@@ -87,21 +108,36 @@ def hostile(draw: st.DrawFn, base_events: list[Message], clock_ms: int,
         return Hostile(kind, base.topic, key, raw, invalid | {"key_mismatch"})
     if kind == "far_future":
         ts = draw(st.integers(min_value=clock_ms + 2 * 3_600_000, max_value=MAX_TS - 1))
-        return Hostile(kind, base.topic, key, _encode(base, _value(base, ts=ts)),
-                       frozenset({"future_timestamp"}))
+        return Hostile(
+            kind,
+            base.topic,
+            key,
+            _encode(base, _value(base, ts=ts)),
+            frozenset({"future_timestamp"}),
+        )
     if kind == "out_of_range_ts":
         ts = draw(st.integers(max_value=MIN_TS - 1) | st.integers(min_value=MAX_TS))
-        stamp: object = draw(st.sampled_from([ts, str(ts), "9999-12-31T23:59:59Z",
-                                              "0001-01-01T00:00:00Z", "yesterday"]))
+        stamp: object = draw(
+            st.sampled_from(
+                [ts, str(ts), "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "yesterday"]
+            )
+        )
         return Hostile(kind, base.topic, key, _encode(base, _value(base, ts=stamp)), invalid)
     if kind == "far_past":
         ts = draw(st.integers(min_value=MIN_TS, max_value=earliest_ms - MAX_STALENESS_MS - 1))
-        return Hostile(kind, base.topic, key, _encode(base, _value(base, ts=ts)),
-                       frozenset({"stale_timestamp"}))
+        return Hostile(
+            kind,
+            base.topic,
+            key,
+            _encode(base, _value(base, ts=ts)),
+            frozenset({"stale_timestamp"}),
+        )
     if kind == "key_mismatch":
         other = draw(st.binary(min_size=0, max_size=40).filter(lambda b: b != key))
-        return Hostile(kind, base.topic, other, _encode(base, _value(base)),
-                       frozenset({"key_mismatch"}))
+        return Hostile(
+            kind, base.topic, other, _encode(base, _value(base)), frozenset({"key_mismatch"})
+        )
     raw = draw(st.binary(max_size=2000))
-    return Hostile(kind, base.topic, key, raw, malformed | invalid | {"unknown_schema_version",
-                                                                        "key_mismatch"})
+    return Hostile(
+        kind, base.topic, key, raw, malformed | invalid | {"unknown_schema_version", "key_mismatch"}
+    )

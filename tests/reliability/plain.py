@@ -17,8 +17,9 @@ def send(bootstrap: str, messages: Sequence[Message]) -> None:
 
 
 async def _send(bootstrap: str, messages: Sequence[Message]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                                max_request_size=16 * 1024 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", max_request_size=16 * 1024 * 1024
+    )
     await producer.start()
     try:
         for topic, key, value in messages:

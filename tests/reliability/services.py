@@ -25,13 +25,18 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)  # more settings for services.sh
 
     def _run(self, verb: str) -> None:
-        env = {**os.environ, "VIGIL_LOCAL_DIR": str(self.home),
-               "VIGIL_KAFKA_LIBS": str(ROOT / ".local" / "kafka" / "libs"),
-               "VIGIL_KAFKA_PORT": str(self.ports.get("kafka", 0)),
-               "VIGIL_KAFKA_CONTROLLER_PORT": str(self.ports.get("controller", 0)),
-               "VIGIL_REDIS_PORT": str(self.ports.get("redis", 0)), **self.env}
-        r = subprocess.run([str(SERVICES), f"{self.name}-{verb}"], env=env, capture_output=True,
-                           timeout=180)
+        env = {
+            **os.environ,
+            "VIGIL_LOCAL_DIR": str(self.home),
+            "VIGIL_KAFKA_LIBS": str(ROOT / ".local" / "kafka" / "libs"),
+            "VIGIL_KAFKA_PORT": str(self.ports.get("kafka", 0)),
+            "VIGIL_KAFKA_CONTROLLER_PORT": str(self.ports.get("controller", 0)),
+            "VIGIL_REDIS_PORT": str(self.ports.get("redis", 0)),
+            **self.env,
+        }
+        r = subprocess.run(
+            [str(SERVICES), f"{self.name}-{verb}"], env=env, capture_output=True, timeout=180
+        )
         assert r.returncode == 0, r.stderr.decode()
 
     def start(self) -> None:

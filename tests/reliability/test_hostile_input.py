@@ -48,9 +48,11 @@ def clean() -> tuple[LocalPipeline, list[Emit]]:
 
 
 def states(pipe: LocalPipeline) -> tuple[dict[str, bytes], ...]:
-    return ({k: v.encode() for k, v in pipe.content.items()},
-            {k: v.encode() for k, v in pipe.creators.items()},
-            {k: v.encode() for k, v in pipe.trends.items()})
+    return (
+        {k: v.encode() for k, v in pipe.content.items()},
+        {k: v.encode() for k, v in pipe.creators.items()},
+        {k: v.encode() for k, v in pipe.trends.items()},
+    )
 
 
 @settings(max_examples=25)

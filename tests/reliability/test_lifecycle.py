@@ -54,8 +54,11 @@ def test_a_worker_that_cannot_publish_turns_unhealthy_exits_and_loses_nothing(
     assert producer.wait(timeout=120) == 0, producer.stderr
     log = (deployment.tmp / "worker-0.log").read_text()
     assert "worker_failed" in log and "OutputRefused" in log
-    crashed = next(datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
-                   for line in log.splitlines() if "Crashed reason=OutputRefused" in line)
+    crashed = next(
+        datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
+        for line in log.splitlines()
+        if "Crashed reason=OutputRefused" in line
+    )
     # /health never said ok once the crash happened (asked in the same millisecond, it may)
     assert [x for x in seen if x[0] > crashed + 0.001 and x[1] == 200] == [], seen[-5:]
 
@@ -67,8 +70,9 @@ def test_a_worker_that_cannot_publish_turns_unhealthy_exits_and_loses_nothing(
     outputs = deployment.outputs()
     refused = [d for d in outputs["dead-letter"] if d["reason"] == "output_refused"]
     assert {d["source_topic"] for d in refused} == {actions}
-    outputs["enforcement-actions"] = [json.loads(base64.b64decode(str(d["original_b64"])))
-                                      for d in refused]
+    outputs["enforcement-actions"] = [
+        json.loads(base64.b64decode(str(d["original_b64"]))) for d in refused
+    ]
     assert_same_decisions(outputs, replay(day_file, tmp_path / "replay"))
 
 

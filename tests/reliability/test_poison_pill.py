@@ -17,9 +17,15 @@ KIB = 1024
 
 def upload(content_id: str, size: int) -> bytes:
     """An otherwise valid upload whose caption makes the message `size` bytes long."""
-    base = {"event_id": f"big-{content_id}", "ts": "2026-11-20T10:00:00Z",
-            "content_id": content_id, "creator_id": "u-big", "region": "US", "language": "en",
-            "caption": ""}
+    base = {
+        "event_id": f"big-{content_id}",
+        "ts": "2026-11-20T10:00:00Z",
+        "content_id": content_id,
+        "creator_id": "u-big",
+        "region": "US",
+        "language": "en",
+        "caption": "",
+    }
     empty = len(json.dumps(base).encode())
     return json.dumps({**base, "caption": "x" * (size - empty)}).encode()
 
@@ -31,8 +37,12 @@ def test_oversized_inputs_up_to_five_mib_are_dead_lettered_and_the_stream_goes_o
     uploads = deployment.prefix + "uploads"
     # the broker takes 1 MiB by default; a deployment may allow more on its input topics
     set_topic_config(deployment.bootstrap, uploads, max_message_bytes=str(6 * 1024 * KIB))
-    sizes = {"v-65k": 65 * KIB, "v-700k": 700 * KIB, "v-099m": int(0.99 * 1024 * KIB),
-             "v-5m": 5 * 1024 * KIB}
+    sizes = {
+        "v-65k": 65 * KIB,
+        "v-700k": 700 * KIB,
+        "v-099m": int(0.99 * 1024 * KIB),
+        "v-5m": 5 * 1024 * KIB,
+    }
     originals = {cid: upload(cid, n) for cid, n in sizes.items()}
     send(deployment.bootstrap, [(uploads, cid.encode(), raw) for cid, raw in originals.items()])
 
@@ -48,7 +58,7 @@ def test_oversized_inputs_up_to_five_mib_are_dead_lettered_and_the_stream_goes_o
         assert d["reason"] == "oversized" and d["original_size"] == len(raw)
         assert d["original_truncated"] and d["source_topic"] == "uploads"
         kept = base64.b64decode(d["original_b64"])
-        assert kept == raw[:64 * KIB]  # a prefix to find it by; the rest is at its offset
+        assert kept == raw[: 64 * KIB]  # a prefix to find it by; the rest is at its offset
         assert d["partition"] is not None and d["offset"] is not None
         assert base64.b64decode(d["key_b64"]) == cid.encode()
         assert len(json.dumps(d)) < 100 * KIB  # a dead letter always fits a Kafka message
@@ -56,12 +66,20 @@ def test_oversized_inputs_up_to_five_mib_are_dead_lettered_and_the_stream_goes_o
 
     # what the worker emitted is explained from the topics themselves
     some = dead[hashlib.sha256(originals["v-5m"]).hexdigest()]
-    said = subprocess.run([VIGIL, "explain", str(some["id"]), "--kafka"], env=deployment.env(),
-                          capture_output=True, timeout=60)
+    said = subprocess.run(
+        [VIGIL, "explain", str(some["id"]), "--kafka"],
+        env=deployment.env(),
+        capture_output=True,
+        timeout=60,
+    )
     assert said.returncode == 0, said.stderr
     assert b"Reason `oversized`" in said.stdout and b"uploads (partition" in said.stdout
     action = outputs["enforcement-actions"][0]
-    said = subprocess.run([VIGIL, "explain", str(action["id"]), "--kafka", "--events",
-                           str(day_file)], env=deployment.env(), capture_output=True, timeout=60)
+    said = subprocess.run(
+        [VIGIL, "explain", str(action["id"]), "--kafka", "--events", str(day_file)],
+        env=deployment.env(),
+        capture_output=True,
+        timeout=60,
+    )
     assert said.returncode == 0, said.stderr
     assert b"What the rule read" in said.stdout and b"makes the same decision" in said.stdout

@@ -29,25 +29,75 @@ def get(url: str, token: str | None = None) -> tuple[int, bytes]:
 
 def canary_events(path: Path) -> None:
     """Valid and invalid events carrying text that must never reach a log."""
-    base = {"event_id": "sec-1", "ts": "2026-11-20T12:00:00Z", "content_id": "v-sec",
-            "creator_id": "u-sec", "region": "US", "language": "en"}
+    base = {
+        "event_id": "sec-1",
+        "ts": "2026-11-20T12:00:00Z",
+        "content_id": "v-sec",
+        "creator_id": "u-sec",
+        "region": "US",
+        "language": "en",
+    }
     lines = [
         {"topic": "uploads", "key": "v-sec", "value": {**base, "caption": CAPTION}},
-        {"topic": "uploads", "key": "v-sec2", "value": {**base, "event_id": "sec-2",
-                                                        "content_id": "v-sec2",
-                                                        "caption": CAPTION, "region": 7}},
-        {"topic": "uploads", "key": "v-sec3", "value": {**base, "event_id": "sec-3",
-                                                        "content_id": "v-sec3",
-                                                        "caption": CAPTION * 100}},
-        {"topic": "reports", "key": "v-sec", "value": {
-            **base, "event_id": "sec-4", "report_id": "r-sec", "reporter_id": "p-sec",
-            "reason": "harassment_bullying", "text": CAPTION}},
-        {"topic": "reviews", "key": "v-sec", "value": {
-            "event_id": "sec-5", "ts": "2026-11-20T12:05:00Z", "content_id": "v-sec",
-            "kind": "review", "outcome": "not_violating", "reviewer": "rv-1", "notes": NOTE}},
-        {"topic": "reviews", "key": "v-sec", "value": {
-            "event_id": "sec-6", "ts": "2026-11-20T12:05:00Z", "content_id": "v-sec",
-            "kind": "review", "outcome": "maybe", "reviewer": "rv-1", "notes": NOTE}},
+        {
+            "topic": "uploads",
+            "key": "v-sec2",
+            "value": {
+                **base,
+                "event_id": "sec-2",
+                "content_id": "v-sec2",
+                "caption": CAPTION,
+                "region": 7,
+            },
+        },
+        {
+            "topic": "uploads",
+            "key": "v-sec3",
+            "value": {
+                **base,
+                "event_id": "sec-3",
+                "content_id": "v-sec3",
+                "caption": CAPTION * 100,
+            },
+        },
+        {
+            "topic": "reports",
+            "key": "v-sec",
+            "value": {
+                **base,
+                "event_id": "sec-4",
+                "report_id": "r-sec",
+                "reporter_id": "p-sec",
+                "reason": "harassment_bullying",
+                "text": CAPTION,
+            },
+        },
+        {
+            "topic": "reviews",
+            "key": "v-sec",
+            "value": {
+                "event_id": "sec-5",
+                "ts": "2026-11-20T12:05:00Z",
+                "content_id": "v-sec",
+                "kind": "review",
+                "outcome": "not_violating",
+                "reviewer": "rv-1",
+                "notes": NOTE,
+            },
+        },
+        {
+            "topic": "reviews",
+            "key": "v-sec",
+            "value": {
+                "event_id": "sec-6",
+                "ts": "2026-11-20T12:05:00Z",
+                "content_id": "v-sec",
+                "kind": "review",
+                "outcome": "maybe",
+                "reviewer": "rv-1",
+                "notes": NOTE,
+            },
+        },
     ]
     path.write_bytes(b"\n".join(orjson.dumps(x) for x in lines) + b"\n")
 
@@ -58,7 +108,8 @@ def test_views_need_the_token_and_logs_hold_no_secrets_or_text(
     # a Slack URL that refuses connections: the notifier fails and logs, with no URL
     _, port = deployment.start_worker(
         VIGIL_SLACK_WEBHOOK_URL=f"http://127.0.0.1:9/services/{WEBHOOK_SECRET}",
-        VIGIL_NOTIFY_ATTEMPTS="2")
+        VIGIL_NOTIFY_ATTEMPTS="2",
+    )
     base = f"http://127.0.0.1:{port}"
 
     assert get(base + "/health")[0] == 200
@@ -71,17 +122,26 @@ def test_views_need_the_token_and_logs_hold_no_secrets_or_text(
     status, body = get(base + "/trends", deployment.token)
     assert status == 200 and "trends" in orjson.loads(body)
     # Faust's built-in views would serve table contents and internals: they are off
-    for path in ("/table/content-state/v00000001", "/router/content-state/v1", "/graph/",
-                 "/stats/", "/assignment/"):
+    for path in (
+        "/table/content-state/v00000001",
+        "/router/content-state/v1",
+        "/graph/",
+        "/stats/",
+        "/assignment/",
+    ):
         assert get(base + path, deployment.token)[0] == 404, path
 
     # `vigil trends` sends the token from the environment, and says so when it is refused
-    ok = subprocess.run([VIGIL, "trends", "--url", base], env=deployment.env(),
-                        capture_output=True, timeout=30)
+    ok = subprocess.run(
+        [VIGIL, "trends", "--url", base], env=deployment.env(), capture_output=True, timeout=30
+    )
     assert ok.returncode == 0, ok.stderr
-    refused = subprocess.run([VIGIL, "trends", "--url", base],
-                             env=deployment.env(VIGIL_API_TOKEN=""), capture_output=True,
-                             timeout=30)
+    refused = subprocess.run(
+        [VIGIL, "trends", "--url", base],
+        env=deployment.env(VIGIL_API_TOKEN=""),
+        capture_output=True,
+        timeout=30,
+    )
     assert refused.returncode != 0 and b"401" in refused.stderr
 
     events = tmp_path / "canary.jsonl"
@@ -103,11 +163,18 @@ def test_views_need_the_token_and_logs_hold_no_secrets_or_text(
     logs = b"".join(p.read_bytes() for p in deployment.tmp.glob("worker-*.log"))
     assert b"notify_attempt_failed" in logs and b"web_unauthorized" in logs
     assert b"bad HTTP request refused: LineTooLong" in logs
-    for secret in (CAPTION.encode(), NOTE.encode(), b"CANARY", WEBHOOK_SECRET.encode(),
-                   deployment.token.encode()):
+    for secret in (
+        CAPTION.encode(),
+        NOTE.encode(),
+        b"CANARY",
+        WEBHOOK_SECRET.encode(),
+        deployment.token.encode(),
+    ):
         assert secret not in logs, secret
     # the dead letters keep the bytes for repair: on the topic, not in the log
-    dead = [orjson.loads(base64.b64decode(str(d["original_b64"])))["event_id"]
-            for d in outputs["dead-letter"]
-            if b"sec-" in base64.b64decode(str(d["original_b64"]))]
+    dead = [
+        orjson.loads(base64.b64decode(str(d["original_b64"])))["event_id"]
+        for d in outputs["dead-letter"]
+        if b"sec-" in base64.b64decode(str(d["original_b64"]))
+    ]
     assert sorted(dead) == ["sec-2", "sec-3", "sec-6"]

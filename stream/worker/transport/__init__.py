@@ -63,8 +63,9 @@ class Transport(driver.Transport):
 
 def broker_url(broker: str) -> str:
     """A `kafka://` broker URL (or `host:port` list) for vigil's transport."""
-    return ";".join(f"{SCHEME}://{b.split('://', 1)[-1]}" for b in broker.replace(";", ",")
-                    .split(",") if b)
+    return ";".join(
+        f"{SCHEME}://{b.split('://', 1)[-1]}" for b in broker.replace(";", ",").split(",") if b
+    )
 
 
 __all__ = ["SCHEME", "Consumer", "Producer", "Transport", "broker_url"]

@@ -17,15 +17,28 @@ WRITTEN_FOR = "0.15.3"  # faust-streaming, as pinned in constraints.txt
 # methods the seam overrides or calls, by the class that defines them
 CLASS_MEMBERS = {
     "faust.transport.consumer:Consumer": (
-        "_drain_messages", "_new_offset", "_get_active_partitions", "_getmany", "_add_gap"),
+        "_drain_messages",
+        "_new_offset",
+        "_get_active_partitions",
+        "_getmany",
+        "_add_gap",
+    ),
     "faust.transport.drivers.aiokafka:Consumer": ("_to_message",),
     "faust.transport.drivers.aiokafka:Producer": ("_settings_extra", "_ensure_producer"),
 }
 MODULE_MEMBERS = {"faust.streams": ("_current_event",)}
 # state a consumer holds from its construction on: the fetch loop keeps Faust's books
 CONSUMER_STATE = (
-    "_acked", "_acked_index", "_read_offset", "_committed_offset", "_buffered_partitions",
-    "_waiting_for_ack", "_commit_every", "_n_acked", "_stopped", "can_resume_flow",
+    "_acked",
+    "_acked_index",
+    "_read_offset",
+    "_committed_offset",
+    "_buffered_partitions",
+    "_waiting_for_ack",
+    "_commit_every",
+    "_n_acked",
+    "_stopped",
+    "can_resume_flow",
     "not_waiting_next_records",
 )
 
@@ -35,9 +48,14 @@ def problems(consumer: Any | None = None, installed: str | None = None) -> list[
     from importlib import import_module
 
     found = installed if installed is not None else version("faust-streaming")
-    out = [] if found == WRITTEN_FOR else [
-        f"faust-streaming {found} is installed; vigil's transport was written for "
-        f"{WRITTEN_FOR} (constraints.txt)"]
+    out = (
+        []
+        if found == WRITTEN_FOR
+        else [
+            f"faust-streaming {found} is installed; vigil's transport was written for "
+            f"{WRITTEN_FOR} (constraints.txt)"
+        ]
+    )
     for where, names in CLASS_MEMBERS.items():
         module, cls = where.split(":")
         owner = getattr(import_module(module), cls)
@@ -46,8 +64,11 @@ def problems(consumer: Any | None = None, installed: str | None = None) -> list[
         mod = import_module(module)
         out += [f"{module}.{n} is gone" for n in names if not hasattr(mod, n)]
     if consumer is not None:
-        out += [f"a Faust consumer no longer holds {n}" for n in CONSUMER_STATE
-                if not hasattr(consumer, n)]
+        out += [
+            f"a Faust consumer no longer holds {n}"
+            for n in CONSUMER_STATE
+            if not hasattr(consumer, n)
+        ]
     return out
 
 

@@ -134,10 +134,9 @@ class InFlight:
             await self.settle()
 
 
-
-
-async def _poll(consumer: Any, handlers: dict[str, Handler],
-                aligners: Aligners) -> dict[Handler, Batch] | None:
+async def _poll(
+    consumer: Any, handlers: dict[str, Handler], aligners: Aligners
+) -> dict[Handler, Batch] | None:
     """One fetch: records of vigil's topics grouped by handler; the rest through Faust.
 
     None when flow has stopped for a rebalance: the caller settles what is in flight, then
@@ -179,8 +178,7 @@ async def _poll(consumer: Any, handlers: dict[str, Handler],
         if handler is None:  # changelogs during recovery, and anything else
             for record in fresh:
                 message = consumer._to_message(tp, record)  # noqa: SLF001
-                await consumer.wait_first(consumer.callback(message),
-                                          consumer.suspend_flow.wait())
+                await consumer.wait_first(consumer.callback(message), consumer.suspend_flow.wait())
             continue
         aligners.setdefault(handler, Aligner()).add(tp, fresh)
     if consumer.app.consumer_generation_id != generation:
@@ -207,8 +205,9 @@ async def _fetch(consumer: Any, aligners: Aligners) -> tuple[Any, set[Any] | Non
     return await consumer._getmany(active_partitions=wanted, timeout=timeout), active  # noqa: SLF001
 
 
-def _release(consumer: Any, handlers: dict[str, Handler], aligners: Aligners,
-             active: set[Any] | None) -> dict[Handler, Batch]:
+def _release(
+    consumer: Any, handlers: dict[str, Handler], aligners: Aligners, active: set[Any] | None
+) -> dict[Handler, Batch]:
     """Each handler's batch: its queued records that may go now, oldest first."""
     read_offset = consumer._read_offset  # noqa: SLF001
     limit = consumer.app.conf.broker_max_poll_records or 5000
@@ -231,8 +230,9 @@ def _release(consumer: Any, handlers: dict[str, Handler], aligners: Aligners,
             aligner.keep_only(active.__contains__)
         # the others' keys each live in one partition, in the order they were written, so
         # nothing is gained by holding one partition for another
-        members = [tp for tp in active or ()
-                   if handlers.get(tp.topic) is handler and tp.topic in aligned]
+        members = [
+            tp for tp in active or () if handlers.get(tp.topic) is handler and tp.topic in aligned
+        ]
         released = aligner.release(members, behind if members else never, now, limit)
         if released:
             offsets: Offsets = {}
@@ -263,12 +263,14 @@ async def _publish_all(consumer: Any, steps: list[tuple[Publish, Offsets]]) -> N
     its publish waiting for Redis and Kafka's acks: run together, the waits overlap. The
     first error is raised once every step has finished.
     """
+
     async def publish(step: Publish, offsets: Offsets) -> None:
         await step()
         _ack(consumer, offsets)
 
-    results = await asyncio.gather(*(publish(step, offsets) for step, offsets in steps),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(publish(step, offsets) for step, offsets in steps), return_exceptions=True
+    )
     for result in results:
         if isinstance(result, BaseException):
             raise result

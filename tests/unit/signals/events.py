@@ -30,26 +30,62 @@ Msg = tuple[str, bytes, bytes]
 
 
 def upload(cid: str = "v1", creator: str = "u1", at: int = 0, **kw: Any) -> Msg:
-    return raw("uploads", content_id=cid, creator_id=creator, region=kw.pop("region", "US"),
-               language="en", hashtags=kw.pop("hashtags", []), audio_id=kw.pop("audio_id", None),
-               at=at, **kw)
+    return raw(
+        "uploads",
+        content_id=cid,
+        creator_id=creator,
+        region=kw.pop("region", "US"),
+        language="en",
+        hashtags=kw.pop("hashtags", []),
+        audio_id=kw.pop("audio_id", None),
+        at=at,
+        **kw,
+    )
 
 
-def report(cid: str = "v1", reporter: str = "p1", reason: str = "hate", at: int = 0,
-           creator: str = "u1") -> tuple[str, bytes, bytes]:
-    return raw("reports", content_id=cid, creator_id=creator, report_id=_id(),
-               reporter_id=reporter, reason=reason, region="US", at=at)
+def report(
+    cid: str = "v1", reporter: str = "p1", reason: str = "hate", at: int = 0, creator: str = "u1"
+) -> tuple[str, bytes, bytes]:
+    return raw(
+        "reports",
+        content_id=cid,
+        creator_id=creator,
+        report_id=_id(),
+        reporter_id=reporter,
+        reason=reason,
+        region="US",
+        at=at,
+    )
 
 
 def score(cid: str = "v1", at: int = 0, creator: str = "u1", **scores: float) -> Msg:
-    return raw("model-scores", content_id=cid, creator_id=creator, model="m", model_version="1",
-               scores=scores, at=at)
+    return raw(
+        "model-scores",
+        content_id=cid,
+        creator_id=creator,
+        model="m",
+        model_version="1",
+        scores=scores,
+        at=at,
+    )
 
 
-def review(cid: str = "v1", kind: str = "review", outcome: str = "not_violating", at: int = 0,
-           creator: str = "u1") -> tuple[str, bytes, bytes]:
-    return raw("reviews", content_id=cid, kind=kind, outcome=outcome, reviewer="rev-1", at=at,
-               creator_id=creator)
+def review(
+    cid: str = "v1",
+    kind: str = "review",
+    outcome: str = "not_violating",
+    at: int = 0,
+    creator: str = "u1",
+) -> tuple[str, bytes, bytes]:
+    return raw(
+        "reviews",
+        content_id=cid,
+        kind=kind,
+        outcome=outcome,
+        reviewer="rev-1",
+        at=at,
+        creator_id=creator,
+    )
 
 
 def event(msg: tuple[str, bytes, bytes]) -> Event:

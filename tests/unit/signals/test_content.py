@@ -57,8 +57,12 @@ def test_human_clearance_applies_from_its_event_time_on() -> None:
 
 
 def test_encoding_roundtrip_preserves_everything() -> None:
-    st = fold(upload(), score(hate=0.7), *[report(reporter=f"p{i}", at=i * MIN) for i in range(5)],
-              review(outcome="violating", at=HOUR))
+    st = fold(
+        upload(),
+        score(hate=0.7),
+        *[report(reporter=f"p{i}", at=i * MIN) for i in range(5)],
+        review(outcome="violating", at=HOUR),
+    )
     st.fired["rule@1"] = 0
     back = c.ContentState.decode(st.encode())
     fields = [n for n, v in vars(c.ContentState).items() if inspect.isdatadescriptor(v)]
@@ -100,6 +104,7 @@ def test_the_sweeps_triage_from_bytes_agrees_with_the_decoded_state(
         assert what == (EXPIRED if state.expired(now) else KEEP)
     # a state written before holds existed (encoding 1: no waiting lists) reads the same
     old = orjson.dumps([1, *orjson.loads(data)[1:-2]])
-    assert ContentState.triage(old, now) == (DECODE if not wm else EXPIRED
-                                              if now - wm > c.TTL else KEEP)
+    assert ContentState.triage(old, now) == (
+        DECODE if not wm else EXPIRED if now - wm > c.TTL else KEEP
+    )
     assert ContentState.decode(old).wm == wm

@@ -24,6 +24,7 @@ def test_the_sweeps_triage_from_bytes_agrees_with_the_decoded_creator(
     else:
         assert what == (EXPIRED if state.expired(now) else KEEP)
     old = orjson.dumps([1, *orjson.loads(data)[1:-1]])  # encoding 1: no triggers
-    assert c.CreatorState.triage(old, now) == (DECODE if not wm else EXPIRED
-                                                if now - wm > c.TTL else KEEP)
+    assert c.CreatorState.triage(old, now) == (
+        DECODE if not wm else EXPIRED if now - wm > c.TTL else KEEP
+    )
     assert c.CreatorState.decode(old).held == []

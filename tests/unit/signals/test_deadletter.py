@@ -28,8 +28,10 @@ def test_ids_are_per_occurrence_and_stable() -> None:
     again = dead_letter("uploads", raw, "invalid_field", "x", partition=0, offset=1)
     later = dead_letter("uploads", raw, "invalid_field", "x", partition=0, offset=2)
     assert first.id == again.id != later.id
-    assert dead_letter("x", raw, "malformed_json", "", line=3).id != \
-        dead_letter("x", raw, "malformed_json", "", line=4).id
+    assert (
+        dead_letter("x", raw, "malformed_json", "", line=3).id
+        != dead_letter("x", raw, "malformed_json", "", line=4).id
+    )
 
 
 def test_the_kafka_key_is_the_original_key_only_when_it_looks_like_an_id() -> None:

@@ -45,7 +45,7 @@ def test_a_brand_new_key_alerts_at_once(seed: int) -> None:
 
 
 def test_the_first_bucket_of_a_series_never_alerts() -> None:
-    assert detect_series([(0, 500), (60_000, 500)]) [0][1] is False
+    assert detect_series([(0, 500), (60_000, 500)])[0][1] is False
 
 
 def test_state_roundtrip_keeps_the_same_answers() -> None:
@@ -59,9 +59,11 @@ def test_state_roundtrip_keeps_the_same_answers() -> None:
 
 def test_tails_match_direct_sums() -> None:
     import math
+
     for k, mu in [(10, 2.3), (40, 8.0)]:
-        exact = -math.log10(sum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1))
-                                for i in range(k, k + 500)))
+        exact = -math.log10(
+            sum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1)) for i in range(k, k + 500))
+        )
         assert abs(poisson_surprise(k, mu) - exact) < 1e-6
     assert nb_surprise(28, 8.0, 16.0) < poisson_surprise(28, 8.0)  # fatter tail, less surprise
     assert nb_surprise(3, 8.0, 16.0) == 0.0
@@ -73,21 +75,31 @@ def test_bucket_size_is_the_common_gap() -> None:
 
 
 def test_csv_with_space_or_t_and_gaps() -> None:
-    lines = ["timestamp,count", "2026-11-20 10:00,5", "2026-11-20T10:01:00Z,4",
-             "2026-11-20 10:05,60"]
+    lines = [
+        "timestamp,count",
+        "2026-11-20 10:00,5",
+        "2026-11-20T10:01:00Z,4",
+        "2026-11-20 10:05,60",
+    ]
     out = list(detect(lines, "x.csv"))
-    assert [o.split(",")[0] for o in out] == ["2026-11-20 10:00", "2026-11-20T10:01:00Z",
-                                              "2026-11-20 10:05"]
+    assert [o.split(",")[0] for o in out] == [
+        "2026-11-20 10:00",
+        "2026-11-20T10:01:00Z",
+        "2026-11-20 10:05",
+    ]
     assert all(o.endswith((",0", ",1")) for o in out)
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    (["timestamp,count", "2026-11-20 10:00,5,9"], "x.csv:2: expected 2 columns"),
-    (["timestamp,count", "noon,5"], "x.csv:2: timestamp 'noon' is not ISO 8601"),
-    (["timestamp,count", "2026-11-20 10:00,many"], "x.csv:2: count 'many' is not a number"),
-    (["timestamp,count", "2026-11-20 10:01,1", "2026-11-20 10:00,1"], "x.csv:3: timestamps"),
-    ([], "x.csv: empty file"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (["timestamp,count", "2026-11-20 10:00,5,9"], "x.csv:2: expected 2 columns"),
+        (["timestamp,count", "noon,5"], "x.csv:2: timestamp 'noon' is not ISO 8601"),
+        (["timestamp,count", "2026-11-20 10:00,many"], "x.csv:2: count 'many' is not a number"),
+        (["timestamp,count", "2026-11-20 10:01,1", "2026-11-20 10:00,1"], "x.csv:3: timestamps"),
+        ([], "x.csv: empty file"),
+    ],
+)
 def test_bad_csv_rows_name_file_and_line(rows: list[str], message: str) -> None:
     with pytest.raises(BadRow, match=message):
         parse(rows, "x.csv")

@@ -28,13 +28,15 @@ def run(msgs: list[tuple[str, bytes, bytes]], pack=PACK) -> tuple[list, LocalPip
 
 
 def rules(out: list) -> list[tuple[str, str, str]]:
-    return [(e.topic, e.record.rule.id, e.record.target.id)
-            for e in out if hasattr(e.record, "rule")]
+    return [
+        (e.topic, e.record.rule.id, e.record.target.id) for e in out if hasattr(e.record, "rule")
+    ]
 
 
 def test_high_confidence_hate_is_removed_once_with_evidence() -> None:
-    out, _ = run([upload("v1"), score("v1", hate=0.99, at=MIN),
-                  score("v1", hate=0.995, at=2 * MIN)])
+    out, _ = run(
+        [upload("v1"), score("v1", hate=0.99, at=MIN), score("v1", hate=0.995, at=2 * MIN)]
+    )
     assert rules(out) == [("enforcement-actions", "hate.model_remove", "v1")]
     d = out[0].record
     assert d.evidence["signals"] == {"score_max_hate": 0.99}
@@ -44,16 +46,20 @@ def test_high_confidence_hate_is_removed_once_with_evidence() -> None:
 
 def test_reports_alone_route_to_review_never_removal() -> None:
     msgs = [upload("v1"), score("v1", hate=0.05)] + [
-        report("v1", reporter=f"p{i}", reason="harassment_bullying", at=i * MIN) for i in range(12)]
+        report("v1", reporter=f"p{i}", reason="harassment_bullying", at=i * MIN) for i in range(12)
+    ]
     out, _ = run(msgs)
     assert rules(out) == [("escalations", "harassment.report_surge_review", "v1")]
     assert out[0].record.queue == "report-surge"
 
 
 def test_shadow_rules_only_reach_shadow_actions() -> None:
-    msgs = [upload("v1"), score("v1", dangerous_activities=0.95),
-            report("v1", reason="dangerous_activities", at=MIN),
-            report("v1", reporter="p2", reason="dangerous_activities", at=2 * MIN)]
+    msgs = [
+        upload("v1"),
+        score("v1", dangerous_activities=0.95),
+        report("v1", reason="dangerous_activities", at=MIN),
+        report("v1", reporter="p2", reason="dangerous_activities", at=2 * MIN),
+    ]
     out, _ = run(msgs)
     shadow = [e for e in out if e.topic == "shadow-actions"]
     assert [e.record.rule.id for e in shadow] == ["dangerous_activities.reported_remove_draft"]
@@ -62,15 +68,25 @@ def test_shadow_rules_only_reach_shadow_actions() -> None:
 
 
 def test_human_clearance_stops_later_automatic_actions() -> None:
-    out, pipe = run([upload("v1"), review("v1", outcome="not_violating", at=MIN),
-                     score("v1", hate=0.99, at=2 * MIN)])
+    out, pipe = run(
+        [
+            upload("v1"),
+            review("v1", outcome="not_violating", at=MIN),
+            score("v1", hate=0.99, at=2 * MIN),
+        ]
+    )
     assert rules(out) == []
     assert pipe.engine.counters.suppressed_by_human == 1
 
 
 def test_an_appeal_decided_later_does_not_rewrite_earlier_decisions() -> None:
-    out, _ = run([upload("v1"), score("v1", hate=0.99, at=MIN),
-                  review("v1", kind="appeal", outcome="overturned", at=3 * HOUR)])
+    out, _ = run(
+        [
+            upload("v1"),
+            score("v1", hate=0.99, at=MIN),
+            review("v1", kind="appeal", outcome="overturned", at=3 * HOUR),
+        ]
+    )
     assert rules(out) == [("enforcement-actions", "hate.model_remove", "v1")]
 
 
@@ -84,8 +100,12 @@ def test_repeat_removals_earn_a_strike_once_per_window() -> None:
 
 
 def test_same_events_same_ids_on_a_fresh_engine() -> None:
-    msgs = [upload("v1"), score("v1", hate=0.99, at=MIN),
-            upload("v2"), score("v2", child_safety=0.7)]
+    msgs = [
+        upload("v1"),
+        score("v1", hate=0.99, at=MIN),
+        upload("v2"),
+        score("v2", child_safety=0.7),
+    ]
     a, _ = run(msgs)
     b, _ = run(msgs)
     assert [e.record.id for e in a] == [e.record.id for e in b]
@@ -93,7 +113,9 @@ def test_same_events_same_ids_on_a_fresh_engine() -> None:
 
 
 def test_a_condition_failing_at_runtime_is_counted_not_raised() -> None:
-    pack = parse_pack({"p.yaml": """rules:
+    pack = parse_pack(
+        {
+            "p.yaml": """rules:
   - id: spam.ratio
     version: 1
     owner: t
@@ -102,7 +124,9 @@ def test_a_condition_failing_at_runtime_is_counted_not_raised() -> None:
     target: content
     when: 10 / reports_1h > 2
     outcome: label
-"""})
+"""
+        }
+    )
     out, pipe = run([upload("v1"), report("v1"), review("v1", outcome="violating")], pack)
     assert pipe.engine.rule_errors == 0
     assert rules(out) == [("enforcement-actions", "spam.ratio", "v1")]
@@ -114,18 +138,32 @@ def test_a_condition_failing_at_runtime_is_counted_not_raised() -> None:
 
 # --- order invariance: the property that makes Kafka and replay agree ------------------------
 
+
 def scenario() -> list[tuple[str, bytes, bytes]]:
     """A few minutes of traffic that fires content, creator and human-override paths."""
     msgs = []
     for i in range(6):
         cid = f"v{i}"
-        msgs += [upload(cid, creator=f"u{i % 2}", at=i * MIN),
-                 score(cid, creator=f"u{i % 2}", at=i * MIN + 5000,
-                       hate=0.99 if i % 2 == 0 else 0.7, child_safety=0.65 if i == 3 else 0.0)]
+        msgs += [
+            upload(cid, creator=f"u{i % 2}", at=i * MIN),
+            score(
+                cid,
+                creator=f"u{i % 2}",
+                at=i * MIN + 5000,
+                hate=0.99 if i % 2 == 0 else 0.7,
+                child_safety=0.65 if i == 3 else 0.0,
+            ),
+        ]
         for r in range(3 if i < 4 else 11):
-            msgs.append(report(cid, reporter=f"p{r}", creator=f"u{i % 2}",
-                               at=i * MIN + (r + 1) * 7000,
-                               reason="hate" if i < 4 else "harassment_bullying"))
+            msgs.append(
+                report(
+                    cid,
+                    reporter=f"p{r}",
+                    creator=f"u{i % 2}",
+                    at=i * MIN + (r + 1) * 7000,
+                    reason="hate" if i < 4 else "harassment_bullying",
+                )
+            )
     msgs.append(review("v2", kind="appeal", outcome="overturned", at=2 * HOUR, creator="u0"))
     msgs.append(review("v5", outcome="not_violating", at=3 * HOUR, creator="u1"))
     msgs.sort(key=lambda m: m[2])  # any deterministic base order
@@ -164,8 +202,11 @@ def strongest(out: list) -> set[tuple[object, ...]]:
         if d.target.type == "creator" or e.topic == "shadow-actions":
             rest.add((e.topic, d.id))
             continue
-        rank = (ACTION_SEVERITY.get(d.outcome, 0), ROUTING_URGENCY.get(d.outcome, 0),
-                -(d.priority or 3))
+        rank = (
+            ACTION_SEVERITY.get(d.outcome, 0),
+            ROUTING_URGENCY.get(d.outcome, 0),
+            -(d.priority or 3),
+        )
         cur = best.get((e.topic, d.target.id))
         if cur is None or rank > cur[0]:
             best[e.topic, d.target.id] = (rank, d.outcome, d.priority)

@@ -15,8 +15,10 @@ def test_format_parse_roundtrip(ms: int) -> None:
     assert parse_ts(format_ts(ms)) == ms
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2026-11-20T10:00:00", "2026-13-01T00:00:00Z", 5, -1,
-                                 "1970-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "bad",
+    ["yesterday", "2026-11-20T10:00:00", "2026-13-01T00:00:00Z", 5, -1, "1970-01-01T00:00:00Z"],
+)
 def test_bad_timestamps_are_rejected(bad: str | int) -> None:
     with pytest.raises(BadTimestamp):
         parse_ts(bad)

@@ -10,11 +10,28 @@ from signals.facts import PACK_BYTES, PACK_LIMIT, pack, unpack
 from signals.trend import TrendFact
 
 ids = st.text(min_size=1, max_size=30)
-trend_facts = st.builds(TrendFact, st.sampled_from(["hashtag", "audio", "caption", "area_region"]),
-                        ids, st.integers(0, 2**53), ids, ids, ids, st.text(max_size=3))
-creator_facts = st.builds(CreatorFact, st.sampled_from(["upload", "report", "action"]),
-                          st.integers(0, 2**53), ids, ids, ids, st.text(max_size=20),
-                          st.text(max_size=20), st.text(max_size=20), st.text(max_size=3))
+trend_facts = st.builds(
+    TrendFact,
+    st.sampled_from(["hashtag", "audio", "caption", "area_region"]),
+    ids,
+    st.integers(0, 2**53),
+    ids,
+    ids,
+    ids,
+    st.text(max_size=3),
+)
+creator_facts = st.builds(
+    CreatorFact,
+    st.sampled_from(["upload", "report", "action"]),
+    st.integers(0, 2**53),
+    ids,
+    ids,
+    ids,
+    st.text(max_size=20),
+    st.text(max_size=20),
+    st.text(max_size=20),
+    st.text(max_size=3),
+)
 
 
 @given(st.lists(st.one_of(trend_facts, creator_facts), max_size=2500))
@@ -51,8 +68,12 @@ def test_invalid_json_is_refused() -> None:
 def test_packs_of_long_ids_stay_under_the_byte_bound_in_order() -> None:
     # ids at their 128-character limit: a thousand such facts would near Kafka's 1 MB limit
     long_id = "x" * 128
-    facts = [TrendFact("hashtag", f"{i:04d}" + long_id[4:100], i, long_id, long_id, long_id,
-                       "US").fields() for i in range(2500)]
+    facts = [
+        TrendFact(
+            "hashtag", f"{i:04d}" + long_id[4:100], i, long_id, long_id, long_id, "US"
+        ).fields()
+        for i in range(2500)
+    ]
     records = pack(facts)
     assert all(len(r) <= PACK_BYTES for r in records)
     assert len(records) > -(-len(facts) // PACK_LIMIT)  # split further than the count bound

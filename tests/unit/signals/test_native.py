@@ -17,15 +17,27 @@ VIGIL = str(Path(sys.executable).parent / "vigil")
 
 def _replay(events: Path, out: Path, build: str) -> str:
     env = {**os.environ, "VIGIL_NATIVE": build, "VIGIL_LOG_FORMAT": "json"}
-    probe = subprocess.run([sys.executable, "-c", "import signals; print(signals.NATIVE)"],
-                           env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    subprocess.run([VIGIL, "replay", str(events), "--out", str(out)], env=env, cwd=ROOT,
-                   capture_output=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import signals; print(signals.NATIVE)"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    subprocess.run(
+        [VIGIL, "replay", str(events), "--out", str(out)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
     return probe.stdout.strip()
 
 
-@pytest.mark.skipif(os.environ.get("VIGIL_NATIVE") == "0",
-                    reason="VIGIL_NATIVE=0 asked for the Python source only")
+@pytest.mark.skipif(
+    os.environ.get("VIGIL_NATIVE") == "0", reason="VIGIL_NATIVE=0 asked for the Python source only"
+)
 def test_compiled_and_source_builds_make_the_same_decisions(tmp_path: Path) -> None:
     assert signals.NATIVE, "the compiled engine is missing or stale: run `make native`"
     events = tmp_path / "day.jsonl"
@@ -54,7 +66,8 @@ def test_a_stale_build_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_no_build_and_opting_out_both_run_the_source(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(native, "STAMP", tmp_path / "absent")
     assert native.use([]) is False
     monkeypatch.setenv("VIGIL_NATIVE", "0")

@@ -27,43 +27,50 @@ GOOD_RULE = """\
 
 CASES = {
     "yaml_syntax": "rules:\n  - id: x\n    when: [unclosed\n",
-    "unknown_signal": GOOD_RULE.replace("score_max_hate >= 0.9",
-                                        "score_max_hate >= 0.9 && reports_2h > 3"),
+    "unknown_signal": GOOD_RULE.replace(
+        "score_max_hate >= 0.9", "score_max_hate >= 0.9 && reports_2h > 3"
+    ),
     "unknown_outcome": GOOD_RULE.replace("outcome: remove", "outcome: delete"),
     "missing_field": GOOD_RULE.replace("    owner: tests\n", ""),
     "cel_syntax": GOOD_RULE.replace("score_max_hate >= 0.9", "score_max_hate >= "),
     "cel_type": GOOD_RULE.replace("score_max_hate >= 0.9", "reports_1h + 0.5 > 2.0"),
-    "cel_type_behind_and": GOOD_RULE.replace("score_max_hate >= 0.9",
-                                             "score_max_hate >= 0.9 && reports_1h + 0.5 > 2.0"),
+    "cel_type_behind_and": GOOD_RULE.replace(
+        "score_max_hate >= 0.9", "score_max_hate >= 0.9 && reports_1h + 0.5 > 2.0"
+    ),
     "not_boolean": GOOD_RULE.replace("score_max_hate >= 0.9", "reports_1h + 1"),
     "review_without_queue": GOOD_RULE.replace("outcome: remove", "outcome: review"),
     "unknown_field": GOOD_RULE + "    treshold: 3\n",
     "wrong_target_outcome": GOOD_RULE.replace("outcome: remove", "outcome: strike"),
-    "creator_signal_on_content": GOOD_RULE.replace("score_max_hate >= 0.9",
-                                                   "creator_uploads_1h > 3"),
+    "creator_signal_on_content": GOOD_RULE.replace(
+        "score_max_hate >= 0.9", "creator_uploads_1h > 3"
+    ),
     "several_errors": GOOD_RULE.replace("outcome: remove", "outcome: delete")
-    + GOOD_RULE.replace("hate.test", "hate.other").replace("policy_area: hate",
-                                                           "policy_area: hatred"),
+    + GOOD_RULE.replace("hate.test", "hate.other").replace(
+        "policy_area: hate", "policy_area: hatred"
+    ),
     "band_order": GOOD_RULE.replace(
         "    when: score_max_hate >= 0.9\n",
         "    bands:\n      signal: score_max_hate\n      enforce_at: 0.8\n      review_at: 0.9\n"
-        "    queue: hate\n"),
+        "    queue: hate\n",
+    ),
     "band_signal_not_numeric": GOOD_RULE.replace(
-        "    when: score_max_hate >= 0.9\n",
-        "    bands: {signal: region, enforce_at: 0.8}\n"),
+        "    when: score_max_hate >= 0.9\n", "    bands: {signal: region, enforce_at: 0.8}\n"
+    ),
     "unknown_region": GOOD_RULE + "    regions:\n      EU: {mode: disabled}\n",
     "region_override_field": GOOD_RULE + "    regions:\n      DE: {owner: someone}\n",
     "region_bad_outcome": GOOD_RULE + "    regions:\n      IN: {outcome: suspend_creator}\n",
     # one rule with an unknown outcome, two unknown signals and a bad priority: all at once
-    "errors_in_one_rule": GOOD_RULE.replace("outcome: remove", "outcome: delete\n    priority: 9")
-    .replace("score_max_hate >= 0.9", "score_max_hat >= 0.9 && reports_2h > 3"),
+    "errors_in_one_rule": GOOD_RULE.replace(
+        "outcome: remove", "outcome: delete\n    priority: 9"
+    ).replace("score_max_hate >= 0.9", "score_max_hat >= 0.9 && reports_2h > 3"),
     "trend_regions": GOOD_RULE.replace("target: content", "target: trend")
-    .replace("score_max_hate >= 0.9", "trend_growth >= 8.0").replace("outcome: remove",
-                                                                    "outcome: review\n    queue: x")
+    .replace("score_max_hate >= 0.9", "trend_growth >= 8.0")
+    .replace("outcome: remove", "outcome: review\n    queue: x")
     + "    regions:\n      DE: {mode: disabled}\n",
     "folded_condition": GOOD_RULE.replace(
         "    when: score_max_hate >= 0.9\n",
-        "    when: >-\n      score_max_hate >= 0.9\n      && reprots_1h > 2\n"),
+        "    when: >-\n      score_max_hate >= 0.9\n      && reprots_1h > 2\n",
+    ),
 }
 
 
@@ -95,9 +102,12 @@ def test_every_problem_in_one_rule_is_reported() -> None:
     with pytest.raises(PolicyPackInvalid) as exc:
         parse_pack({"policies/test.yaml": "rules:\n" + CASES["errors_in_one_rule"]})
     messages = [e.message for e in exc.value.errors]
-    assert messages == ["unknown content signal `score_max_hat`",
-                        "unknown content signal `reports_2h`", "unknown outcome 'delete'",
-                        "priority must be 1 (most urgent) to 5"]
+    assert messages == [
+        "unknown content signal `score_max_hat`",
+        "unknown content signal `reports_2h`",
+        "unknown outcome 'delete'",
+        "priority must be 1 (most urgent) to 5",
+    ]
 
 
 def test_duplicate_ids_across_files() -> None:

@@ -22,10 +22,20 @@ RULE = """rules:
 """
 
 
-def pack(version: int = 1, threshold: float = 0.9, mode: str = "enforce", de: float = 0.8,
-         description: str = "a rule") -> object:
-    return parse_pack({"p.yaml": RULE.format(version=version, threshold=threshold, mode=mode,
-                                             de=de, description=description)})
+def pack(
+    version: int = 1,
+    threshold: float = 0.9,
+    mode: str = "enforce",
+    de: float = 0.8,
+    description: str = "a rule",
+) -> object:
+    return parse_pack(
+        {
+            "p.yaml": RULE.format(
+                version=version, threshold=threshold, mode=mode, de=de, description=description
+            )
+        }
+    )
 
 
 def warnings(old: object, new: object) -> list[str]:
@@ -35,11 +45,14 @@ def warnings(old: object, new: object) -> list[str]:
 def test_a_changed_condition_mode_or_region_without_a_new_version_is_named() -> None:
     base = pack()
     assert warnings(base, pack(threshold=0.95)) == [
-        "rule changed when without a new version (against old)"]
+        "rule changed when without a new version (against old)"
+    ]
     assert warnings(base, pack(mode="shadow")) == [  # the DE variant inherits the mode
-        "rule changed mode, regions without a new version (against old)"]
+        "rule changed mode, regions without a new version (against old)"
+    ]
     assert warnings(base, pack(de=0.85)) == [
-        "rule changed regions without a new version (against old)"]
+        "rule changed regions without a new version (against old)"
+    ]
 
 
 def test_a_new_version_or_a_cosmetic_edit_is_fine_and_a_lower_version_is_not() -> None:

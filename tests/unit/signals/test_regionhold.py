@@ -13,7 +13,9 @@ from signals.regionhold import RegionHolds
 
 from .events import MIN, T0, Msg, raw, report, score, upload
 
-PACK = parse_pack({"hate.yaml": """
+PACK = parse_pack(
+    {
+        "hate.yaml": """
 rules:
   - id: hate.model_remove
     version: 1
@@ -35,13 +37,19 @@ rules:
     target: content
     when: score_max_hate >= 0.85 && score_max_hate < 0.97
     outcome: limit_distribution
-"""})
+"""
+    }
+)
 HOLD = EngineConfig().region_hold
 # (video, region, hate score): what each region's variant must do with it
-VIDEOS = [("v-jp", "JP", 0.99), ("v-de", "DE", 0.95), ("v-in", "IN", 0.99), ("v-us", "US", 0.95),
-          ("v-us2", "US", 0.99)]
-EXPECTED = {"v-jp": None, "v-de": "remove", "v-in": "age_restrict", "v-us": None,
-            "v-us2": "remove"}
+VIDEOS = [
+    ("v-jp", "JP", 0.99),
+    ("v-de", "DE", 0.95),
+    ("v-in", "IN", 0.99),
+    ("v-us", "US", 0.95),
+    ("v-us2", "US", 0.99),
+]
+EXPECTED = {"v-jp": None, "v-de": "remove", "v-in": "age_restrict", "v-us": None, "v-us2": "remove"}
 
 
 def messages() -> list[Msg]:
@@ -64,8 +72,9 @@ def run(msgs: list[Msg]) -> list[dict[str, Any]]:
 def test_the_regional_variant_applies_in_every_arrival_order(order: list[Msg]) -> None:
     decisions = run(order)
     removal = {d["target"]["id"]: d for d in decisions if d["rule"]["id"] == "hate.model_remove"}
-    assert {cid: removal[cid]["outcome"] if cid in removal else None
-            for cid, _, _ in VIDEOS} == EXPECTED
+    assert {
+        cid: removal[cid]["outcome"] if cid in removal else None for cid, _, _ in VIDEOS
+    } == EXPECTED
     regions = {cid: region for cid, region, _ in VIDEOS}
     for cid, d in removal.items():
         assert d["region"] == regions[cid]  # the region it was made for
@@ -83,8 +92,7 @@ def test_a_video_whose_upload_never_comes_is_acted_on_as_written_after_the_hold(
     first = [e.record for m in (lost, before) for e in pipe.feed(*m)]
     assert not any(getattr(d, "rule", None) and d.rule.id == "hate.model_remove" for d in first)
     released = [e.record for e in pipe.feed(*after)]
-    removal = [d for d in released if getattr(d, "rule", None)
-               and d.rule.id == "hate.model_remove"]
+    removal = [d for d in released if getattr(d, "rule", None) and d.rule.id == "hate.model_remove"]
     assert len(removal) == 1
     d = removal[0]
     assert d.target.id == "v-lost" and d.outcome == "remove" and d.region is None
@@ -97,15 +105,19 @@ def test_an_upload_after_the_scores_runs_them_in_order_for_its_region() -> None:
     pipe = LocalPipeline(Engine(PACK))
     assert pipe.feed(*score("v-jp", at=0, creator="u1", hate=0.9)) == []  # waits
     assert pipe.feed(*score("v-jp", at=100, creator="u1", hate=0.99)) == []
-    assert [w[:2] for w in pipe.content["v-jp"].waiting] == [[T0, "model-scores"],
-                                                             [T0 + 100, "model-scores"]]
+    assert [w[:2] for w in pipe.content["v-jp"].waiting] == [
+        [T0, "model-scores"],
+        [T0 + 100, "model-scores"],
+    ]
     out = pipe.feed(*upload("v-jp", creator="u1", at=-1000, region="JP"))
     # the limit at the first score, for JP; the removal is disabled in JP
     assert [(e.record.rule.id, e.record.region, e.record.ts) for e in out] == [  # type: ignore[attr-defined]
-        ("hate.model_limit", "JP", "2026-11-20T10:00:00Z")]
+        ("hate.model_limit", "JP", "2026-11-20T10:00:00Z")
+    ]
     assert pipe.content["v-jp"].waiting == []
-    later = raw("uploads", content_id="v-x", creator_id="u2", region="US", language="en",
-                at=HOLD * 3)
+    later = raw(
+        "uploads", content_id="v-x", creator_id="u2", region="US", language="en", at=HOLD * 3
+    )
     assert [e for e in pipe.feed(*later) if e.topic != "dead-letter"] == []  # nothing left
 
 
@@ -133,8 +145,15 @@ def test_a_brigade_ahead_of_the_upload_stays_bounded_and_decides_for_the_region(
     pipe = LocalPipeline(Engine(load_pack(SHIPPED_POLICIES)))
     early = pipe.feed(*score("v-b", at=MIN + 30_000, creator="u-b", harassment_bullying=0.1))
     for i in range(WAIT_CAP + 17):
-        early += pipe.feed(*report("v-b", reporter=f"p{i}", reason="harassment_bullying",
-                                   at=MIN + i * 1000, creator="u-b"))
+        early += pipe.feed(
+            *report(
+                "v-b",
+                reporter=f"p{i}",
+                reason="harassment_bullying",
+                at=MIN + i * 1000,
+                creator="u-b",
+            )
+        )
     state = pipe.content["v-b"]
     assert [e for e in early if e.topic != "dead-letter"] == []  # nothing decided, no region
     assert len(state.waiting) == WAIT_CAP and state.overflowed == {"reports": T0 + MIN + 17_000}
@@ -155,8 +174,10 @@ def test_reports_ahead_of_the_upload_count_for_the_trend_and_creator_at_once_and
     engine = Engine(PACK)
     state = None
     sent: list[tuple[str, str]] = []
-    msgs = [report("v-r", reporter=f"p{i}", reason="harassment_bullying", at=MIN + i,
-                   creator="u-r") for i in range(3)]
+    msgs = [
+        report("v-r", reporter=f"p{i}", reason="harassment_bullying", at=MIN + i, creator="u-r")
+        for i in range(3)
+    ]
     msgs.append(score("v-r", at=MIN + 10, creator="u-r", harassment_bullying=0.95))
     msgs.append(upload("v-r", creator="u-r", at=0, region="DE"))
     for topic, key, value in msgs:
@@ -171,4 +192,5 @@ def test_reports_ahead_of_the_upload_count_for_the_trend_and_creator_at_once_and
     # the score's fact needs the video's region, so it went out with the upload
     assert ("area_region", "harassment_bullying:DE") in sent
     from signals import creator
+
     assert sent.count(("creator", creator.REPORT)) == 3

@@ -6,7 +6,9 @@ from signals.policy import parse_pack
 
 from .events import MIN, report, score, upload
 
-PACK = parse_pack({"p.yaml": """rules:
+PACK = parse_pack(
+    {
+        "p.yaml": """rules:
   - id: hate.model
     version: 1
     owner: t
@@ -48,7 +50,9 @@ PACK = parse_pack({"p.yaml": """rules:
     when: reports_1h >= 2 && distinct_reporters_1h >= 2
     outcome: escalate
     priority: 1
-"""})
+"""
+    }
+)
 
 
 def decisions(*msgs: tuple[str, bytes, bytes]) -> list:
@@ -69,15 +73,21 @@ def test_bands_route_the_middle_to_review_and_act_on_the_top() -> None:
     top = decisions(upload(), score(hate=0.97))
     assert summary(top) == [("hate.model", "remove", "enforce")]
     assert top[0].evidence["also_matched"] == [
-        {"rule": "hate.label", "version": 1, "outcome": "label"}]
-    assert top[0].evidence["bands"] == {"signal": "score_max_hate", "enforce_at": 0.95,
-                                        "review_at": 0.7}
+        {"rule": "hate.label", "version": 1, "outcome": "label"}
+    ]
+    assert top[0].evidence["bands"] == {
+        "signal": "score_max_hate",
+        "enforce_at": 0.95,
+        "review_at": 0.7,
+    }
 
 
 def test_moving_up_a_band_is_a_new_decision_with_its_own_id() -> None:
     ds = decisions(upload(), score(hate=0.75), score(hate=0.97, at=MIN))
-    assert [(d.outcome, d.evidence["band"]) for d in ds] == [("review", "review"),
-                                                            ("remove", "enforce")]
+    assert [(d.outcome, d.evidence["band"]) for d in ds] == [
+        ("review", "review"),
+        ("remove", "enforce"),
+    ]
     assert ds[0].id != ds[1].id
     assert ds[0].queue == "hate-speech" and ds[0].kind == "escalation"
 
@@ -87,9 +97,12 @@ def test_region_overrides_change_threshold_outcome_or_disable() -> None:
     assert summary(de) == [("hate.model", "remove", "enforce")]
     assert de[0].evidence["region_override"] == "DE" and de[0].region == "DE"
     assert summary(decisions(upload(region="US"), score(hate=0.92))) == [
-        ("hate.label", "label", None), ("hate.model", "review", "review")]
+        ("hate.label", "label", None),
+        ("hate.model", "review", "review"),
+    ]
     assert summary(decisions(upload(region="JP"), score(hate=0.99))) == [
-        ("hate.label", "label", None)]
+        ("hate.label", "label", None)
+    ]
     br = decisions(upload(region="BR"), score(hate=0.99))
     assert summary(br) == [("hate.model", "limit_distribution", "enforce")]
     assert br[0].evidence["also_matched"][0]["rule"] == "hate.label"
@@ -105,11 +118,13 @@ def test_a_lesser_action_after_a_greater_one_is_superseded() -> None:
 
 
 def test_the_most_urgent_routing_wins_and_records_the_other() -> None:
-    ds = decisions(upload(), report(reporter="a", reason="spam"),
-                   report(reporter="b", reason="spam", at=MIN))
+    ds = decisions(
+        upload(), report(reporter="a", reason="spam"), report(reporter="b", reason="spam", at=MIN)
+    )
     assert summary(ds) == [("spam.reports_escalate", "escalate", None)]
     assert ds[0].evidence["also_matched"] == [
-        {"rule": "spam.reports_review", "version": 1, "outcome": "review"}]
+        {"rule": "spam.reports_review", "version": 1, "outcome": "review"}
+    ]
 
 
 def test_a_rule_fires_once_per_band_window_not_on_every_event() -> None:

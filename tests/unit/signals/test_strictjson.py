@@ -44,8 +44,14 @@ def string(text: str, draw: st.DrawFn) -> str:
 
 def tree() -> st.SearchStrategy[Any]:
     leaves = st.none() | st.booleans() | st.integers(-5, 5) | KEYS
-    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.lists(
-        st.tuples(KEYS, inner), max_size=4).map(lambda items: ("obj", items)), max_leaves=12)
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.lists(st.tuples(KEYS, inner), max_size=4).map(lambda items: ("obj", items))
+        ),
+        max_leaves=12,
+    )
 
 
 def oracle(raw: bytes) -> str | None:

@@ -20,8 +20,9 @@ def run(series: list[tuple[int, str]]) -> list[tuple[int, t.Reading]]:
     return alerts
 
 
-def poisson_series(rate_per_min: float, minutes: int, rng: random.Random, start: int = 0,
-                   creators: int = 500) -> list[tuple[int, str]]:
+def poisson_series(
+    rate_per_min: float, minutes: int, rng: random.Random, start: int = 0, creators: int = 500
+) -> list[tuple[int, str]]:
     out = []
     for m in range(minutes):
         n = _poisson(rng, rate_per_min)
@@ -54,8 +55,10 @@ def test_daily_cycle_without_incident_stays_quiet() -> None:
     series = []
     for m in range(3 * 24 * 60):
         rate = 2.0 + 1.5 * math.sin(2 * math.pi * m / (24 * 60))
-        series += [(m * MINUTE + rng.randrange(MINUTE), f"c{rng.randrange(800)}")
-                   for _ in range(_poisson(rng, rate))]
+        series += [
+            (m * MINUTE + rng.randrange(MINUTE), f"c{rng.randrange(800)}")
+            for _ in range(_poisson(rng, rate))
+        ]
     assert run(sorted(series)) == []
 
 
@@ -74,8 +77,12 @@ def test_a_busy_key_seen_for_the_first_time_is_not_a_spike() -> None:
 def test_encoding_roundtrip() -> None:
     st = t.TrendState()
     for i in range(50):
-        t.apply(st, t.TrendFact("audio", "a1", i * 20_000, f"c{i % 7}", f"v{i}", f"e{i}", "BR"),
-                CFG, DAY)
+        t.apply(
+            st,
+            t.TrendFact("audio", "a1", i * 20_000, f"c{i % 7}", f"v{i}", f"e{i}", "BR"),
+            CFG,
+            DAY,
+        )
     back = t.TrendState.decode(st.encode())
     assert back.encode() == st.encode()
     assert back.det is not None and st.det is not None

@@ -54,12 +54,12 @@ def test_a_trend_that_falls_silent_is_resolved() -> None:
     for period in range(14):  # a warm, quiet key: 3 uploads a period from different creators
         for j in range(3):
             n += 1
-            out += pipe.feed(*upload(f"q{n}", creator=f"c{n}", at=period * 5 * MIN + j * MIN,
-                                     hashtags=["x"]))
+            out += pipe.feed(
+                *upload(f"q{n}", creator=f"c{n}", at=period * 5 * MIN + j * MIN, hashtags=["x"])
+            )
     for j in range(40):  # then a spike from 40 creators
         n += 1
-        out += pipe.feed(*upload(f"s{n}", creator=f"s{n}", at=70 * MIN + j * 3000,
-                                 hashtags=["x"]))
+        out += pipe.feed(*upload(f"s{n}", creator=f"s{n}", at=70 * MIN + j * 3000, hashtags=["x"]))
     statuses = [e.record.status for e in out if e.topic == "trend-alerts"]
     assert "firing" in statuses and "resolved" not in statuses
     pipe.feed(*upload("later", creator="z", at=120 * MIN, hashtags=["other"]))

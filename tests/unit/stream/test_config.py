@@ -9,8 +9,9 @@ from stream.errors import ConfigError
 from stream.worker.runtime import _make_app
 
 
-def test_standby_replicas_are_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+def test_standby_replicas_are_off_unless_asked_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("VIGIL_STANDBY_REPLICAS", raising=False)
     assert _make_app(Settings()).conf.table_standby_replicas == 0
@@ -18,15 +19,19 @@ def test_standby_replicas_are_off_unless_asked_for(monkeypatch: pytest.MonkeyPat
     assert _make_app(Settings()).conf.table_standby_replicas == 1
 
 
-@pytest.mark.parametrize(("name", "raw", "message"), [
-    ("VIGIL_STANDBY_REPLICAS", "-1", "VIGIL_STANDBY_REPLICAS=-1: expected 0 or more"),
-    ("VIGIL_STANDBY_REPLICAS", "one", "VIGIL_STANDBY_REPLICAS='one': expected a whole number"),
-    ("VIGIL_STATE_CACHE_KEYS", "-5", "VIGIL_STATE_CACHE_KEYS=-5: expected 0 or more"),
-    ("VIGIL_PARTITIONS", "0", "VIGIL_PARTITIONS=0: expected at least 1"),
-    ("VIGIL_STORE", "redis", "VIGIL_STORE='redis': expected memory or rocksdb"),
-])
-def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, raw: str,
-                                          message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("VIGIL_STANDBY_REPLICAS", "-1", "VIGIL_STANDBY_REPLICAS=-1: expected 0 or more"),
+        ("VIGIL_STANDBY_REPLICAS", "one", "VIGIL_STANDBY_REPLICAS='one': expected a whole number"),
+        ("VIGIL_STATE_CACHE_KEYS", "-5", "VIGIL_STATE_CACHE_KEYS=-5: expected 0 or more"),
+        ("VIGIL_PARTITIONS", "0", "VIGIL_PARTITIONS=0: expected at least 1"),
+        ("VIGIL_STORE", "redis", "VIGIL_STORE='redis': expected memory or rocksdb"),
+    ],
+)
+def test_a_bad_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, raw: str, message: str
+) -> None:
     monkeypatch.setenv(name, raw)
     with pytest.raises(ConfigError) as e:
         Settings()

@@ -24,7 +24,8 @@ def queues(draw: st.DrawFn) -> dict[str, list[Rec]]:
 
 @given(st.composite(queues)(), st.integers(1, 30))
 def test_caught_up_partitions_leave_oldest_first_each_in_offset_order(
-        fetched: dict[str, list[Rec]], limit: int) -> None:
+    fetched: dict[str, list[Rec]], limit: int
+) -> None:
     a = Aligner()
     for tp, recs in fetched.items():
         a.add(tp, recs)
@@ -33,8 +34,9 @@ def test_caught_up_partitions_leave_oldest_first_each_in_offset_order(
         got = a.release(fetched, lambda tp: False, 0.0, limit)
         assert 0 < len(got) <= limit
         out += got
-    assert [r.timestamp for _, r in out] == sorted(r.timestamp for rs in fetched.values()
-                                                   for r in rs)
+    assert [r.timestamp for _, r in out] == sorted(
+        r.timestamp for rs in fetched.values() for r in rs
+    )
     for tp, recs in fetched.items():
         assert [r for t, r in out if t == tp] == recs
 
@@ -48,7 +50,8 @@ def test_a_partition_behind_with_nothing_fetched_holds_the_others_until_idle() -
     assert a.release(["p0", "p1"], behind, 100.4, 10) == []
     a.add("p1", [Rec(5, 0)])  # its fetch came: its older record goes first
     assert [(tp, r.timestamp) for tp, r in a.release(["p0", "p1"], behind, 100.45, 10)] == [
-        ("p1", 5)]  # and p1, behind again with nothing queued, holds p0 back again
+        ("p1", 5)
+    ]  # and p1, behind again with nothing queued, holds p0 back again
     assert a.release(["p0", "p1"], behind, 100.5, 10) == []
     # its next fetch does not come within the idle time: p0 goes on without it
     assert [r.timestamp for _, r in a.release(["p0", "p1"], behind, 101.0, 10)] == [10, 20]

@@ -21,8 +21,11 @@ class Table:
 def creator(uploads: int) -> CreatorState:
     st = CreatorState()
     for i in range(uploads):
-        apply(st, CreatorFact(UPLOAD, 1_800_000_000_000 + i, "u1", f"v{i}", f"e{i}",
-                              region="US"), lateness=86_400_000)
+        apply(
+            st,
+            CreatorFact(UPLOAD, 1_800_000_000_000 + i, "u1", f"v{i}", f"e{i}", region="US"),
+            lateness=86_400_000,
+        )
     return st
 
 

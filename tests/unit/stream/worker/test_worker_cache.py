@@ -44,7 +44,8 @@ def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> 
 
 
 def test_a_batch_that_fails_to_publish_clears_its_own_family(
-        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def refused(*_: Any) -> None:
         raise RuntimeError("the broker refused the batch")
 

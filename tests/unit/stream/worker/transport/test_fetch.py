@@ -108,9 +108,13 @@ def test_acks_a_batch_as_faust_acks_each_record(committed: int | None) -> None:
             Consumer.ack(theirs, Msg(tp, o))  # type: ignore[arg-type]
     fetch._ack(ours, offsets)
     fetch._ack(ours, {TP0: [6, 7]})  # again: nothing changes, as with Faust
+
     def books(b: Books) -> tuple[Any, ...]:  # empty entries of a defaultdict do not count
-        return ({tp: v for tp, v in b._acked.items() if v},
-                {tp: v for tp, v in b._acked_index.items() if v}, b._n_acked)
+        return (
+            {tp: v for tp, v in b._acked.items() if v},
+            {tp: v for tp, v in b._acked_index.items() if v},
+            b._n_acked,
+        )
 
     assert books(ours) == books(theirs)
     assert theirs._n_acked == (8 if committed is None else 4)
@@ -118,12 +122,16 @@ def test_acks_a_batch_as_faust_acks_each_record(committed: int | None) -> None:
 
 async def test_a_poll_groups_records_by_handler_and_sends_the_rest_through_faust() -> None:
     async def content(records: list[Any]) -> fetch.Publish: ...
+
     books = Books()
-    books.fetches.append({
-        TP0: [Rec("uploads", 0, o) for o in (4, 5, 7, 8)],  # 6 compacted away
-        TP("content-state-changelog", 0): [Rec("content-state-changelog", 0, o)
-                                           for o in (0, 1)],
-    })
+    books.fetches.append(
+        {
+            TP0: [Rec("uploads", 0, o) for o in (4, 5, 7, 8)],  # 6 compacted away
+            TP("content-state-changelog", 0): [
+                Rec("content-state-changelog", 0, o) for o in (0, 1)
+            ],
+        }
+    )
     books._read_offset[TP0] = 5  # 4 was read before a seek
     batches = await fetch._poll(books, {"uploads": content}, {})
     assert batches is not None
@@ -137,6 +145,7 @@ async def test_a_poll_groups_records_by_handler_and_sends_the_rest_through_faust
 
 async def test_a_poll_cut_by_a_rebalance_hands_nothing_over() -> None:
     async def content(records: list[Any]) -> fetch.Publish: ...
+
     books = Books()
 
     async def rebalanced(active_partitions: set[TP], timeout: float) -> Any:
@@ -156,12 +165,15 @@ async def test_a_poll_cut_by_a_rebalance_hands_nothing_over() -> None:
 
 async def test_a_poll_merges_partitions_oldest_first_and_fetches_only_empty_ones() -> None:
     async def content(records: list[Any]) -> fetch.Publish: ...
+
     books = Books()
     books.app._vigil_fetch_aligned = frozenset({"uploads"})  # type: ignore[attr-defined]
     books.app.conf.broker_max_poll_records = 3
     books.fetches = [
-        {TP0: [Rec("uploads", 0, o, timestamp=t) for o, t in ((0, 10), (1, 30), (2, 50))],
-         TP1: [Rec("uploads", 1, o, timestamp=t) for o, t in ((0, 20), (1, 40))]},
+        {
+            TP0: [Rec("uploads", 0, o, timestamp=t) for o, t in ((0, 10), (1, 30), (2, 50))],
+            TP1: [Rec("uploads", 1, o, timestamp=t) for o, t in ((0, 20), (1, 40))],
+        },
         {},
     ]
     aligners: fetch.Aligners = {}
@@ -192,9 +204,11 @@ async def test_a_batch_runs_to_its_end_when_the_loop_is_cancelled() -> None:
     assert done == ["published"]
 
 
-def step(log: list[str], name: str, wait: asyncio.Event | None = None,
-         fail: bool = False) -> fetch.Publish:
+def step(
+    log: list[str], name: str, wait: asyncio.Event | None = None, fail: bool = False
+) -> fetch.Publish:
     """A batch's publish step that logs, optionally waits for the broker, or fails."""
+
     async def publish() -> None:
         log.append(f"{name} publishing")
         if wait is not None:  # a loop that never lets the acks arrive fails, not hangs
@@ -202,6 +216,7 @@ def step(log: list[str], name: str, wait: asyncio.Event | None = None,
         if fail:
             raise RuntimeError("broker refused the batch")
         log.append(f"{name} published")
+
     return publish
 
 
@@ -241,10 +256,12 @@ async def test_a_failing_apply_keeps_the_other_batches_publish_steps() -> None:
     async def fine(records: list[Any]) -> fetch.Publish:
         return step(log, "trend")
 
-    steps, failed = await fetch._apply_all({
-        broken: ([Rec("uploads", 0, 4)], {TP0: [4]}),
-        fine: ([Rec("trends", 1, 7)], {TP1: [7]}),
-    })
+    steps, failed = await fetch._apply_all(
+        {
+            broken: ([Rec("uploads", 0, 4)], {TP0: [4]}),
+            fine: ([Rec("trends", 1, 7)], {TP1: [7]}),
+        }
+    )
     assert isinstance(failed, ValueError)
     assert [offsets for _, offsets in steps] == [{TP1: [7]}]
 
@@ -285,15 +302,18 @@ def uploads(*offsets: int) -> dict[TP, list[Rec]]:
     return {TP0: [Rec("uploads", 0, o) for o in offsets]}
 
 
-def handler(log: list[str], broker: dict[int, asyncio.Event],
-            fail: frozenset[int] = frozenset()) -> fetch.Handler:
+def handler(
+    log: list[str], broker: dict[int, asyncio.Event], fail: frozenset[int] = frozenset()
+) -> fetch.Handler:
     """Logs each apply; its publish waits for broker[first offset], if set there."""
+
     async def apply(records: list[Any]) -> fetch.Publish:
         first = records[0].offset
         log.append(f"{first} applied")
         if first - 1 in broker:
             broker[first - 1].set()  # the broker acks the previous poll meanwhile
         return step(log, str(first), broker.get(first), fail=first in fail)
+
     return apply
 
 
@@ -304,11 +324,15 @@ async def test_the_next_poll_is_applied_while_the_previous_one_waits_for_its_ack
     broker = {0: asyncio.Event(), 1: asyncio.Event()}
     await asyncio.wait_for(fetch.drain(loop, loop, {"uploads": handler(log, broker)}), 5)
     assert log == [
-        "0 applied", "0 publishing",
+        "0 applied",
+        "0 publishing",
         "1 applied",  # while 0 waits for its acks
         "0 published",
         "1 publishing",  # only once 0 is out: outputs go out in the order applied
-        "2 applied", "1 published", "2 publishing", "2 published",
+        "2 applied",
+        "1 published",
+        "2 publishing",
+        "2 published",
     ]
     assert loop._acked[TP0] == [0, 1, 2]
 
@@ -337,6 +361,7 @@ async def test_a_rebalance_waits_for_the_publish_in_flight_before_seeking() -> N
             await asyncio.sleep(0.02)
             await publish()
             seeks_when_published.append(loop.seeks)
+
         return then_note
 
     await asyncio.wait_for(fetch.drain(loop, loop, {"uploads": watched}), 5)

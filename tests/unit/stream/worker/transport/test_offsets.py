@@ -30,8 +30,7 @@ def commits(books: Books, rounds: int) -> list[int | None]:
     out = []
     for _ in range(rounds):
         # vigil's Consumer._new_offset, on Faust's method (books stand in for the consumer)
-        offset = offsets.new_offset(books, "tp", lambda tp: Consumer._new_offset(
-            books, tp))  # type: ignore[arg-type]
+        offset = offsets.new_offset(books, "tp", lambda tp: Consumer._new_offset(books, tp))  # type: ignore[arg-type]
         if offset is not None:
             books._committed_offset["tp"] = offset
         out.append(offset)
