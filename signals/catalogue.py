@@ -24,7 +24,7 @@ class Signal:
     """One named value a rule condition can read."""
 
     name: str
-    target: str  # content | creator
+    target: str  # content | creator | trend
     type: str  # CEL type: int | double | bool | string
     window: str  # 5m, 1h, 24h, 90d, lifetime, or "-" for attributes
     meaning: str

@@ -51,6 +51,10 @@ class DetectorConfig:
 
 
 DEFAULT = DetectorConfig()
+HOT_RATIO = 2 / 3  # an open incident stays open at this share of min_ratio ...
+HOT_SURPRISE = 0.5  # ... and of min_surprise: it does not flicker at the threshold
+TAIL_TERM_EPSILON = 1e-12  # the negative-binomial tail sum stops at terms this small ...
+TAIL_MAX_TERMS = 100_000  # ... or after this many
 
 
 class Detector:
@@ -177,8 +181,8 @@ class Detector:
             if self.slot_mean and self._season_slot(ts) is not None
             else 0.0
         )
-        # hysteresis: an open incident stays open at half the surprise and 2/3 of the ratio
-        relax = (2 / 3, 0.5) if self.hot else (1.0, 1.0)
+        # hysteresis: an open incident stays open at a lower ratio and surprise
+        relax = (HOT_RATIO, HOT_SURPRISE) if self.hot else (1.0, 1.0)
         spike = count >= cfg.min_ratio * relax[0] * mu and surprise >= cfg.min_surprise * relax[1]
         ramp = count >= cfg.ramp_ratio * mu and cusum >= cfg.cusum_h
         alert = self.n > 0 and count >= cfg.min_count and (spike or ramp)
@@ -241,7 +245,7 @@ def nb_surprise(k: int, mu: float, var: float) -> float:
         + k * math.log1p(-p)
     )
     total, term, i = 0.0, 1.0, k
-    while term > 1e-12 and i < k + 100_000:
+    while term > TAIL_TERM_EPSILON and i < k + TAIL_MAX_TERMS:
         total += term
         term *= (i + r) / (i + 1) * (1 - p)
         i += 1
@@ -254,7 +258,7 @@ def poisson_surprise(k: int, mu: float) -> float:
         return 0.0
     log_term = k * math.log(mu) - mu - math.lgamma(k + 1)
     total, term, i = 0.0, 1.0, k
-    while term > 1e-12 and i < k + 100_000:
+    while term > TAIL_TERM_EPSILON and i < k + TAIL_MAX_TERMS:
         total += term
         i += 1
         term *= mu / i

@@ -85,11 +85,6 @@ class Engine:
     """Pure decision logic for all three state families."""
 
     @property
-    def evaluations(self) -> int:
-        """Rule conditions run so far."""
-        return self._eval.evaluations
-
-    @property
     def rule_errors(self) -> int:
         """Rule conditions that raised at evaluation (counted, never fatal)."""
         return self._eval.errors

@@ -78,7 +78,6 @@ class Evaluation:
     """Evaluate a plan against one key's state as of the triggering event's time."""
 
     def __init__(self) -> None:
-        self.evaluations = 0
         self.errors = 0
         self.held = False  # the last `hits` held a rule back: the key's region is unknown
 
@@ -107,7 +106,6 @@ class Evaluation:
                 if name not in values:
                     values[name] = readers[name](state, ts)
         ctx = None  # built only for a condition outside the plain subset
-        self.evaluations += len(todo)
         out = []
         for rule in todo:
             try:

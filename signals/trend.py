@@ -85,7 +85,6 @@ class TrendState:
     """What vigil remembers about one trend key."""
 
     __slots__ = (
-        "acted",
         "ccount",
         "creators",
         "cur_count",
@@ -107,10 +106,9 @@ class TrendState:
     def __init__(self) -> None:
         self.wm = 0
         self.first_seen = 0
-        self.kind = ""  # hashtag | audio
-        self.key = ""  # the hashtag or sound id
+        self.kind = ""  # hashtag | audio | caption | area_region
+        self.key = ""  # the hashtag, sound id, caption fingerprint or "area:region"
         self.fired: dict[str, int] = {}  # trend rules: rule key -> window start
-        self.acted = 0  # trend rules only route to humans; kept for the shared decision path
         self.recent: list[str] = []  # newest upload event ids, the source of trend decisions
         self.total = 0
         self.minutes: w.Buckets = {}
@@ -121,7 +119,8 @@ class TrendState:
         self.creators: dict[str, int] = {}
         self.ccount: dict[str, int] = {}
         self.samples: list[str] = []
-        # [incident_id, severity index, fired at, incident start] while an incident is open
+        # [incident id, severity index, fired at, open]: the key's newest incident, kept once
+        # resolved (open False) so that it re-fires only after the cool-down
         self.incident: list[Any] | None = None
 
     def encode(self) -> bytes:

@@ -1,4 +1,4 @@
-"""Worker settings from environment variables, with documented defaults (see README)."""
+"""vigil's settings: every `VIGIL_*` environment variable, read in one place (see README)."""
 
 import os
 from dataclasses import dataclass, field
@@ -41,73 +41,237 @@ def _float(name: str, default: float) -> float:
     return _number(name, default, float)
 
 
+def _text(name: str, default: str | None) -> str | None:
+    raw = os.environ.get(name)
+    return raw if raw else default
+
+
+def setting(
+    env: str,
+    default: Any,
+    meaning: str,
+    kind: str = "text",
+    shown: str | None = None,
+    secret: bool = False,
+) -> Any:
+    """A Settings field read from the environment variable `env` (empty means unset).
+
+    `kind` parses it (text, int, float, path, upper); `shown` is the default as the README's
+    table shows it; the metadata is what `config_table` renders.
+    """
+    readers = {
+        "text": lambda: _text(env, default),
+        "upper": lambda: (_text(env, default) or "").upper(),
+        "int": lambda: _int(env, default),
+        "float": lambda: _float(env, default),
+        "path": lambda: _path(env) or default,
+    }
+    shown = shown if shown is not None else ("unset" if default is None else f"`{default}`")
+    return field(
+        default_factory=readers[kind],
+        repr=not secret,
+        metadata={"env": env, "shown": shown, "meaning": meaning},
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything a worker needs to know about its surroundings."""
+    """Every `VIGIL_*` variable the worker, the notifier, replay and the commands read."""
 
-    broker: str = field(
-        default_factory=lambda: os.environ.get("VIGIL_BROKER", "kafka://127.0.0.1:9092")
+    broker: str = setting(
+        "VIGIL_BROKER", "kafka://127.0.0.1:9092", "Kafka bootstrap servers (comma-separated)"
     )
-    redis_url: str = field(
-        default_factory=lambda: os.environ.get("VIGIL_REDIS_URL", "redis://127.0.0.1:6379/0")
+    kafka_security_protocol: str = setting(
+        "VIGIL_KAFKA_SECURITY_PROTOCOL",
+        "PLAINTEXT",
+        "`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`, for the worker and every command "
+        "that talks to Kafka",
+        kind="upper",
     )
-    topic_prefix: str = field(default_factory=lambda: os.environ.get("VIGIL_TOPIC_PREFIX", ""))
-    app_id: str = field(default_factory=lambda: os.environ.get("VIGIL_APP_ID", "vigil"))
-    store: str = field(default_factory=lambda: os.environ.get("VIGIL_STORE", "memory"))
-    partitions: int = field(default_factory=lambda: _int("VIGIL_PARTITIONS", 4))
-    policies: Path = field(
-        default_factory=lambda: Path(os.environ.get("VIGIL_POLICIES", str(SHIPPED_POLICIES)))
+    kafka_sasl_mechanism: str = setting(
+        "VIGIL_KAFKA_SASL_MECHANISM",
+        "PLAIN",
+        "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`",
+        kind="upper",
     )
-    web_port: int = field(default_factory=lambda: _int("VIGIL_WEB_PORT", 6066))
-    data_dir: Path = field(
-        default_factory=lambda: Path(
-            os.environ.get("VIGIL_DATA_DIR", str(REPO_ROOT / ".local" / "worker-data"))
-        )
+    kafka_username: str | None = setting(
+        "VIGIL_KAFKA_USERNAME", None, "the SASL login (the principal the broker's ACLs name)"
     )
-    batch_size: int = field(default_factory=lambda: _int("VIGIL_BATCH_SIZE", 5000))
-    ledger_ttl: int = field(default_factory=lambda: _int("VIGIL_LEDGER_TTL_SECONDS", 7 * 86400))
-    sweep_seconds: float = field(default_factory=lambda: _float("VIGIL_SWEEP_SECONDS", 300.0))
-    dashboard_link: str = field(
-        default_factory=lambda: os.environ.get(
-            "VIGIL_DASHBOARD_LINK", "/trends/{kind}/{value}?incident={incident_id}"
-        )
+    kafka_password: str | None = setting(
+        "VIGIL_KAFKA_PASSWORD", None, "its password, kept out of logs and reprs", secret=True
     )
-    policy_poll_seconds: float = field(
-        default_factory=lambda: _float("VIGIL_POLICY_POLL_SECONDS", 5.0)
+    kafka_ca_file: Path | None = setting(
+        "VIGIL_KAFKA_CA_FILE",
+        None,
+        "certificate authorities for TLS (the system's when unset)",
+        kind="path",
     )
-    # how long the group waits for a silent worker before its partitions move: a crashed
-    # worker's keys go unprocessed this long (Faust's default is 60 s)
-    session_timeout: float = field(
-        default_factory=lambda: _float("VIGIL_SESSION_TIMEOUT_SECONDS", 10.0)
+    redis_url: str = setting(
+        "VIGIL_REDIS_URL",
+        "redis://127.0.0.1:6379/0",
+        "Redis for the decision ledger and on-call cool-downs",
+    )
+    topic_prefix: str = setting(
+        "VIGIL_TOPIC_PREFIX",
+        "",
+        "prefix for every topic name (several deployments on one cluster)",
+        shown="empty",
+    )
+    app_id: str = setting(
+        "VIGIL_APP_ID",
+        "vigil",
+        "Faust app id: consumer group, changelog topic names, ledger namespace",
+    )
+    partitions: int = setting(
+        "VIGIL_PARTITIONS",
+        4,
+        "partitions of the input and re-keying topics (must all be equal)",
+        kind="int",
+    )
+    store: str = setting(
+        "VIGIL_STORE", "memory", "table store: `memory` or `rocksdb` (via rocksdict)"
+    )
+    data_dir: Path = setting(
+        "VIGIL_DATA_DIR",
+        REPO_ROOT / ".local" / "worker-data",
+        "where RocksDB tables live",
+        kind="path",
+        shown="`.local/worker-data`",
+    )
+    policies: Path = setting(
+        "VIGIL_POLICIES",
+        SHIPPED_POLICIES,
+        "policy pack directory",
+        kind="path",
+        shown="the shipped `policies/`",
+    )
+    web_port: int = setting(
+        "VIGIL_WEB_PORT",
+        6066,
+        "`/health`, Prometheus `/metrics`, `/trends` and each incident's page",
+        kind="int",
+    )
+    # a secret: kept out of repr, so logging the settings never prints it
+    api_token: str | None = setting(
+        "VIGIL_API_TOKEN",
+        None,
+        "bearer token `/trends` requires; unset, it refuses every "
+        "request (`vigil trends` sends it too)",
+        secret=True,
     )
     # warm copies of other workers' tables, kept by reading their changelogs record by record:
     # a faster failover for as much consuming again as the active work (Faust defaults to 1,
     # Kafka Streams to 0)
-    standby_replicas: int = field(default_factory=lambda: _int("VIGIL_STANDBY_REPLICAS", 0))
-    # decoded states kept per table for the most recently touched keys (0: decode every time)
-    state_cache_keys: int = field(default_factory=lambda: _int("VIGIL_STATE_CACHE_KEYS", 50_000))
-    # how long a stopping (or crashed) worker may take before it is ended regardless
-    shutdown_timeout: float = field(
-        default_factory=lambda: _float("VIGIL_SHUTDOWN_TIMEOUT_SECONDS", 30.0)
+    standby_replicas: int = setting(
+        "VIGIL_STANDBY_REPLICAS",
+        0,
+        "warm copies of other workers' tables each worker keeps "
+        "(faster failover, but each copy costs about as much consuming as the active work)",
+        kind="int",
     )
-    # a secret: kept out of repr, so logging the settings never prints it
-    api_token: str | None = field(
-        repr=False, default_factory=lambda: os.environ.get("VIGIL_API_TOKEN") or None
+    state_cache_keys: int = setting(
+        "VIGIL_STATE_CACHE_KEYS",
+        50_000,
+        "decoded states kept per table for the most recently "
+        "touched keys (`0`: decode from the table at every batch)",
+        kind="int",
+        shown="`50000`",
     )
-    # how every Kafka client of vigil authenticates (the principal a broker's ACLs name)
-    kafka_security_protocol: str = field(
-        default_factory=lambda: os.environ.get("VIGIL_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+    # how long the group waits for a silent worker before its partitions move: a crashed
+    # worker's keys go unprocessed this long (Faust's default is 60 s)
+    session_timeout: float = setting(
+        "VIGIL_SESSION_TIMEOUT_SECONDS",
+        10.0,
+        "how long the group waits for a silent worker before its partitions move to another",
+        kind="float",
+        shown="`10`",
     )
-    kafka_sasl_mechanism: str = field(
-        default_factory=lambda: os.environ.get("VIGIL_KAFKA_SASL_MECHANISM", "PLAIN").upper()
+    batch_size: int = setting(
+        "VIGIL_BATCH_SIZE",
+        5000,
+        "most records one poll hands to the engine as a batch (fewer when fewer are waiting)",
+        kind="int",
     )
-    kafka_username: str | None = field(
-        default_factory=lambda: os.environ.get("VIGIL_KAFKA_USERNAME") or None
+    ledger_ttl: int = setting(
+        "VIGIL_LEDGER_TTL_SECONDS",
+        7 * 86400,
+        "how long the ledger remembers an emitted decision id",
+        kind="int",
+        shown="`604800` (7 days)",
     )
-    kafka_password: str | None = field(
-        repr=False, default_factory=lambda: os.environ.get("VIGIL_KAFKA_PASSWORD") or None
+    sweep_seconds: float = setting(
+        "VIGIL_SWEEP_SECONDS",
+        300.0,
+        "how often expired state is swept from the tables",
+        kind="float",
+        shown="`300`",
     )
-    kafka_ca_file: Path | None = field(default_factory=lambda: _path("VIGIL_KAFKA_CA_FILE"))
+    shutdown_timeout: float = setting(
+        "VIGIL_SHUTDOWN_TIMEOUT_SECONDS",
+        30.0,
+        "how long a stopping (or crashed) worker may "
+        "take to stop cleanly before it is ended, exit code 70",
+        kind="float",
+        shown="`30`",
+    )
+    policy_poll_seconds: float = setting(
+        "VIGIL_POLICY_POLL_SECONDS",
+        5.0,
+        "how often the worker checks its policy directory for changes",
+        kind="float",
+        shown="`5`",
+    )
+    webhook_url: str | None = setting(
+        "VIGIL_WEBHOOK_URL", None, "on-call: POST each trend alert as JSON here"
+    )
+    slack_webhook_url: str | None = setting(
+        "VIGIL_SLACK_WEBHOOK_URL", None, "on-call: a Slack-compatible message per trend alert"
+    )
+    pagerduty_url: str | None = setting(
+        "VIGIL_PAGERDUTY_URL",
+        None,
+        "on-call: PagerDuty Events v2 (`https://events.pagerduty.com/v2/enqueue`)",
+    )
+    pagerduty_routing_key: str | None = setting(
+        "VIGIL_PAGERDUTY_ROUTING_KEY", None, "the PagerDuty integration's routing key", secret=True
+    )
+    dashboard_link: str = setting(
+        "VIGIL_DASHBOARD_LINK",
+        "/trends/{kind}/{value}?incident={incident_id}",
+        "the `link` on each trend alert (and in Slack and PagerDuty payloads); the default is "
+        "the worker's own incident page (token required)",
+    )
+    alert_cooldown: int = setting(
+        "VIGIL_ALERT_COOLDOWN_SECONDS",
+        3600,
+        "a trend key pages `firing` at most once per this, across workers",
+        kind="int",
+    )
+    notify_rate_per_minute: float = setting(
+        "VIGIL_NOTIFY_RATE_PER_MINUTE",
+        30.0,
+        "on-call pages per minute per sink",
+        kind="float",
+        shown="`30`",
+    )
+    notify_queue: int = setting(
+        "VIGIL_NOTIFY_QUEUE",
+        1000,
+        "alerts waiting for delivery at most (more are refused, loudly)",
+        kind="int",
+    )
+    notify_attempts: int = setting(
+        "VIGIL_NOTIFY_ATTEMPTS",
+        5,
+        "attempts before an alert is parked for a later retry",
+        kind="int",
+    )
+    log_format: str | None = setting(
+        "VIGIL_LOG_FORMAT",
+        None,
+        "`json` or `console` (key=value); logs carry ids, never captions or report text",
+        shown="`json` (`console` on a terminal)",
+    )
 
     def __post_init__(self) -> None:
         if self.store not in ("memory", "rocksdb"):
@@ -140,6 +304,10 @@ class Settings:
             )
         if self.kafka_ca_file is not None and not self.kafka_ca_file.is_file():
             raise ConfigError(f"VIGIL_KAFKA_CA_FILE={self.kafka_ca_file}: no such file")
+        if self.log_format not in (None, "json", "console"):
+            raise ConfigError(f"VIGIL_LOG_FORMAT={self.log_format!r}: expected json or console")
+        if self.pagerduty_url and not self.pagerduty_routing_key:
+            raise ConfigError("VIGIL_PAGERDUTY_URL is set but VIGIL_PAGERDUTY_ROUTING_KEY is not")
         if self.state_cache_keys < 0:
             raise ConfigError(f"VIGIL_STATE_CACHE_KEYS={self.state_cache_keys}: expected 0 or more")
 
@@ -178,3 +346,14 @@ class Settings:
     def topic(self, name: str) -> str:
         """The full topic name for a logical one."""
         return self.topic_prefix + name
+
+
+def config_table() -> str:
+    """The README's configuration table, from the fields above (a test keeps them equal)."""
+    from dataclasses import fields
+
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        m = f.metadata
+        rows.append(f"| `{m['env']}` | {m['shown']} | {m['meaning']} |")
+    return "\n".join(rows)

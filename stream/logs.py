@@ -5,7 +5,6 @@ records with the same processors, so an operator reads one format from one strea
 """
 
 import logging
-import os
 import sys
 from typing import Any
 
@@ -18,17 +17,17 @@ _SHARED: list[Any] = [
 ]
 
 
-def _renderer() -> Any:
-    fmt = os.environ.get("VIGIL_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
+def _renderer(fmt: str | None) -> Any:
+    fmt = fmt or ("console" if sys.stderr.isatty() else "json")
     if fmt == "console":
         return structlog.dev.ConsoleRenderer(colors=False)
     return structlog.processors.JSONRenderer()
 
 
-def configure(level: str = "info") -> None:
+def configure(level: str = "info", fmt: str | None = None) -> None:
     """Configure structlog for vigil's own loggers."""
     structlog.configure(
-        processors=[*_SHARED, structlog.processors.format_exc_info, _renderer()],
+        processors=[*_SHARED, structlog.processors.format_exc_info, _renderer(fmt)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
@@ -50,7 +49,7 @@ class Scrub(logging.Filter):
         return True
 
 
-def stdlib_config(level: str = "info") -> dict[str, Any]:
+def stdlib_config(level: str = "info", fmt: str | None = None) -> dict[str, Any]:
     """A logging.config.dictConfig for third-party loggers, rendered like vigil's own."""
     return {
         "version": 1,
@@ -62,7 +61,7 @@ def stdlib_config(level: str = "info") -> dict[str, Any]:
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,
-                    _renderer(),
+                    _renderer(fmt),
                 ],
                 "foreign_pre_chain": [structlog.stdlib.add_logger_name, *_SHARED],
             }

@@ -3,7 +3,6 @@
 Outputs go to stdout as envelope lines, or to one JSONL file per output topic in a directory.
 """
 
-import os
 import sys
 import time
 from collections import Counter
@@ -19,6 +18,7 @@ from schemas.common import MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
 from signals.engine import Emit, Engine, EngineConfig
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
+from stream.config import Settings
 from stream.envelope import EVENTS_FILE, BadLine, envelope, parse_lines
 
 SWEEP_EVERY = 50_000
@@ -47,9 +47,8 @@ def run(
     progress: "Progress | None" = None,
 ) -> tuple[ReplayStats, LocalPipeline]:
     """Feed every line through a fresh pipeline, handing each output to sink."""
-    link = os.environ.get("VIGIL_DASHBOARD_LINK")
     pipe = LocalPipeline(
-        Engine(pack, EngineConfig(dashboard_link=link) if link else None),
+        Engine(pack, EngineConfig(dashboard_link=Settings().dashboard_link)),
         not_after=time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS,
     )
     stats = ReplayStats()

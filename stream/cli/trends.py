@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stream.cli.common import app, err
+from stream.config import Settings
 from stream.worker.incidents import ActiveTrends
 
 
@@ -82,8 +83,6 @@ def trends_command(
     ),
 ) -> None:
     """Print the active trends, from running workers or from a replay's output."""
-    import os
-
     if bool(url) == bool(replay_out):
         err.print("error: give --url (one or more workers) or --from (a replay output)")
         raise typer.Exit(2)
@@ -94,7 +93,7 @@ def trends_command(
         active = from_replay(replay_out)
     else:
         try:
-            active = from_workers(url, os.environ.get("VIGIL_API_TOKEN"))
+            active = from_workers(url, Settings().api_token)
         except OSError as exc:
             err.print(f"error: could not read /trends: {exc}")
             raise typer.Exit(1) from None

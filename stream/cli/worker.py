@@ -19,8 +19,8 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
     from stream.worker.tables import discard_if_dirty
     from stream.worker.vitals import Worker
 
-    configure(loglevel)
     settings = Settings()
+    configure(loglevel, settings.log_format)
     pack = load_or_exit(settings.policies)
     discard_if_dirty(settings)
     limits = asyncio.run(ensure_topics(settings))
@@ -35,5 +35,5 @@ def worker(loglevel: str = typer.Option("info", help="debug, info, warning, erro
         runtime.vitals,
         loglevel=loglevel,
         quiet=True,
-        logging_config=stdlib_config(loglevel),
+        logging_config=stdlib_config(loglevel, settings.log_format),
     ).execute_from_commandline()

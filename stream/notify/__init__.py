@@ -2,16 +2,16 @@
 
 from stream.notify.delivery import Notifier, NotifierConfig, notifier_config
 from stream.notify.ratelimit import TokenBucket
-from stream.notify.sinks import Sink, generic, pagerduty, sinks_from_env, slack
+from stream.notify.sinks import Sink, configured_sinks, generic, pagerduty, slack
 
 __all__ = [
     "Notifier",
     "NotifierConfig",
     "Sink",
     "TokenBucket",
+    "configured_sinks",
     "generic",
     "notifier_config",
     "pagerduty",
-    "sinks_from_env",
     "slack",
 ]

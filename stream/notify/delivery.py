@@ -16,7 +16,6 @@
 
 import asyncio
 import contextlib
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ import redis.asyncio as redis
 import structlog
 
 from stream import metrics
-from stream.errors import ConfigError
+from stream.config import Settings
 from stream.notify.ratelimit import TokenBucket
 from stream.notify.sinks import Sink
 
@@ -36,7 +35,7 @@ log = structlog.get_logger("vigil.notify")
 
 @dataclass
 class NotifierConfig:
-    """Delivery parameters (environment: VIGIL_NOTIFY_*; see README)."""
+    """Delivery parameters (from Settings: VIGIL_NOTIFY_*, see README)."""
 
     queue_size: int = 1000
     rate_per_minute: float = 30.0
@@ -48,20 +47,14 @@ class NotifierConfig:
     give_up_seconds: float = 86_400.0
 
 
-def notifier_config(env: dict[str, str] | None = None) -> NotifierConfig:
-    """NotifierConfig from VIGIL_NOTIFY_RATE_PER_MINUTE, VIGIL_NOTIFY_QUEUE,
-    VIGIL_NOTIFY_ATTEMPTS and VIGIL_ALERT_COOLDOWN_SECONDS."""
-    env = dict(os.environ) if env is None else env
-    d = NotifierConfig()
-    try:
-        return NotifierConfig(
-            queue_size=int(env.get("VIGIL_NOTIFY_QUEUE", d.queue_size)),
-            rate_per_minute=float(env.get("VIGIL_NOTIFY_RATE_PER_MINUTE", d.rate_per_minute)),
-            attempts=int(env.get("VIGIL_NOTIFY_ATTEMPTS", d.attempts)),
-            cooldown=int(env.get("VIGIL_ALERT_COOLDOWN_SECONDS", d.cooldown)),
-        )
-    except ValueError as exc:
-        raise ConfigError(f"VIGIL_NOTIFY_* / VIGIL_ALERT_COOLDOWN_SECONDS: {exc}") from None
+def notifier_config(settings: Settings) -> NotifierConfig:
+    """Delivery parameters from the settings (VIGIL_NOTIFY_*, VIGIL_ALERT_COOLDOWN_SECONDS)."""
+    return NotifierConfig(
+        queue_size=settings.notify_queue,
+        rate_per_minute=settings.notify_rate_per_minute,
+        attempts=settings.notify_attempts,
+        cooldown=settings.alert_cooldown,
+    )
 
 
 @dataclass

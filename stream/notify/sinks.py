@@ -4,12 +4,11 @@ incident id as the dedup key, resolve on resolution). URLs and the routing key c
 environment.
 """
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stream.errors import ConfigError
+from stream.config import Settings
 
 PD_SEVERITY = {"low": "info", "medium": "warning", "high": "error", "critical": "critical"}
 
@@ -85,18 +84,16 @@ def pagerduty(routing_key: str) -> Callable[[dict[str, Any]], dict[str, Any] | N
     return render
 
 
-def sinks_from_env(env: dict[str, str] | None = None) -> list[Sink]:
-    """The sinks configured in VIGIL_WEBHOOK_URL, VIGIL_SLACK_WEBHOOK_URL and
-    VIGIL_PAGERDUTY_URL (+ VIGIL_PAGERDUTY_ROUTING_KEY)."""
-    env = dict(os.environ) if env is None else env
+def configured_sinks(settings: Settings) -> list[Sink]:
+    """The sinks the settings name: VIGIL_WEBHOOK_URL, VIGIL_SLACK_WEBHOOK_URL and
+    VIGIL_PAGERDUTY_URL (with VIGIL_PAGERDUTY_ROUTING_KEY, which Settings requires with it)."""
     out = []
-    if env.get("VIGIL_WEBHOOK_URL"):
-        out.append(Sink("webhook", env["VIGIL_WEBHOOK_URL"], generic))
-    if env.get("VIGIL_SLACK_WEBHOOK_URL"):
-        out.append(Sink("slack", env["VIGIL_SLACK_WEBHOOK_URL"], slack))
-    if env.get("VIGIL_PAGERDUTY_URL"):
-        routing = env.get("VIGIL_PAGERDUTY_ROUTING_KEY", "")
-        if not routing:
-            raise ConfigError("VIGIL_PAGERDUTY_URL is set but VIGIL_PAGERDUTY_ROUTING_KEY is not")
-        out.append(Sink("pagerduty", env["VIGIL_PAGERDUTY_URL"], pagerduty(routing)))
+    if settings.webhook_url:
+        out.append(Sink("webhook", settings.webhook_url, generic))
+    if settings.slack_webhook_url:
+        out.append(Sink("slack", settings.slack_webhook_url, slack))
+    if settings.pagerduty_url and settings.pagerduty_routing_key:
+        out.append(
+            Sink("pagerduty", settings.pagerduty_url, pagerduty(settings.pagerduty_routing_key))
+        )
     return out

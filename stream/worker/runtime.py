@@ -32,7 +32,7 @@ from signals.regionhold import RegionHolds
 from signals.trend import TrendFact, TrendState
 from stream import metrics
 from stream.config import Settings
-from stream.notify import Notifier, notifier_config, sinks_from_env
+from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import CREATOR_FACTS, TREND_FACTS, size_limits, written_by_worker
 from stream.worker import views
 from stream.worker.incidents import ActiveTrends
@@ -101,9 +101,11 @@ class Runtime:
         self.region_sources: dict[str, dict[int, int]] = {"content": {}, "creator": {}}
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
-        sinks = sinks_from_env()
+        sinks = configured_sinks(settings)
         self.notifier = (
-            Notifier(sinks, settings.redis_url, f"vigil:{settings.app_id}", notifier_config())
+            Notifier(
+                sinks, settings.redis_url, f"vigil:{settings.app_id}", notifier_config(settings)
+            )
             if sinks
             else None
         )
