@@ -4,18 +4,12 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
-OUTCOMES: tuple[str, ...] = (
-    "label",
-    "age_restrict",
-    "limit_distribution",
-    "remove",
-    "strike",
-    "suspend_creator",
-    "review",
-    "escalate",
-)
+from schemas.outputs import Outcome, TargetType
+
+# the vocabularies are the output contract's (schemas/outputs.py), defined there once
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 ESCALATION_OUTCOMES = frozenset({"review", "escalate"})
 # Conflicts are settled per channel. Enforcement actions, least to most severe: a target gets an
 # action only if it is more severe than every action it already got in the rule's window.
@@ -29,8 +23,9 @@ ACTION_SEVERITY: dict[str, int] = {
     "suspend_creator": 6,
 }
 ROUTING_URGENCY: dict[str, int] = {"review": 1, "escalate": 2}
+assert set(ACTION_SEVERITY) | set(ROUTING_URGENCY) == set(OUTCOMES)  # every outcome ranked
 MODES: tuple[str, ...] = ("enforce", "shadow", "disabled")
-TARGETS: tuple[str, ...] = ("content", "creator", "trend")
+TARGETS: tuple[str, ...] = get_args(TargetType)
 
 
 _COMPARISON = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
