@@ -34,15 +34,16 @@ from stream import metrics
 from stream.config import Settings
 from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import CREATOR_FACTS, TREND_FACTS, size_limits, written_by_worker
-from stream.worker import views
+from stream.worker import guarantee, views
+from stream.worker.app import make_app
 from stream.worker.incidents import ActiveTrends
 from stream.worker.ledger import Ledger
 from stream.worker.outbox import Outbox
 from stream.worker.policyreload import PackSwitch, follow_topic, watch_directory
 from stream.worker.statecache import StateCache
 from stream.worker.sweep import sweep
-from stream.worker.tables import Written, mark_dirty, persisted, write_back
-from stream.worker.transport import Producer, broker_url, compat, fetch
+from stream.worker.tables import Written, mark_dirty, write_back
+from stream.worker.transport import Producer, compat, fetch
 from stream.worker.transport.fetch import Publish, Record
 from stream.worker.vitals import Vitals
 
@@ -70,7 +71,7 @@ class Runtime:
         self.limits: dict[str, int] = dict(limits or {})
         self.engine = Engine(pack, EngineConfig(dashboard_link=settings.dashboard_link))
         self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
-        self.app = _make_app(settings)
+        self.app = make_app(settings)
         # before anything runs: the transport's private Faust names are all still there
         compat.check(self.app.consumer)
         self.vitals = Vitals(self.app, settings.shutdown_timeout)
@@ -380,87 +381,22 @@ class Runtime:
         return written
 
     async def publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
-        """Send new outputs with the facts already in box and wait for Kafka's acks, record
-        the decision ids in the ledger, then send the changelog records in box. Only after
-        this returns are the batch's events acked, so a committed offset always has its
-        outputs and its state changes durable, in that order."""
-        s = self.settings
-        keyed = [e for e in emits if e.topic != "dead-letter"]
-        fresh = await self.ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
-        skip = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
-        sent_ids = []
-        for e in emits:
-            if id(e) in skip:
-                metrics.DUPLICATES.inc()
-                continue
-            box.add(s.topic(e.topic), e.key.encode(), _encode(e.record))
-            if e.topic != "dead-letter":
-                sent_ids.append(e.record.id)  # type: ignore[attr-defined]
-                if e.topic == "trend-alerts":
-                    metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
-                    self.active.add(msgspec.to_builtins(e.record))
-                else:
-                    metrics.DECISIONS.labels(topic=e.topic, rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
+        """Steps 2 to 5 of the delivery guarantee (stream/worker/guarantee.py) for a batch."""
         producer = cast(Producer, self.app.producer)  # vigil's transport's; it holds the client
-        client, dead = producer.client(), s.topic("dead-letter")
-        # outputs first: a changelog record says a rule fired, so it must never be durable
-        # without the decision it records (stream/worker/outbox.py)
-        await box.send_outputs(client, dead)
-        await self.ledger.record(sent_ids)
-        persisted(written, await box.send_changelogs(client, dead))
-        if self.notifier is not None:  # only alerts Kafka has acknowledged; never blocks
-            for e in emits:
-                if e.topic == "trend-alerts" and id(e) not in skip:
-                    self.notifier.offer(msgspec.to_builtins(e.record))
+        sent = await guarantee.publish(
+            box, emits, written, producer.client(), self.ledger, self.settings
+        )
+        for e in sent:
+            if e.topic == "trend-alerts":
+                alert = msgspec.to_builtins(e.record)
+                self.active.add(alert)
+                if self.notifier is not None:  # only alerts Kafka acknowledged; never blocks
+                    self.notifier.offer(alert)
 
     def _gauges(self) -> None:
         c = self.engine.counters
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
-
-
-def _credentials(s: Settings) -> Any:
-    """The Faust form of the settings' Kafka credentials (None for PLAINTEXT)."""
-    protocol = s.kafka_security_protocol
-    if protocol.startswith("SASL"):
-        return faust.SASLCredentials(
-            username=s.kafka_username,
-            password=s.kafka_password,
-            mechanism=s.kafka_sasl_mechanism,
-            ssl_context=s.ssl_context() if protocol == "SASL_SSL" else None,
-        )
-    return faust.SSLCredentials(s.ssl_context()) if protocol == "SSL" else None
-
-
-def _make_app(s: Settings) -> faust.App:
-    (s.data_dir / s.app_id).mkdir(parents=True, exist_ok=True)
-    return faust.App(
-        s.app_id,
-        broker=broker_url(s.broker),  # vigil's transport (stream/worker/transport)
-        broker_credentials=_credentials(s),
-        store=s.store_url,
-        datadir=str(s.data_dir / s.app_id),
-        topic_partitions=s.partitions,
-        topic_disable_leader=True,
-        key_serializer="raw",
-        value_serializer="raw",
-        consumer_auto_offset_reset="earliest",
-        web_port=s.web_port,
-        web_in_thread=False,
-        # Faust's own views would serve table contents and internals without any check
-        web_router_enabled=False,
-        web_tables_enabled=False,
-        web_graph_enabled=False,
-        web_stats_enabled=False,
-        producer_acks=-1,
-        broker_max_poll_records=s.batch_size,  # records handed to the engine per poll
-        # the outbox fills one record batch per partition and poll: let it hold a poll's worth
-        producer_max_batch_size=512 * 1024,
-        broker_session_timeout=s.session_timeout,
-        broker_heartbeat_interval=min(3.0, s.session_timeout / 3),
-        stream_wait_empty=False,
-        table_standby_replicas=s.standby_replicas,
-    )
 
 
 def create_runtime(

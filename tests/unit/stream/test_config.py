@@ -6,7 +6,7 @@ import pytest
 
 from stream.config import Settings
 from stream.errors import ConfigError
-from stream.worker.runtime import _make_app
+from stream.worker.app import make_app
 
 
 def test_standby_replicas_are_off_unless_asked_for(
@@ -14,9 +14,9 @@ def test_standby_replicas_are_off_unless_asked_for(
 ) -> None:
     monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("VIGIL_STANDBY_REPLICAS", raising=False)
-    assert _make_app(Settings()).conf.table_standby_replicas == 0
+    assert make_app(Settings()).conf.table_standby_replicas == 0
     monkeypatch.setenv("VIGIL_STANDBY_REPLICAS", "1")
-    assert _make_app(Settings()).conf.table_standby_replicas == 1
+    assert make_app(Settings()).conf.table_standby_replicas == 1
 
 
 @pytest.mark.parametrize(

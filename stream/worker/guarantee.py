@@ -1,0 +1,74 @@
+"""vigil's delivery guarantee: what happens to a batch between its fetch and its commit.
+
+1. Apply (stream/worker/runtime.py): the batch's records are decoded, folded into their
+   keys' states and run through the rules; each touched state is written to its table's
+   store, not yet to its changelog, and its changelog record waits in the batch's outbox.
+2. Ledger check: a decision whose id the ledger already holds went out before a crash and
+   a redelivery; it is dropped (counted as a duplicate).
+3. Outputs: decisions, trend alerts, dead letters and the re-keyed facts are sent, one record
+   batch per partition (stream/worker/outbox.py), and every ack awaited.
+4. Ledger record: the ids just acknowledged.
+5. Changelogs: the batch's state changes are sent and acknowledged; each store learns the
+   newest changelog offset it holds.
+6. Acknowledge: the batch's offsets are acknowledged to Faust, a partition at a time, in
+   offset order (stream/worker/transport/fetch.py); one batch's publish is in flight at a time.
+7. Commit: Faust commits acknowledged offsets (stream/worker/transport/offsets.py keeps its
+   bookkeeping free of duplicates).
+
+A crash anywhere leaves the input uncommitted, so a restart applies it again:
+- before 3: nothing went out; the restart makes the same decisions, ids included;
+- between 3 and 5: the outputs are out but the changelog is behind; the restored state
+  lacks the batch, which is applied again, and the ledger (2) drops the decisions already
+  sent. A changelog record is never durable without its outputs: a state that says a rule
+  fired, restored without the decision, would never make it again;
+- between 5 and 7: state and outputs are durable; redelivered events are recognised by the
+  event ids each state keeps and change nothing.
+A failed publish marks the store as holding states the changelog lacks; the next start
+rebuilds it from the changelog (stream/worker/tables.py, `discard_if_dirty`).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from signals.engine import Emit
+from stream import metrics
+from stream.config import Settings
+from stream.worker.ledger import Ledger
+from stream.worker.outbox import Outbox
+from stream.worker.tables import Written, persisted
+
+_encode = msgspec.json.Encoder().encode
+
+
+async def publish(
+    box: Outbox,
+    emits: Sequence[Emit],
+    written: Written,
+    producer: Any,
+    ledger: Ledger,
+    settings: Settings,
+) -> list[Emit]:
+    """Steps 2 to 5 for an applied batch: the emits that went out (none the ledger knew)."""
+    # 2. ledger check
+    keyed = [e for e in emits if e.topic != "dead-letter"]
+    fresh = await ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
+    known = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
+    sent = []
+    for e in emits:
+        if id(e) in known:
+            metrics.DUPLICATES.inc()
+            continue
+        box.add(settings.topic(e.topic), e.key.encode(), _encode(e.record))
+        sent.append(e)
+        if e.topic == "trend-alerts":
+            metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
+        elif e.topic != "dead-letter":
+            metrics.DECISIONS.labels(topic=e.topic, rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
+    dead = settings.topic("dead-letter")
+    # 3. outputs, then 4. the ledger, then 5. changelogs
+    await box.send_outputs(producer, dead)
+    await ledger.record([e.record.id for e in sent if e.topic != "dead-letter"])  # type: ignore[attr-defined]
+    persisted(written, await box.send_changelogs(producer, dead))
+    return sent
