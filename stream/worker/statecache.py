@@ -15,6 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from signals.encoding import UnknownEncoding
+from stream.errors import StateVersionError
 from stream.worker.tables import getter
 
 
@@ -23,6 +25,7 @@ class StateCache:
 
     def __init__(self, table: Any, decode: Callable[[bytes], Any], capacity: int) -> None:
         self._read = getter(table)
+        self._table = str(getattr(table, "name", table))
         self._decode = decode
         self._states: OrderedDict[bytes, Any] = OrderedDict()
         self.capacity = capacity
@@ -39,7 +42,12 @@ class StateCache:
             return st
         self.misses += 1
         raw = self._read(key)
-        return self._decode(raw) if raw else None
+        if not raw:
+            return None
+        try:
+            return self._decode(raw)
+        except UnknownEncoding as exc:  # never misread: stop, naming the table and key
+            raise StateVersionError(f"table {self._table}, key {key!r}: {exc}") from None
 
     def keep(self, written: dict[bytes, Any]) -> None:
         """Remember states a batch has just written to the table, evicting the oldest."""

@@ -93,3 +93,18 @@ def test_capacity_zero_keeps_nothing(table: Table) -> None:
     cache.keep({b"u1": st})
     assert len(cache) == 0
     assert cache.load(b"u1") is not st
+
+
+def test_a_state_from_a_newer_vigil_is_refused_naming_the_table_and_key() -> None:
+    import orjson
+
+    from stream.errors import StateVersionError
+
+    table = Table()
+    table.name = "creator-state"  # type: ignore[attr-defined]
+    newer = orjson.loads(creator(1).encode())
+    newer[0] = 99  # an encoding this version does not know
+    table.data.data[b"u1"] = orjson.dumps(newer)
+    cache = StateCache(table, CreatorState.decode, 10)
+    with pytest.raises(StateVersionError, match=r"table creator-state, key b'u1': .*encoding 99"):
+        cache.load(b"u1")

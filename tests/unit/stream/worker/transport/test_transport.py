@@ -1,6 +1,7 @@
 """vigil's Faust transport: chosen by the broker URL, patching nothing, checked at start-up."""
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from faust.transport import by_url
@@ -42,7 +43,7 @@ def test_another_release_or_a_missing_private_name_refuses_to_start() -> None:
     assert found and "0.16.0 is installed" in found[0] and compat.WRITTEN_FOR in found[0]
 
     class Stripped:  # a consumer of a release that renamed its bookkeeping
-        _acked = {}
+        _acked: ClassVar[dict[str, list[int]]] = {}
 
     missing = compat.problems(consumer=Stripped(), installed=compat.WRITTEN_FOR)
     assert "a Faust consumer no longer holds _read_offset" in missing
