@@ -43,6 +43,7 @@ COMPILED = (
     "pipeline",
     "regionhold",
     "rules",
+    "stages",
     "strictjson",
     "sweeping",
     "trend",

@@ -22,13 +22,11 @@ import structlog
 
 from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
 from signals.content import ContentState
-from signals.creator import UPLOAD, CreatorFact, CreatorState
-from signals.deadletter import dead_letter, dead_letter_key
-from signals.decode import Rejected, decode
+from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine, EngineConfig
 from signals.facts import unpack
 from signals.policy import PolicyPack
-from signals.regionhold import RegionHolds
+from signals.stages import ContentStage, CreatorStage
 from signals.trend import TrendFact, TrendState
 from stream import metrics
 from stream.config import Settings
@@ -95,11 +93,11 @@ class Runtime:
             self.app.on_partitions_revoked.connect(cache.clear)
             self.app.on_partitions_assigned.connect(cache.clear)
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
-        self.watermark = 0
-        # rules waiting for a key's region, and the newest upload time (content) and upload
-        # fact time (creators) per partition: their region sources (signals/regionhold.py)
-        self.holds = {"content": RegionHolds(), "creator": RegionHolds()}
-        self.region_sources: dict[str, dict[int, int]] = {"content": {}, "creator": {}}
+        # the stages replay runs too (signals/stages.py), with their region holds per
+        # partition: the sweep registers the holds a restored state still has
+        self.content_stage = ContentStage(self.engine)
+        self.creator_stage = CreatorStage(self.engine)
+        self.holds = {"content": self.content_stage.holds, "creator": self.creator_stage.holds}
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
         sinks = configured_sinks(settings)
@@ -180,26 +178,16 @@ class Runtime:
 
     async def creator_batch(self, records: Sequence[Record]) -> Publish:
         """Apply creator facts and evaluate creator rules; write each creator once."""
-        return self._guarded(
-            "creator",
-            lambda: self._family_batch(
-                records,
-                "creator",
-                self.creators,
-                CreatorFact,
-                self.engine.on_creator,
-                self.engine.release_creator,
-            ),
-        )
+        return self._guarded("creator", lambda: self._creator_batch(records))
 
     async def trend_batch(self, records: Sequence[Record]) -> Publish:
         """Apply trend facts and run the detector; write each trend key once."""
-        return self._guarded(
-            "trend",
-            lambda: self._family_batch(
-                records, "trend", self.trends, TrendFact, self.engine.on_trend
-            ),
-        )
+        return self._guarded("trend", lambda: self._trend_batch(records))
+
+    @property
+    def watermark(self) -> int:
+        """The newest event time the worker has accepted (its sweep's clock)."""
+        return self.content_stage.watermark
 
     def _guarded(self, family: str, apply: Callable[[], Publish]) -> Publish:
         """Apply a batch and return its publish step; a failure drops the family's decoded
@@ -219,134 +207,79 @@ class Runtime:
 
     def _content_batch(self, records: Sequence[Record]) -> Publish:
         t0 = time.perf_counter()
-        engine, table = self.engine, self.content
-        states: dict[bytes, ContentState] = {}
-        sources: dict[bytes, Record] = {}
+        stage, table = self.content_stage, self.content
+        states = BatchStates(self.caches["content"].load)
         emits: list[Emit] = []
         box = Outbox(self.limits)
         creator_facts = self.settings.topic(CREATOR_FACTS)
         trend_facts = self.settings.topic(TREND_FACTS)
         seen: Counter[str] = Counter()
         not_after = time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS
-        cache = self.caches["content"]
-        load = cache.load
         for msg in records:
             topic = self.logical.get(msg.topic, msg.topic)
             raw: bytes = msg.value if isinstance(msg.value, bytes) else b""
             key = msg.key if isinstance(msg.key, bytes) else None
             seen[topic] += 1
-            try:
-                ev = decode(topic, key, raw, not_after=not_after, watermark=self.watermark)
-            except Rejected as r:
-                metrics.DEAD_LETTERS.labels(reason=r.reason).inc()
-                dead = dead_letter(
-                    topic,
-                    raw,
-                    r.reason,
-                    r.detail,
-                    key=key,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                )
-                emits.append(Emit("dead-letter", dead_letter_key(dead, key), dead))
+            states.source = msg
+            fed = stage.feed(
+                topic,
+                key,
+                raw,
+                msg.partition,
+                states,
+                not_after,
+                {"partition": msg.partition, "offset": msg.offset},
+            )
+            emits.extend(fed.emits)
+            if fed.rejected is not None:
+                metrics.DEAD_LETTERS.labels(reason=fed.rejected).inc()
                 continue
-            if ev.ts > self.watermark:
-                self.watermark = ev.ts
-            bkey = ev.record.content_id.encode()
-            st = states.get(bkey)
-            if st is None:
-                st = load(bkey)
-            steps = [engine.on_content(ev, st)]
-            states[bkey] = steps[0].state
-            sources[bkey] = msg
-            if steps[0].hold:
-                self.holds["content"].hold(msg.partition, ev.record.content_id, steps[0].hold)
-            if topic == "uploads":  # the region source of this partition's videos moved on
-                steps += self._release(
-                    "content", msg, ev.ts, states, sources, load, engine.release_content
-                )
-            for step in steps:
-                emits.extend(step.emits)
-                for cf in step.creator_facts:
-                    box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
-                for tf in step.trend_facts:
-                    box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
+            for cf in fed.creator_facts:
+                box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+            for tf in fed.trend_facts:
+                box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
-        written = self._write_back("content", table, states, sources, box)
+        written = self._write_back("content", table, states.states, states.sources, box)
         self._gauges()
         return self._publishing("content", t0, box, emits, written)
 
-    def _family_batch(
-        self,
-        records: Sequence[Record],
-        family: str,
-        table: Any,
-        make_fact: Callable[..., Any],
-        step: Callable[[Any, Any], Any],
-        release: Callable[[str, Any], Any] | None = None,
-    ) -> Publish:
-        """A batch of facts: step returns (state, emits[, hold]); with `release`, the family
-        holds rules for their region and upload facts release them (creators)."""
+    def _creator_batch(self, records: Sequence[Record]) -> Publish:
+        t0 = time.perf_counter()
+        stage = self.creator_stage
+        states = BatchStates(self.caches["creator"].load)
+        emits: list[Emit] = []
+        for msg in records:
+            states.source = msg
+            for fields in unpack(msg.value or b""):  # written by our own content stage
+                emits.extend(stage.feed(CreatorFact(*fields), msg.partition, states))
+        box = Outbox(self.limits)
+        written = self._write_back("creator", self.creators, states.states, states.sources, box)
+        return self._publishing("creator", t0, box, emits, written)
+
+    def _trend_batch(self, records: Sequence[Record]) -> Publish:
+        """A batch of trend facts; a key still in the sketch tier has no exact state."""
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
         sources: dict[bytes, Record] = {}
         emits: list[Emit] = []
-        load = self.caches[family].load
+        load = self.caches["trend"].load
+        on_trend = self.engine.on_trend
         for msg in records:
             for fields in unpack(msg.value or b""):  # written by our own content stage
-                fact = make_fact(*fields)
+                fact = TrendFact(*fields)
                 bkey = fact.table_key.encode()
                 st = states.get(bkey)
                 if st is None:
                     st = load(bkey)
-                result = step(fact, st)
-                st = result[0]
-                emits.extend(result[1])
-                if st is None:  # a trend key still in the sketch tier: no exact state
-                    continue
-                states[bkey] = st
-                sources[bkey] = msg
-                if release is None:
-                    continue
-                if result.hold:
-                    self.holds[family].hold(msg.partition, fact.table_key, result.hold)
-                if fact.kind == UPLOAD:
-                    for released in self._release(
-                        family, msg, fact.ts, states, sources, load, release
-                    ):
-                        emits.extend(released.emits)
+                st, out = on_trend(fact, st)
+                emits.extend(out)
+                if st is not None:
+                    states[bkey] = st
+                    sources[bkey] = msg
         box = Outbox(self.limits)
-        written = self._write_back(family, table, states, sources, box)
-        return self._publishing(family, t0, box, emits, written)
-
-    def _release(
-        self,
-        family: str,
-        msg: Record,
-        ts: int,
-        states: dict[bytes, Any],
-        sources: dict[bytes, Record],
-        load: Callable[[bytes], Any],
-        release: Callable[[str, Any], Any],
-    ) -> list[Any]:
-        """The region source of msg's partition reached ts: release the keys now due there."""
-        seen = self.region_sources[family]
-        if ts <= seen.get(msg.partition, 0):
-            return []
-        seen[msg.partition] = ts
-        out = []
-        for key in self.holds[family].due(msg.partition, ts):
-            bkey = key.encode()
-            st = states.get(bkey)
-            if st is None:
-                st = load(bkey)
-            if st is None:  # expired meanwhile
-                continue
-            out.append(release(key, st))
-            states[bkey] = st
-            sources[bkey] = msg  # co-partitioned: the key's changelog partition is msg's
-        return out
+        written = self._write_back("trend", self.trends, states, sources, box)
+        return self._publishing("trend", t0, box, emits, written)
 
     def _publishing(
         self, family: str, t0: float, box: Outbox, emits: list[Emit], written: Written
@@ -397,6 +330,29 @@ class Runtime:
         c = self.engine.counters
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
+
+
+class BatchStates:
+    """A batch's view of a family's states (signals.stages.States): those the batch touched,
+    else the cache or the table; each touched key remembers the record that touched it last,
+    whose partition its changelog record goes to (co-partitioned)."""
+
+    def __init__(self, load: Callable[[bytes], Any]) -> None:
+        self._load = load
+        self.states: dict[bytes, Any] = {}
+        self.sources: dict[bytes, Record] = {}
+        self.source: Record | None = None  # the record being applied
+
+    def get(self, key: str) -> Any | None:
+        bkey = key.encode()
+        st = self.states.get(bkey)
+        return self._load(bkey) if st is None else st
+
+    def __setitem__(self, key: str, state: Any) -> None:
+        bkey = key.encode()
+        self.states[bkey] = state
+        assert self.source is not None
+        self.sources[bkey] = self.source
 
 
 def create_runtime(
