@@ -148,7 +148,6 @@ __all__ = [
     "ContentStep",
     "CreatorStage",
     "CreatorStep",
-    "DictStates",
     "Fed",
     "States",
 ]
