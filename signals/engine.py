@@ -38,6 +38,9 @@ class Emit(NamedTuple):
     record: msgspec.Struct
 
 
+SILENT_PERIODS = 2  # detector periods without a fact after which a key's incident resolves
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Engine parameters, all in event time."""
@@ -373,15 +376,18 @@ class Engine:
         """Resolve the open incident of a key that has had no event for two periods.
 
         A key that falls silent is back to baseline, but no event of its own will say so: the
-        drivers call this as their watermark moves on.
+        drivers call this as their watermark moves on. The resolution is dated when the
+        silence became two periods long, not when a driver noticed, so replay and the worker
+        emit the same alert whatever their sweeps' timing.
         """
         cfg = self.config.trends
         inc = state.incident
-        if inc is None or not inc[3] or not state.kind or now - state.wm < 2 * cfg.period:
+        silent_at = state.wm + SILENT_PERIODS * cfg.period
+        if inc is None or not inc[3] or not state.kind or now < silent_at:
             return []
         inc[3] = False
-        expected = state.detector(cfg).expected(now, cfg.detector)
-        return [self._alert(state, "resolved", inc, now, 0, expected, 0.0, 0.0, 0)]
+        expected = state.detector(cfg).expected(silent_at, cfg.detector)
+        return [self._alert(state, "resolved", inc, silent_at, 0, expected, 0.0, 0.0, 0)]
 
     def _alert(
         self,

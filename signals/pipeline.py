@@ -12,9 +12,8 @@ from signals.creator import CreatorState
 from signals.deadletter import dead_letter, dead_letter_key
 from signals.engine import Emit, Engine
 from signals.stages import ContentStage, CreatorStage
+from signals.sweeping import EXPIRE_EVERY, RESOLVE_EVERY, crossed
 from signals.trend import TrendState
-
-SILENCE_CHECK_EVERY = 1000  # events between checks for trend keys that went quiet
 
 
 class LocalPipeline:
@@ -47,6 +46,7 @@ class LocalPipeline:
     ) -> list[Emit]:
         """Process one input message; return everything it emits, in order."""
         self.events += 1
+        before = self.watermark
         fed = self.content_stage.feed(
             topic, key, raw, 0, self.content, self.not_after, {"line": line}
         )
@@ -56,7 +56,10 @@ class LocalPipeline:
         out = list(fed.emits)
         for cf in fed.creator_facts:
             out.extend(self.creator_stage.feed(cf, 0, self.creators))
-        if self.accepted % SILENCE_CHECK_EVERY == 0:
+        after = self.watermark
+        if crossed(before, after, EXPIRE_EVERY):
+            self.sweep()
+        if crossed(before, after, RESOLVE_EVERY):
             out.extend(self.resolve_silent())
         engine = self.engine
         for tf in fed.trend_facts:

@@ -21,7 +21,7 @@ from signals.policy import PolicyPack
 from stream.config import Settings
 from stream.envelope import EVENTS_FILE, BadLine, envelope, parse_lines
 
-SWEEP_EVERY = 50_000
+PROGRESS_EVERY = 50_000  # lines between progress updates
 _encode = msgspec.json.Encoder().encode
 
 
@@ -68,10 +68,8 @@ def run(
             if e.topic == "dead-letter":
                 stats.dead_letters[e.record.reason] += 1  # type: ignore[attr-defined]
             sink.write(e)
-        if pipe.events % SWEEP_EVERY == 0:
-            pipe.sweep()
-            if progress:
-                progress.advance(pipe.events)
+        if progress and pipe.events % PROGRESS_EVERY == 0:
+            progress.advance(pipe.events)
     stats.events = pipe.events
     stats.seconds = time.perf_counter() - start
     return stats, pipe

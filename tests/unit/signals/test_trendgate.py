@@ -44,9 +44,10 @@ def test_one_off_tags_keep_no_exact_state() -> None:
 
 
 def test_a_trend_that_falls_silent_is_resolved() -> None:
+    from signals.eventtime import format_ts
     from signals.pipeline import LocalPipeline
 
-    from .events import MIN, upload
+    from .events import MIN, T0, upload
 
     pipe = LocalPipeline(Engine(load_pack(SHIPPED_POLICIES)))
     out = []
@@ -62,8 +63,11 @@ def test_a_trend_that_falls_silent_is_resolved() -> None:
         out += pipe.feed(*upload(f"s{n}", creator=f"s{n}", at=70 * MIN + j * 3000, hashtags=["x"]))
     statuses = [e.record.status for e in out if e.topic == "trend-alerts"]
     assert "firing" in statuses and "resolved" not in statuses
-    pipe.feed(*upload("later", creator="z", at=120 * MIN, hashtags=["other"]))
-    resolved = pipe.resolve_silent()
+    # the watermark moves on: the resolution comes with the event that moved it, dated when
+    # the key had been silent for two periods, whenever a driver checks
+    later = pipe.feed(*upload("later", creator="z", at=120 * MIN, hashtags=["other"]))
+    resolved = [e for e in later if e.topic == "trend-alerts"]
     assert [e.record.status for e in resolved] == ["resolved"]
     assert resolved[0].record.key.value == "x" and resolved[0].record.observed == 0
+    assert resolved[0].record.ts == format_ts(T0 + 70 * MIN + 39 * 3000 + 10 * MIN)
     assert pipe.resolve_silent() == []  # once
