@@ -34,6 +34,7 @@ from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import CREATOR_FACTS, TREND_FACTS, size_limits, written_by_worker
 from stream.worker import guarantee, views
 from stream.worker.app import make_app
+from stream.worker.family import Family
 from stream.worker.incidents import ActiveTrends
 from stream.worker.ledger import Ledger
 from stream.worker.outbox import Outbox
@@ -97,7 +98,27 @@ class Runtime:
         # partition: the sweep registers the holds a restored state still has
         self.content_stage = ContentStage(self.engine)
         self.creator_stage = CreatorStage(self.engine)
-        self.holds = {"content": self.content_stage.holds, "creator": self.creator_stage.holds}
+        self.families = [
+            Family(
+                "content",
+                self.content,
+                self.caches["content"],
+                ContentState,
+                settings.topic("uploads"),
+                self.content_stage.holds,
+            ),
+            Family(
+                "creator",
+                self.creators,
+                self.caches["creator"],
+                CreatorState,
+                settings.topic(CREATOR_FACTS),
+                self.creator_stage.holds,
+            ),
+            Family(
+                "trend", self.trends, self.caches["trend"], TrendState, settings.topic(TREND_FACTS)
+            ),
+        ]
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
         sinks = configured_sinks(settings)
@@ -145,7 +166,14 @@ class Runtime:
         views.install(app, s.api_token, self.vitals, lambda: self.engine.pack, self.active)
 
         async def sweep_tables() -> None:
-            await sweep(self)
+            await sweep(
+                self.families,
+                self.watermark,
+                self.engine,
+                self.publish,
+                self.limits,
+                self.settings.partitions,
+            )
 
         app.timer(s.sweep_seconds)(sweep_tables)
 

@@ -1,0 +1,25 @@
+"""A state family as the worker holds it: its table, its decoded-state cache, how its stored
+states are read, and the topic its keys are co-partitioned with."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from signals.regionhold import RegionHolds
+from stream.worker.statecache import StateCache
+
+
+@dataclass(frozen=True)
+class Family:
+    """content, creator or trend."""
+
+    name: str
+    table: Any  # the Faust table: encoded states by key
+    cache: StateCache
+    state: Any  # the state class: decode, triage, expired
+    source: str  # the full topic whose partitioning its keys follow (for changes no record made)
+    holds: RegionHolds | None = None  # keys whose rules wait for their region
+
+    def hold_again(self, partition: int, key: str, deadline: int) -> None:
+        """Register a hold a restored state still has (after a restart)."""
+        if self.holds is not None:
+            self.holds.hold(partition, key, deadline)
