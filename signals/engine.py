@@ -344,15 +344,17 @@ class Engine:
         inc = state.incident
         status = None
         if r.alerting(cfg):
-            if inc is None or (not inc[3] and now - inc[2] >= cfg.cooldown):
+            if inc is None or (not inc.open and now - inc.fired_at >= cfg.cooldown):
                 start = now - now % cfg.period
-                inc = [stable_id("trend", fact.table_key, str(start)), r.severity, now, True]
+                inc = trend.Incident(
+                    stable_id("trend", fact.table_key, str(start)), r.severity, now
+                )
                 status = "firing"
-            elif inc[3] and r.severity > inc[1]:
-                inc[1] = r.severity
+            elif inc.open and r.severity > inc.severity:
+                inc.severity = r.severity
                 status = "updated"
-        elif inc is not None and inc[3] and r.ratio < cfg.detector.min_ratio / 2:
-            inc[3] = False
+        elif inc is not None and inc.open and r.ratio < cfg.detector.min_ratio / 2:
+            inc.open = False
             status = "resolved"
         state.incident = inc
         # trend rules (watchlists, escalation policies) run on every fact, like the detector
@@ -383,9 +385,9 @@ class Engine:
         cfg = self.config.trends
         inc = state.incident
         silent_at = state.wm + SILENT_PERIODS * cfg.period
-        if inc is None or not inc[3] or not state.kind or now < silent_at:
+        if inc is None or not inc.open or not state.kind or now < silent_at:
             return []
-        inc[3] = False
+        inc.open = False
         expected = state.detector(cfg).expected(silent_at, cfg.detector)
         return [self._alert(state, "resolved", inc, silent_at, 0, expected, 0.0, 0.0, 0)]
 
@@ -393,7 +395,7 @@ class Engine:
         self,
         state: trend.TrendState,
         status: str,
-        inc: list[Any],
+        inc: trend.Incident,
         now: int,
         observed: int,
         expected: float,
@@ -407,12 +409,12 @@ class Engine:
             key.split(":", 1) if kind == "area_region" else (None, None)
         )  # hashtags, sounds and captions span regions
         alert = TrendAlert(
-            id=stable_id(inc[0], status, str(inc[1])),
-            incident_id=inc[0],
+            id=stable_id(inc.id, status, str(inc.severity)),
+            incident_id=inc.id,
             ts=format_ts(now),
             key=TrendKey(kind=kind, value=key),  # type: ignore[arg-type]
             status=status,  # type: ignore[arg-type]
-            severity=trend.SEVERITIES[inc[1]],  # type: ignore[arg-type]
+            severity=trend.SEVERITIES[inc.severity],  # type: ignore[arg-type]
             window_start=format_ts(now - cfg.period),
             window_end=format_ts(now),
             observed=observed,
@@ -423,7 +425,7 @@ class Engine:
             first_seen=format_ts(state.first_seen),
             sample_content_ids=state.samples[-5:],
             top_creators=trend.top_creators(state),
-            link=self.config.dashboard_link.format(kind=kind, value=quote(key), incident_id=inc[0]),
+            link=self.config.dashboard_link.format(kind=kind, value=quote(key), incident_id=inc.id),
             policy_area=area,  # type: ignore[arg-type]
             region=region,
         )

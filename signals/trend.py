@@ -81,6 +81,34 @@ class TrendFact:
         ]
 
 
+class Incident:
+    """A trend key's newest incident, kept once resolved (`open` False) so that it re-fires
+    only after the cool-down. Stored in the key's state as [id, severity, fired_at, open]."""
+
+    __slots__ = ("fired_at", "id", "open", "severity")
+
+    def __init__(self, id: str, severity: int, fired_at: int, open: bool = True) -> None:
+        self.id = id
+        self.severity = severity  # an index into SEVERITIES
+        self.fired_at = fired_at  # event time it fired (the cool-down counts from here)
+        self.open = open
+
+    def to_list(self) -> list[Any]:
+        """Its stored form."""
+        return [self.id, self.severity, self.fired_at, self.open]
+
+    @classmethod
+    def from_list(cls, f: list[Any] | None) -> "Incident | None":
+        """Inverse of to_list (None: the key never had an incident)."""
+        return None if f is None else cls(f[0], f[1], f[2], f[3])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Incident) and self.to_list() == other.to_list()
+
+    def __repr__(self) -> str:
+        return f"Incident{tuple(self.to_list())!r}"
+
+
 class TrendState:
     """What vigil remembers about one trend key."""
 
@@ -119,9 +147,7 @@ class TrendState:
         self.creators: dict[str, int] = {}
         self.ccount: dict[str, int] = {}
         self.samples: list[str] = []
-        # [incident id, severity index, fired at, open]: the key's newest incident, kept once
-        # resolved (open False) so that it re-fires only after the cool-down
-        self.incident: list[Any] | None = None
+        self.incident: Incident | None = None  # the key's newest incident
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record."""
@@ -139,7 +165,7 @@ class TrendState:
                 self.creators,
                 self.ccount,
                 self.samples,
-                self.incident,
+                self.incident.to_list() if self.incident else None,
                 self.kind,
                 self.key,
                 self.fired,
@@ -166,12 +192,13 @@ class TrendState:
             s.creators,
             s.ccount,
             s.samples,
-            s.incident,
+            incident,
             s.kind,
             s.key,
             s.fired,
             s.recent,
         ) = f
+        s.incident = Incident.from_list(incident)
         s.minutes = w.unflatten(minutes)
         s.det = Detector.from_list(det) if det else None
         return s

@@ -64,7 +64,7 @@ async def sweep(
                 and (deadline := engine.hold_deadline(st))
             ):  # after a restart, too
                 family.hold_again(partition_for(k, partitions), k.decode(), deadline)
-            elif isinstance(st, TrendState) and st.incident and st.incident[3]:
+            elif isinstance(st, TrendState) and st.incident and st.incident.open:
                 emits = engine.resolve_silent(st, now)
                 if emits:
                     quiet.append((k, v, st, emits))

@@ -87,3 +87,16 @@ def test_encoding_roundtrip() -> None:
     assert back.encode() == st.encode()
     assert back.det is not None and st.det is not None
     assert back.det.to_list() == st.det.to_list()
+
+
+def test_an_incident_is_a_typed_record_stored_as_the_list_it_always_was() -> None:
+    import orjson
+
+    st = t.TrendState()
+    st.kind, st.key, st.wm = "hashtag", "x", 1000
+    st.incident = t.Incident("inc-1", 2, 900, open=False)
+    stored = orjson.loads(st.encode())
+    assert ["inc-1", 2, 900, False] in stored  # what states written before still hold
+    back = t.TrendState.decode(st.encode())
+    assert back.incident == t.Incident("inc-1", 2, 900, open=False)
+    assert back.incident is not None and not back.incident.open

@@ -8,7 +8,7 @@ import pytest
 
 from signals.content import TTL, ContentState
 from signals.eventtime import DAY, MINUTE
-from signals.trend import TrendState
+from signals.trend import Incident, TrendState
 from stream.config import SHIPPED_POLICIES, Settings
 from stream.policyfiles import load_pack
 from stream.worker import sweep as sweeping
@@ -34,7 +34,7 @@ def video(newest: int) -> ContentState:
 def incident(last_fact: int) -> TrendState:
     st = TrendState()
     st.kind, st.key, st.wm, st.first_seen = "hashtag", "x", last_fact, last_fact
-    st.incident = ["inc-1", 1, last_fact, True]
+    st.incident = Incident("inc-1", 1, last_fact)
     return st
 
 
@@ -67,7 +67,7 @@ def test_expired_keys_go_as_tombstones_and_silent_incidents_resolve(runtime: Run
     alerts = [e.record for _, emits, _ in published.calls for e in emits]
     assert [(a.status, a.incident_id) for a in alerts] == [("resolved", "inc-1")]
     stored = TrendState.decode(getter(runtime.trends)(b"hashtag:x"))
-    assert stored.incident is not None and stored.incident[3] is False
+    assert stored.incident == Incident("inc-1", 1, NOW - 30 * MINUTE, open=False)
 
 
 def test_a_key_a_batch_changes_while_the_sweep_yields_is_left_alone(
