@@ -35,15 +35,19 @@ TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK
 """
 REGIONS: Final = frozenset(_REGION_CODES.split())
 
-# Input topics carry content_id as the Kafka key; outputs carry the target id.
-INPUT_TOPICS: Final = ("uploads", "reports", "model-scores", "reviews")
-OUTPUT_TOPICS: Final = (
-    "enforcement-actions",
-    "escalations",
-    "trend-alerts",
-    "shadow-actions",
-    "dead-letter",
-)
+# Topic names, defined once. Input topics carry content_id as the Kafka key; outputs carry the
+# target id.
+UPLOADS: Final = "uploads"
+REPORTS: Final = "reports"
+MODEL_SCORES: Final = "model-scores"
+REVIEWS: Final = "reviews"
+ENFORCEMENT_ACTIONS: Final = "enforcement-actions"
+ESCALATIONS: Final = "escalations"
+TREND_ALERTS: Final = "trend-alerts"
+SHADOW_ACTIONS: Final = "shadow-actions"
+DEAD_LETTER: Final = "dead-letter"
+INPUT_TOPICS: Final = (UPLOADS, REPORTS, MODEL_SCORES, REVIEWS)
+OUTPUT_TOPICS: Final = (ENFORCEMENT_ACTIONS, ESCALATIONS, TREND_ALERTS, SHADOW_ACTIONS, DEAD_LETTER)
 
 # Input limits. A message over any of them is dead-lettered, never truncated.
 MAX_MESSAGE_BYTES: Final = 64 * 1024

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from schemas import common as topics
 from schemas.common import POLICY_AREAS
 from signals import content as c
 from signals import creator as cr
@@ -34,11 +35,12 @@ class Signal:
     touched_by: frozenset[str] = frozenset()
 
 
-REPORTS = frozenset({"reports"})
-SCORES = frozenset({"model-scores"})
-UPLOADS = frozenset({"uploads"})
-REVIEWS = frozenset({"reviews"})
-ANY_CONTENT = frozenset({"uploads", "reports", "model-scores", "reviews"})
+# the input topics (event kinds) that change a content signal
+REPORTS = frozenset({topics.REPORTS})
+SCORES = frozenset({topics.MODEL_SCORES})
+UPLOADS = frozenset({topics.UPLOADS})
+REVIEWS = frozenset({topics.REVIEWS})
+ANY_CONTENT = frozenset(topics.INPUT_TOPICS)
 
 
 def _content_reports(st: c.ContentState, now: int, span: int) -> int:

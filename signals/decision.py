@@ -3,15 +3,16 @@
 import hashlib
 from typing import Any
 
+from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS
 from schemas.outputs import Decision, RuleRef, Target
 from signals.eventtime import format_ts
 from signals.policy.model import ESCALATION_OUTCOMES, Rule
 from signals.rules import REGION_UNKNOWN, Hit
 
 KIND_TOPIC = {
-    "action": "enforcement-actions",
-    "escalation": "escalations",
-    "shadow": "shadow-actions",
+    "action": ENFORCEMENT_ACTIONS,
+    "escalation": ESCALATIONS,
+    "shadow": SHADOW_ACTIONS,
 }
 
 

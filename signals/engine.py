@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import msgspec
 
+from schemas.common import TREND_ALERTS, UPLOADS
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
 from signals import content, creator, regionhold, rules, trend
 from signals.catalogue import EVENT_KINDS, SIGNALS
@@ -26,7 +27,7 @@ from signals.trendgate import CandidateGate
 
 # the events that set a key's region: a video's is its upload's, a creator's their newest
 # upload's (a report's region is where it was filed)
-REGION_SOURCES = {"content": ("uploads",), "creator": ("upload",), "trend": ()}
+REGION_SOURCES = {"content": (UPLOADS,), "creator": ("upload",), "trend": ()}
 VARIANTS = "#variants"  # a plan's rules with regional variants (they wait for a region)
 
 
@@ -129,10 +130,10 @@ class Engine:
         """
         if state is None or state.expired(ev.ts):
             state = content.ContentState()
-        if not state.region and ev.topic != "uploads":
+        if not state.region and ev.topic != UPLOADS:
             return self._wait(ev, state)
         step = self._content_event(ev, state)
-        if ev.topic == "uploads" and (state.waiting or state.overflowed):
+        if ev.topic == UPLOADS and (state.waiting or state.overflowed):
             step = _merged(step, self._end_hold(ev.record.content_id, state, unknown=False))
         return step
 
@@ -429,7 +430,7 @@ class Engine:
             policy_area=area,  # type: ignore[arg-type]
             region=region,
         )
-        return Emit("trend-alerts", f"{kind}:{key}", alert)
+        return Emit(TREND_ALERTS, f"{kind}:{key}", alert)
 
 
 def _merged(a: ContentStep, b: ContentStep) -> ContentStep:

@@ -7,6 +7,7 @@ stages (signals/stages.py), with tables for state and topics between the familie
 from collections.abc import Iterator
 from typing import Any
 
+from schemas.common import DEAD_LETTER
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.deadletter import dead_letter, dead_letter_key
@@ -82,7 +83,7 @@ class LocalPipeline:
         """Count a rejected message and build its dead-letter output."""
         self.dead_letters += 1
         record = dead_letter(topic, raw, reason, detail, key=key, line=line)
-        return Emit("dead-letter", dead_letter_key(record, key), record)
+        return Emit(DEAD_LETTER, dead_letter_key(record, key), record)
 
     def resolve_silent(self) -> list[Emit]:
         """Resolve open trend incidents whose keys have gone quiet at the watermark."""

@@ -11,6 +11,7 @@ region sources are kept per partition: the in-process driver has one, partition 
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
 
+from schemas.common import DEAD_LETTER, UPLOADS
 from signals.creator import UPLOAD, CreatorFact
 from signals.deadletter import dead_letter, dead_letter_key
 from signals.decode import Rejected, decode
@@ -82,7 +83,7 @@ class ContentStage:
         except Rejected as r:
             record = dead_letter(topic, raw, r.reason, r.detail, key=key, **where)
             return Fed(
-                [Emit("dead-letter", dead_letter_key(record, key), record)], [], [], r.reason, topic
+                [Emit(DEAD_LETTER, dead_letter_key(record, key), record)], [], [], r.reason, topic
             )
         self.accepted += 1
         if ev.ts > self.watermark:
@@ -94,7 +95,7 @@ class ContentStage:
         if step.hold:
             self.holds.hold(partition, cid, step.hold)
         steps = [step]
-        if ev.topic == "uploads":  # the region source of this partition's videos moved on
+        if ev.topic == UPLOADS:  # the region source of this partition's videos moved on
             steps += _released(self._holds.due(partition, ev.ts), states, engine.release_content)
         if len(steps) == 1:
             return Fed(step.emits, step.creator_facts, step.trend_facts, None, ev.topic)

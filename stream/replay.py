@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import msgspec
 
-from schemas.common import MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
+from schemas.common import DEAD_LETTER, MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
 from signals.engine import Emit, Engine, EngineConfig
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
@@ -65,7 +65,7 @@ def run(
             emits = pipe.feed(item.topic, item.key, item.value, item.number)
         for e in emits:
             stats.by_topic[e.topic] += 1
-            if e.topic == "dead-letter":
+            if e.topic == DEAD_LETTER:
                 stats.dead_letters[e.record.reason] += 1  # type: ignore[attr-defined]
             sink.write(e)
         if progress and pipe.events % PROGRESS_EVERY == 0:

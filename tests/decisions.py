@@ -2,15 +2,7 @@
 
 from typing import Any
 
-ACTION_SEVERITY = {
-    "label": 1,
-    "age_restrict": 2,
-    "limit_distribution": 3,
-    "remove": 4,
-    "strike": 5,
-    "suspend_creator": 6,
-}
-ROUTING_URGENCY = {"review": 1, "escalate": 2}
+from signals.policy.model import ACTION_SEVERITY, ROUTING_URGENCY
 
 
 def invariant(decisions: list[dict[str, Any]]) -> set[tuple[Any, ...]]:

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
+from schemas.common import MODEL_SCORES, REPORTS, UPLOADS
 from schemas.outputs import Decision
 from signals.catalogue import for_target
 from signals.engine import Engine
@@ -190,7 +191,7 @@ def _event(ev: dict[str, Any], i: int, region: str) -> tuple[str, dict[str, Any]
         "content_id": ev.get("content", "v-test"),
     }
     creator = ev.get("creator", "u-test")
-    if topic == "uploads":
+    if topic == UPLOADS:
         return topic, {
             **base,
             "creator_id": creator,
@@ -198,7 +199,7 @@ def _event(ev: dict[str, Any], i: int, region: str) -> tuple[str, dict[str, Any]
             "language": "en",
             "hashtags": ev.get("hashtags", []),
         }
-    if topic == "reports":
+    if topic == REPORTS:
         return topic, {
             **base,
             "creator_id": creator,
@@ -207,7 +208,7 @@ def _event(ev: dict[str, Any], i: int, region: str) -> tuple[str, dict[str, Any]
             "reason": ev.get("reason", "spam"),
             "region": ev.get("region", region),
         }
-    if topic == "model-scores":
+    if topic == MODEL_SCORES:
         return topic, {
             **base,
             "creator_id": creator,

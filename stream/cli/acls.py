@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import typer
 
-from schemas.common import INPUT_TOPICS, OUTPUT_TOPICS
+from schemas.common import DEAD_LETTER, INPUT_TOPICS, OUTPUT_TOPICS
 from stream.cli.common import app, err
 from stream.config import Settings
 from stream.topics import INTERNAL_TOPICS, POLICY_UPDATES, TABLES
@@ -57,7 +57,7 @@ def acl_commands(
         ["--add", "--allow-principal", worker, "--operation", "Read", "--group", settings.app_id],
     ]
     for p in producers:
-        out.append(_grant(p, ["Write", "Describe", "Create"], [*inputs, t("dead-letter")]))
+        out.append(_grant(p, ["Write", "Describe", "Create"], [*inputs, t(DEAD_LETTER)]))
     for p in publishers:
         out.append(_grant(p, ["Write", "Describe", "Create"], [updates]))
     for p in readers:

@@ -19,13 +19,13 @@ import orjson
 import typer
 from aiokafka import AIOKafkaConsumer
 
-from schemas.common import OUTPUT_TOPICS
+from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, OUTPUT_TOPICS, SHADOW_ACTIONS
 from signals.catalogue import SIGNALS
 from signals.policy import PolicyPack
 from stream.cli.common import POLICIES_OPT, app, err, load_or_exit, require_file
 from stream.config import Settings
 
-DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
+DECISION_TOPICS = (ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS)
 # what a replay may differ in from the emitted decision without being another decision
 _COMPARED = (
     "kind",

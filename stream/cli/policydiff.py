@@ -7,10 +7,11 @@ from typing import Any
 
 from rich.console import Console
 
+from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS
 from signals.policy import PolicyPack
 from stream.replay import MemorySink, run
 
-DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
+DECISION_TOPICS = (ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS)
 
 
 def decisions(pack: PolicyPack, lines: Iterable[bytes]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import msgspec
 import typer
 from aiokafka import AIOKafkaProducer
 
-from schemas.common import INPUT_TOPICS
+from schemas.common import DEAD_LETTER, INPUT_TOPICS
 from schemas.outputs import DeadLetter
 from signals.deadletter import dead_letter, dead_letter_key
 from signals.decode import NOT_AN_INPUT
@@ -34,7 +34,7 @@ async def produce(
     Values are sent as their original bytes, so invalid events reach the worker unchanged and
     are dead-lettered there, exactly as replay reports them.
     """
-    await ensure_own(settings, *INPUT_TOPICS, "dead-letter")
+    await ensure_own(settings, *INPUT_TOPICS, DEAD_LETTER)
     producer = AIOKafkaProducer(
         **settings.kafka(),
         acks="all",
@@ -46,7 +46,7 @@ async def produce(
     sent: Counter[str] = Counter()
     refused: list[int] = []
     pace = _Pace(rate)
-    dead_topic = settings.topic("dead-letter")
+    dead_topic = settings.topic(DEAD_LETTER)
     try:
         pending = []
         for item in parse_lines(lines):
@@ -66,7 +66,7 @@ async def produce(
                         key=dead_letter_key(dead, key).encode(),
                     )
                 )
-                sent["dead-letter"] += 1
+                sent[DEAD_LETTER] += 1
             if len(pending) >= 5000:
                 await asyncio.gather(*pending)
                 pending.clear()

@@ -6,6 +6,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS, TREND_ALERTS
 from stream.replay import MemorySink, ReplayStats
 
 
@@ -19,7 +20,7 @@ def summarise(
     )
     console.print("live state keys: " + ", ".join(f"{k} {v:,}" for k, v in keys.items()))
 
-    actions = sink.records("enforcement-actions")
+    actions = sink.records(ENFORCEMENT_ACTIONS)
     t = Table(title=f"Enforcement actions ({len(actions)})")
     for col in ("rule", "outcome", "target", "count"):
         t.add_column(col)
@@ -30,7 +31,7 @@ def summarise(
         t.add_row(rule, outcome, target, str(n))
     console.print(t)
 
-    esc = sink.records("escalations")
+    esc = sink.records(ESCALATIONS)
     t = Table(title=f"Escalations to humans ({len(esc)})")
     for col in ("rule", "outcome", "queue", "priority", "count"):
         t.add_column(col)
@@ -42,7 +43,7 @@ def summarise(
         t.add_row(rule, outcome, queue, prio, str(n))
     console.print(t)
 
-    shadow = sink.records("shadow-actions")
+    shadow = sink.records(SHADOW_ACTIONS)
     if shadow:
         c = Counter(s["rule"]["id"] for s in shadow)
         console.print(
@@ -50,7 +51,7 @@ def summarise(
             + ", ".join(f"{r} x{n}" for r, n in c.items())
         )
 
-    alerts = sink.records("trend-alerts")
+    alerts = sink.records(TREND_ALERTS)
     incidents: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in alerts:
         incidents[str(a["incident_id"])].append(a)

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from schemas.common import POLICY_AREAS
+from schemas.common import MODEL_SCORES, POLICY_AREAS, REPORTS, REVIEWS, UPLOADS
 from signals.eventtime import HOUR, MINUTE, format_ts, parse_ts
 
 DAY_START = parse_ts("2026-11-20T00:00:00Z")
@@ -125,7 +125,7 @@ class _Gen:
         cid = f"v{self.n + 1:08d}"
         region, lang = self.creator_region.get(creator) or self._region()
         self.emit(
-            "uploads",
+            UPLOADS,
             cid,
             ts,
             {
@@ -145,7 +145,7 @@ class _Gen:
         base = {a: round(min(0.99, self.r.betavariate(1.0, 40.0)), 4) for a in POLICY_AREAS}
         base.update(scores or {})
         self.emit(
-            "model-scores",
+            MODEL_SCORES,
             cid,
             ts,
             {
@@ -160,7 +160,7 @@ class _Gen:
     def report(self, ts: int, cid: str, creator: str, reporter: str, reason: str) -> None:
         region = self.creator_region.get(creator, ("US", "en"))[0]
         self.emit(
-            "reports",
+            REPORTS,
             cid,
             ts,
             {
@@ -177,7 +177,7 @@ class _Gen:
         self, ts: int, cid: str, creator: str, kind: str, outcome: str, area: str | None = None
     ) -> None:
         self.emit(
-            "reviews",
+            REVIEWS,
             cid,
             ts,
             {
@@ -348,18 +348,16 @@ def bad_lines() -> list[bytes]:
         "language": "en",
     }
     return [
-        b'{"topic":"uploads","key":"v-bad","value":{"event_id":"bad-0","ts":',  # truncated line
+        b'{"topic":UPLOADS,"key":"v-bad","value":{"event_id":"bad-0","ts":',  # truncated line
         orjson.dumps(
             {
-                "topic": "uploads",
+                "topic": UPLOADS,
                 "key": "v-bad",
                 "value": {k: v for k, v in ok.items() if k != "creator_id"},
             }
         ),
-        orjson.dumps({"topic": "reports", "key": "v-bad", "value": {**ok, "report_id": 7}}),
-        orjson.dumps({"topic": "uploads", "key": "v-bad", "value": {**ok, "schema_version": 9}}),
-        orjson.dumps(
-            {"topic": "uploads", "key": "v-bad", "value": {**ok, "caption": "x" * 70_000}}
-        ),
-        orjson.dumps({"topic": "uploads", "key": "v-other", "value": ok}),
+        orjson.dumps({"topic": REPORTS, "key": "v-bad", "value": {**ok, "report_id": 7}}),
+        orjson.dumps({"topic": UPLOADS, "key": "v-bad", "value": {**ok, "schema_version": 9}}),
+        orjson.dumps({"topic": UPLOADS, "key": "v-bad", "value": {**ok, "caption": "x" * 70_000}}),
+        orjson.dumps({"topic": UPLOADS, "key": "v-other", "value": ok}),
     ]

@@ -32,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from schemas.common import DEAD_LETTER, TREND_ALERTS
 from signals.engine import Emit
 from stream import metrics
 from stream.config import Settings
@@ -52,7 +53,7 @@ async def publish(
 ) -> list[Emit]:
     """Steps 2 to 5 for an applied batch: the emits that went out (none the ledger knew)."""
     # 2. ledger check
-    keyed = [e for e in emits if e.topic != "dead-letter"]
+    keyed = [e for e in emits if e.topic != DEAD_LETTER]
     fresh = await ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
     known = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
     sent = []
@@ -62,13 +63,13 @@ async def publish(
             continue
         box.add(settings.topic(e.topic), e.key.encode(), _encode(e.record))
         sent.append(e)
-        if e.topic == "trend-alerts":
+        if e.topic == TREND_ALERTS:
             metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
-        elif e.topic != "dead-letter":
+        elif e.topic != DEAD_LETTER:
             metrics.DECISIONS.labels(topic=e.topic, rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
-    dead = settings.topic("dead-letter")
+    dead = settings.topic(DEAD_LETTER)
     # 3. outputs, then 4. the ledger, then 5. changelogs
     await box.send_outputs(producer, dead)
-    await ledger.record([e.record.id for e in sent if e.topic != "dead-letter"])  # type: ignore[attr-defined]
+    await ledger.record([e.record.id for e in sent if e.topic != DEAD_LETTER])  # type: ignore[attr-defined]
     persisted(written, await box.send_changelogs(producer, dead))
     return sent

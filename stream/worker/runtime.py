@@ -20,7 +20,7 @@ import faust
 import msgspec
 import structlog
 
-from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS
+from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS, TREND_ALERTS, UPLOADS
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine, EngineConfig
@@ -104,7 +104,7 @@ class Runtime:
                 self.content,
                 self.caches["content"],
                 ContentState,
-                settings.topic("uploads"),
+                settings.topic(UPLOADS),
                 self.content_stage.holds,
             ),
             Family(
@@ -348,7 +348,7 @@ class Runtime:
             box, emits, written, producer.client(), self.ledger, self.settings
         )
         for e in sent:
-            if e.topic == "trend-alerts":
+            if e.topic == TREND_ALERTS:
                 alert = msgspec.to_builtins(e.record)
                 self.active.add(alert)
                 if self.notifier is not None:  # only alerts Kafka acknowledged; never blocks
