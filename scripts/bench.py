@@ -28,7 +28,7 @@ from signals import rules as rules_module  # noqa: E402
 from signals.catalogue import SIGNALS  # noqa: E402
 from signals.policy import PolicyPack, parse_pack  # noqa: E402
 from signals.trend import TrendState  # noqa: E402
-from stream.cli import tune_gc  # noqa: E402
+from stream.cli.common import tune_gc  # noqa: E402
 from stream.config import SHIPPED_POLICIES  # noqa: E402
 from stream.demo.traffic import synthetic_day  # noqa: E402
 from stream.policyfiles import load_pack  # noqa: E402

@@ -114,3 +114,15 @@ def test_the_contract_sees_the_imports_it_checks() -> None:
     """The checks above read real imports: the worker's runtime does import Faust."""
     names = {name for _, name in imported(ROOT / "stream/worker/runtime.py")}
     assert "faust" in names and "stream.worker.transport" in names
+
+
+@pytest.mark.parametrize("script", ["bench", "bench_kafka", "soak", "memory_probe", "native"])
+def test_every_script_imports_what_exists(script: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make bench`, `make soak` and the rest import vigil's modules by name: a move that
+    leaves one behind fails here, not at the next benchmark."""
+    import importlib
+    import sys
+
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    monkeypatch.delitem(sys.modules, script, raising=False)
+    importlib.import_module(script)
