@@ -9,7 +9,7 @@ region sources are kept per partition: the in-process driver has one, partition 
 """
 
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from schemas.common import DEAD_LETTER, UPLOADS
 from signals.creator import UPLOAD, CreatorFact
@@ -27,14 +27,25 @@ class States(Protocol):
     def __setitem__(self, key: str, state: Any, /) -> None: ...
 
 
-class Fed(NamedTuple):
-    """What one input message produced."""
+class Fed:
+    """What one input message produced (a plain class: compiled, it is built per event at the
+    cost of a C struct, where a NamedTuple would be a Python-level call)."""
 
-    emits: list[Emit]
-    creator_facts: list[CreatorFact]
-    trend_facts: list[TrendFact]
-    rejected: str | None = None  # the dead-letter reason, when the message was refused
-    topic: str = ""
+    __slots__ = ("creator_facts", "emits", "rejected", "topic", "trend_facts")
+
+    def __init__(
+        self,
+        emits: list[Emit],
+        creator_facts: list[CreatorFact],
+        trend_facts: list[TrendFact],
+        rejected: str | None = None,
+        topic: str = "",
+    ) -> None:
+        self.emits = emits
+        self.creator_facts = creator_facts
+        self.trend_facts = trend_facts
+        self.rejected = rejected  # the dead-letter reason, when the message was refused
+        self.topic = topic
 
 
 class _Holds:

@@ -3,17 +3,18 @@
 Sweeping changes no output, whenever it runs: a state past its TTL is started afresh by the
 next event for its key anyway (each family's `expired` check), and a silent incident's
 resolution is dated when the silence began (`Engine.resolve_silent`). So the drivers may
-sweep on their own schedules: in-process, every `EXPIRE_EVERY` and `RESOLVE_EVERY` of event
-time (`crossed`); the worker on a wall-clock timer (VIGIL_SWEEP_SECONDS), as a full pass over
-its tables costs the same however much event time it covers.
+sweep on their own schedules: in-process, every `EXPIRE_EVERY` (a day) and `RESOLVE_EVERY`
+(5 minutes) of event time (`crossed`); the worker on a wall-clock timer (VIGIL_SWEEP_SECONDS),
+as a full pass over its tables costs the same however much event time it covers.
 
 The sweep visits every key of every table; most states are alive and nothing waits in them,
 and a state's own `triage` says so without decoding it (ContentState.triage and the like).
 """
 
-from signals.eventtime import HOUR, MINUTE
+from signals.eventtime import DAY, MINUTE
 
-EXPIRE_EVERY = HOUR  # event time between in-process expiry sweeps
+# event time between in-process expiry sweeps: a pass over every state, and TTLs are days
+EXPIRE_EVERY = DAY
 RESOLVE_EVERY = 5 * MINUTE  # ... between checks for silent incidents (a detector period)
 
 KEEP = 0  # alive, nothing waits: left as it is
