@@ -284,15 +284,20 @@ def report(samples: list[Sample], sustained: float, rate: float, scale: float, a
         if behind
         else f"kept up (the lag stayed under {max(lags):,})"
     )
+    pace = (
+        f"set by SOAK_RATE; the sustained drain rate was {sustained:,.0f} events/s"
+        if RATE
+        else f"half the sustained drain rate of {sustained:,.0f} events/s"
+    )
     _replace_section(
         "soak",
         f"""## Soak (`make soak`)
 
 Measured {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}: one `vigil worker` for
-{samples[-1].minute:.0f} minutes at half its sustained rate ({rate:,.0f} of {sustained:,.0f}
-events/s), {DAYS} days of event time (the synthetic day at scale {scale:.2f}, generated a
-day later each time: new videos daily, the same creators and hashtags), so content state
-(7-day TTL) must expire as fast as it arrives. Sweep every 60 s. The worker
+{samples[-1].minute:.0f} minutes at {rate:,.0f} events/s ({pace}), {DAYS} days of event time
+(the synthetic day at scale {scale:.2f}, generated a day later each time: new videos daily,
+the same creators and hashtags), so content state (7-day TTL) must expire as fast as it
+arrives. Sweep every 60 s. The worker
 {"ran throughout" if alive else "had EXITED before the end"} and {keeping_up}.
 
 Resident memory **{verdict}**: {rss[0]:,.0f} MB at the first sample, {mid:,.0f} MB half way
