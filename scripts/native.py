@@ -12,7 +12,8 @@ import time
 import warnings
 from pathlib import Path
 
-os.environ["VIGIL_NATIVE"] = "0"  # build from the sources, not from a previous build
+if __name__ == "__main__":  # build from the sources, not from a previous build
+    os.environ["VIGIL_NATIVE"] = "0"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 

@@ -121,8 +121,12 @@ def test_every_script_imports_what_exists(script: str, monkeypatch: pytest.Monke
     """`make bench`, `make soak` and the rest import vigil's modules by name: a move that
     leaves one behind fails here, not at the next benchmark."""
     import importlib
+    import os
     import sys
 
     monkeypatch.syspath_prepend(str(ROOT / "scripts"))
     monkeypatch.delitem(sys.modules, script, raising=False)
+    before = dict(os.environ)
     importlib.import_module(script)
+    # importing a script must not change the environment later tests' workers inherit
+    assert dict(os.environ) == before
