@@ -12,7 +12,7 @@ import orjson
 from signals import windows as w
 from signals.encoding import check
 from signals.eventtime import DAY, HOUR, MINUTE
-from signals.sweeping import DECODE, EXPIRED, KEEP
+from signals.sweeping import triage_encoded
 
 REPORTER_CAP = 256
 CONTENT_CAP = 64
@@ -173,16 +173,9 @@ class CreatorState:
 
     @staticmethod
     def triage(data: bytes, now: int) -> int:
-        """What the sweep must do with this encoded state, read from its bytes alone (the
-        version and watermark come first, what waits for the region last): KEEP it (alive,
-        nothing waits), drop it as EXPIRED, or DECODE it (triggers wait for the region).
-        Decoding every state of a table of millions, every sweep, starved the worker."""
-        waits = data.startswith(b"[2,") and not data.endswith(b",[]]")
-        first = data.index(b",")
-        wm = int(data[first + 1 : data.index(b",", first + 1)])
-        if waits or wm == 0:
-            return DECODE
-        return EXPIRED if now - wm > TTL else KEEP
+        """What the sweep must do with this encoded state: KEEP it (alive, nothing waits),
+        drop it as EXPIRED, or DECODE it (triggers wait for the region)."""
+        return triage_encoded(data, now, TTL, b",[]]")
 
     def expired(self, now: int) -> bool:
         """True when the newest fact is more than TTL before now (event time)."""
