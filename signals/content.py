@@ -9,23 +9,16 @@ kind: reports of one video arrive in order (one partition), but Kafka interleave
 topics freely, so a review hours later must not push earlier reports out of their windows.
 """
 
-from typing import Any
-
-import orjson
-
 from schemas.inputs import ModelScore, Report, Review, Upload
+from signals import records
 from signals import windows as w
 from signals.decode import Event
-from signals.encoding import check
 from signals.eventtime import DAY, HOUR, MINUTE
 from signals.sweeping import triage_encoded
 
 REPORTER_CAP = 256
 RECENT_IDS = 16  # also the redelivery guard: a repeated event id is not applied twice
 TTL = 7 * DAY
-# 2 adds `waiting` and `overflowed` (signals.regionhold); 1 is read as nothing waiting
-_ENCODING = 2
-_READABLE = (1, 2)
 
 
 class ContentState:
@@ -77,17 +70,16 @@ class ContentState:
         self.acted = 0  # severity of the most severe action taken (see ACTION_SEVERITY)
         self.recent: list[str] = []  # newest source event ids
         self.late = 0  # events too late for the windows (still counted in totals)
-        # the events that wait for the video's region: [ts, topic, event id, record as JSON]
+        # the events that wait for the video's region: (ts, topic, event id, record as JSON)
         # (signals.regionhold), and the topics of events applied early, past the cap, whose
         # rules still wait: topic -> the newest such event's time
-        self.waiting: list[list[Any]] = []
+        self.waiting: list[tuple[int, str, str, str]] = []
         self.overflowed: dict[str, int] = {}
 
     def encode(self) -> bytes:
-        """Serialize compactly for a table value / changelog record."""
-        return orjson.dumps(
-            [
-                _ENCODING,
+        """Serialize compactly for a table value / changelog record (signals.records)."""
+        return records.encode(
+            records.ContentV2(
                 self.wm,
                 self.rep_wm,
                 self.verdict_ts,
@@ -110,44 +102,37 @@ class ContentState:
                 self.acted,
                 self.waiting,
                 self.overflowed,
-            ]
+            )
         )
 
     @classmethod
     def decode(cls, data: bytes) -> "ContentState":
-        """Inverse of encode."""
-        f: list[Any] = orjson.loads(data)
-        if check("content", f[0], _READABLE) == 1:
-            f.extend(([], {}))  # nothing waited before holds existed
+        """Inverse of encode; reads every version in signals.records."""
+        r = records.content(data)
         s = cls()
-        (
-            _,
-            s.wm,
-            s.rep_wm,
-            s.verdict_ts,
-            s.upload_ts,
-            s.creator_id,
-            s.region,
-            s.language,
-            rep_min,
-            rep_hour,
-            s.rep_total,
-            s.reporters,
-            area_hour,
-            s.score_max,
-            s.score_latest,
-            s.verdict,
-            s.appeal,
-            s.fired,
-            s.recent,
-            s.late,
-            s.acted,
-            s.waiting,
-            s.overflowed,
-        ) = f
-        s.rep_min = w.unflatten(rep_min)
-        s.rep_hour = w.unflatten(rep_hour)
-        s.area_hour = {a: w.unflatten(b) for a, b in area_hour.items()}
+        s.wm = r.wm
+        s.rep_wm = r.rep_wm
+        s.verdict_ts = r.verdict_ts
+        s.upload_ts = r.upload_ts
+        s.creator_id = r.creator_id
+        s.region = r.region
+        s.language = r.language
+        s.rep_min = w.unflatten(r.rep_min)
+        s.rep_hour = w.unflatten(r.rep_hour)
+        s.rep_total = r.rep_total
+        s.reporters = r.reporters
+        s.area_hour = {a: w.unflatten(b) for a, b in r.area_hour.items()}
+        s.score_max = r.score_max
+        s.score_latest = r.score_latest
+        s.verdict = r.verdict
+        s.appeal = r.appeal
+        s.fired = r.fired
+        s.recent = r.recent
+        s.late = r.late
+        s.acted = r.acted
+        if isinstance(r, records.ContentV2):  # version 1: nothing waited before holds existed
+            s.waiting = r.waiting
+            s.overflowed = r.overflowed
         return s
 
     @staticmethod

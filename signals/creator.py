@@ -7,10 +7,8 @@ report windows, so one kind of fact arriving early cannot push another out of it
 
 from typing import Any
 
-import orjson
-
+from signals import records
 from signals import windows as w
-from signals.encoding import check
 from signals.eventtime import DAY, HOUR, MINUTE
 from signals.sweeping import triage_encoded
 
@@ -20,9 +18,6 @@ HUMAN_CAP = 64
 RECENT_IDS = 32  # also the redelivery guard for re-keyed facts
 TTL = 90 * DAY
 ACTION_HORIZON = 90 * DAY
-# 2 adds `held` (signals.regionhold); 1 is read as waiting for nothing
-_ENCODING = 2
-_READABLE = (1, 2)
 
 # Fact kinds forwarded from the content stage.
 UPLOAD, REPORT, ACTION = "upload", "report", "action"
@@ -128,14 +123,13 @@ class CreatorState:
         self.overturned: list[int] = []
         self.fired: dict[str, int] = {}  # rule key -> start of the window it last fired in
         self.recent: list[str] = []
-        # [event time, kind] of each event whose rules wait for the region (signals.regionhold)
-        self.held: list[list[Any]] = []
+        # (event time, kind) of each event whose rules wait for the region (signals.regionhold)
+        self.held: list[tuple[int, str]] = []
 
     def encode(self) -> bytes:
-        """Serialize compactly for a table value / changelog record."""
-        return orjson.dumps(
-            [
-                _ENCODING,
+        """Serialize compactly for a table value / changelog record (signals.records)."""
+        return records.encode(
+            records.CreatorV2(
                 self.wm,
                 self.up_wm,
                 self.rep_wm,
@@ -153,22 +147,23 @@ class CreatorState:
                 self.recent,
                 self.region,
                 self.held,
-            ]
+            )
         )
 
     @classmethod
     def decode(cls, data: bytes) -> "CreatorState":
-        """Inverse of encode."""
-        f: list[Any] = orjson.loads(data)
-        version = check("creator", f[0], _READABLE)
+        """Inverse of encode; reads every version in signals.records."""
+        r = records.creator(data)
         s = cls()
-        s.wm, s.up_wm, s.rep_wm = f[1], f[2], f[3]
-        s.up_min, s.up_hour, s.rep_min, s.rep_hour = (w.unflatten(x) for x in f[4:8])
-        s.reporters, s.reported_content = f[8], f[9]
-        s.actions_day, s.removals_day = w.unflatten(f[10]), w.unflatten(f[11])
-        s.confirmed, s.overturned = f[12], f[13]
-        s.fired, s.recent, s.region = f[14], f[15], f[16]
-        s.held = f[17] if version >= 2 else []
+        s.wm, s.up_wm, s.rep_wm = r.wm, r.up_wm, r.rep_wm
+        s.up_min, s.up_hour = w.unflatten(r.up_min), w.unflatten(r.up_hour)
+        s.rep_min, s.rep_hour = w.unflatten(r.rep_min), w.unflatten(r.rep_hour)
+        s.reporters, s.reported_content = r.reporters, r.reported_content
+        s.actions_day, s.removals_day = w.unflatten(r.actions_day), w.unflatten(r.removals_day)
+        s.confirmed, s.overturned = r.confirmed, r.overturned
+        s.fired, s.recent, s.region = r.fired, r.recent, r.region
+        if isinstance(r, records.CreatorV2):  # version 1: nothing waited for the region
+            s.held = r.held
         return s
 
     @staticmethod

@@ -28,9 +28,9 @@ times expected with a tail probability below 10^-`min_surprise` (a spike), or it
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from signals.eventtime import DAY, HOUR
+from signals.records import DetectorV1
 
 
 @dataclass(frozen=True)
@@ -88,29 +88,22 @@ class Detector:
         self.slot_since: dict[int, int] = {}  # when each slot was first learned (ms)
 
     # -- encoding (for per-key state in tables) -------------------------------------------
-    def to_list(self) -> list[Any]:
-        """Compact JSON-able form."""
-        return [
-            self.bucket,
-            self.level,
-            self.var,
-            self.n,
-            self.cusum,
-            self.hot,
-            [
-                [k, v, self.slot_seen.get(k, 0), self.slot_since.get(k, 0)]
-                for k, v in self.slot_mean.items()
-            ],
+    def to_record(self) -> DetectorV1:
+        """Its stored form, inside a trend record (signals.records)."""
+        slots = [
+            (k, v, self.slot_seen.get(k, 0), self.slot_since.get(k, 0))
+            for k, v in self.slot_mean.items()
         ]
+        return DetectorV1(self.bucket, self.level, self.var, self.n, self.cusum, self.hot, slots)
 
     @classmethod
-    def from_list(cls, f: list[Any]) -> "Detector":
-        """Inverse of to_list."""
-        d = cls(f[0])
-        d.level, d.var, d.n, d.cusum, d.hot = f[1], f[2], f[3], f[4], f[5]
-        d.slot_mean = {k: v for k, v, _, _ in f[6]}
-        d.slot_seen = {k: s for k, _, s, _ in f[6]}
-        d.slot_since = {k: t for k, _, _, t in f[6]}
+    def from_record(cls, r: DetectorV1) -> "Detector":
+        """Inverse of to_record."""
+        d = cls(r.bucket)
+        d.level, d.var, d.n, d.cusum, d.hot = r.level, r.var, r.n, r.cusum, r.hot
+        d.slot_mean = {k: v for k, v, _, _ in r.slots}
+        d.slot_seen = {k: s for k, _, s, _ in r.slots}
+        d.slot_since = {k: t for k, _, _, t in r.slots}
         return d
 
     # -- the model -------------------------------------------------------------------------

@@ -1,17 +1,23 @@
 """How facts travel from the content stage to the creator and trend families: packed.
 
-A fact is a JSON array of its fields (`CreatorFact.fields`, `TrendFact.fields`). A worker
-sends one batch's facts for one partition of a re-keying topic as a few records, each an
-array of up to PACK_LIMIT facts, in the order the batch produced them. One record per fact
-cost the producer and the consumer their per-record work (framing, a record object, a
+A fact is an array of its fields (`CreatorFact.fields`, `TrendFact.fields`). A worker sends one
+batch's facts for one partition of a re-keying topic as a few records, each a versioned
+`records.FactsV1` of up to PACK_LIMIT facts, in the order the batch produced them. One record
+per fact cost the producer and the consumer their per-record work (framing, a record object, a
 decode call) for about 1.8 facts per input event; packed, a batch of thousands of events
-forwards a handful of records per partition. A record holding a single fact (as workers
-before packing wrote them) is read as one fact, so a topic may hold both.
+forwards a handful of records per partition.
+
+Records written before facts were versioned (a bare array of facts, or one fact alone) are
+still read, so a topic may hold both during a deploy.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
-import orjson
+import msgspec
+
+from signals import records
+
+T = TypeVar("T")
 
 PACK_LIMIT = 1000  # facts per record: about 100 KB with typical ids
 # ...and bytes per record: with ids at their 128-character limit a thousand facts would reach
@@ -29,7 +35,7 @@ def pack(facts: list[list[Any]]) -> list[bytes]:
 
 
 def _bounded(facts: list[list[Any]], out: list[bytes]) -> None:
-    data = orjson.dumps(facts)
+    data = records.encode(records.FactsV1(facts))
     if len(data) <= PACK_BYTES or len(facts) == 1:
         out.append(data)
         return
@@ -38,11 +44,12 @@ def _bounded(facts: list[list[Any]], out: list[bytes]) -> None:
     _bounded(facts[half:], out)
 
 
-def unpack(data: bytes) -> list[list[Any]]:
-    """The facts a record carries: a packed array of facts, or a single fact."""
-    value = orjson.loads(data)
-    if not isinstance(value, list) or not value:
-        raise ValueError("a fact record is a non-empty JSON array")
-    if isinstance(value[0], list):
-        return value
-    return [value]
+def unpack(data: bytes, decoder: "msgspec.json.Decoder[records.FactsV1[T]]") -> list[T]:
+    """The facts a record carries, typed by the family's decoder (records.CREATOR_FACT_PACK,
+    records.TREND_FACT_PACK); UnknownEncoding if they do not fit it."""
+    if data[:2] == b"[[":  # written before facts were versioned: a bare array of facts
+        data = b"[1," + data + b"]"
+    elif data[:2] == b'["':  # ... and before they were packed: one fact
+        data = b"[1,[" + data + b"]]"
+    rec: records.FactsV1[T] = records.decode("fact record", decoder, data)
+    return rec.facts

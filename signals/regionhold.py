@@ -47,9 +47,9 @@ _ENCODE = msgspec.json.Encoder().encode
 
 
 def keep(state: ContentState, ev: Event) -> Event | None:
-    """Keep an event until the video's region is known: [ts, topic, event id, record], in
+    """Keep an event until the video's region is known: (ts, topic, event id, record), in
     event-time order. Past WAIT_CAP, the oldest waiting event is returned, to apply now."""
-    bisect.insort(state.waiting, [ev.ts, ev.topic, ev.record.event_id, _ENCODE(ev.record).decode()])
+    bisect.insort(state.waiting, (ev.ts, ev.topic, ev.record.event_id, _ENCODE(ev.record).decode()))
     if len(state.waiting) <= WAIT_CAP:
         return None
     return _event(state.waiting.pop(0))
@@ -66,14 +66,14 @@ def take(state: ContentState) -> list[Event]:
     return [_event(w) for w in waiting]
 
 
-def _event(entry: list[Any]) -> Event:
+def _event(entry: tuple[int, str, str, str]) -> Event:
     ts, topic, _, record = entry
     return Event(topic, ts, msgspec.json.decode(record, type=RECORD_FOR_TOPIC[topic]))
 
 
-def remember(held: list[list[Any]], ts: int, kind: str) -> None:
-    """Keep a creator fact that would have run rules with regional variants: [ts, kind]."""
-    entry: list[Any] = [ts, kind]
+def remember(held: list[tuple[int, str]], ts: int, kind: str) -> None:
+    """Keep a creator fact that would have run rules with regional variants: (ts, kind)."""
+    entry = (ts, kind)
     if entry in held:
         return
     bisect.insort(held, entry)
@@ -86,7 +86,7 @@ def first(state: Any) -> int:
     if isinstance(state, ContentState):
         times = [state.waiting[0][0]] if state.waiting else []
         return int(min([*times, *state.overflowed.values()], default=0))
-    return int(state.held[0][0]) if state.held else 0
+    return state.held[0][0] if state.held else 0
 
 
 class RegionHolds:

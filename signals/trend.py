@@ -12,18 +12,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
+from signals import records
 from signals import windows as w
 from signals.detect import Detector, DetectorConfig
-from signals.encoding import check
 from signals.eventtime import HOUR, MINUTE
 from signals.sweeping import DECODE
 
 CREATOR_CAP = 64
 SAMPLE_CAP = 16  # newest content ids: alert samples, and the redelivery guard
 TTL = 7 * 24 * HOUR
-_ENCODING = 1
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -83,7 +80,7 @@ class TrendFact:
 
 class Incident:
     """A trend key's newest incident, kept once resolved (`open` False) so that it re-fires
-    only after the cool-down. Stored in the key's state as [id, severity, fired_at, open]."""
+    only after the cool-down. Stored in the key's state as a records.IncidentV1."""
 
     __slots__ = ("fired_at", "id", "open", "severity")
 
@@ -93,20 +90,20 @@ class Incident:
         self.fired_at = fired_at  # event time it fired (the cool-down counts from here)
         self.open = open
 
-    def to_list(self) -> list[Any]:
-        """Its stored form."""
-        return [self.id, self.severity, self.fired_at, self.open]
+    def to_record(self) -> records.IncidentV1:
+        """Its stored form, inside a trend record (signals.records)."""
+        return records.IncidentV1(self.id, self.severity, self.fired_at, self.open)
 
     @classmethod
-    def from_list(cls, f: list[Any] | None) -> "Incident | None":
-        """Inverse of to_list (None: the key never had an incident)."""
-        return None if f is None else cls(f[0], f[1], f[2], f[3])
+    def from_record(cls, r: records.IncidentV1 | None) -> "Incident | None":
+        """Inverse of to_record (None: the key never had an incident)."""
+        return None if r is None else cls(r.id, r.severity, r.fired_at, r.open)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Incident) and self.to_list() == other.to_list()
+        return isinstance(other, Incident) and self.to_record() == other.to_record()
 
     def __repr__(self) -> str:
-        return f"Incident{tuple(self.to_list())!r}"
+        return f"Incident{(self.id, self.severity, self.fired_at, self.open)!r}"
 
 
 class TrendState:
@@ -150,57 +147,40 @@ class TrendState:
         self.incident: Incident | None = None  # the key's newest incident
 
     def encode(self) -> bytes:
-        """Serialize compactly for a table value / changelog record."""
-        return orjson.dumps(
-            [
-                _ENCODING,
+        """Serialize compactly for a table value / changelog record (signals.records)."""
+        return records.encode(
+            records.TrendV1(
                 self.wm,
                 self.first_seen,
                 self.total,
                 w.flatten(self.minutes),
-                self.det.to_list() if self.det else None,
+                self.det.to_record() if self.det else None,
                 self.cur_period,
                 self.cur_count,
                 self.cur_creators,
                 self.creators,
                 self.ccount,
                 self.samples,
-                self.incident.to_list() if self.incident else None,
+                self.incident.to_record() if self.incident else None,
                 self.kind,
                 self.key,
                 self.fired,
                 self.recent,
-            ]
+            )
         )
 
     @classmethod
     def decode(cls, data: bytes) -> "TrendState":
         """Inverse of encode."""
-        f: list[Any] = orjson.loads(data)
-        check("trend", f[0], (_ENCODING,))
+        r = records.trend(data)
         s = cls()
-        (
-            _,
-            s.wm,
-            s.first_seen,
-            s.total,
-            minutes,
-            det,
-            s.cur_period,
-            s.cur_count,
-            s.cur_creators,
-            s.creators,
-            s.ccount,
-            s.samples,
-            incident,
-            s.kind,
-            s.key,
-            s.fired,
-            s.recent,
-        ) = f
-        s.incident = Incident.from_list(incident)
-        s.minutes = w.unflatten(minutes)
-        s.det = Detector.from_list(det) if det else None
+        s.wm, s.first_seen, s.total = r.wm, r.first_seen, r.total
+        s.minutes = w.unflatten(r.minutes)
+        s.det = Detector.from_record(r.det) if r.det else None
+        s.cur_period, s.cur_count, s.cur_creators = r.cur_period, r.cur_count, r.cur_creators
+        s.creators, s.ccount, s.samples = r.creators, r.ccount, r.samples
+        s.incident = Incident.from_record(r.incident)
+        s.kind, s.key, s.fired, s.recent = r.kind, r.key, r.fired, r.recent
         return s
 
     def detector(self, cfg: "TrendConfig") -> Detector:

@@ -26,10 +26,12 @@ from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine, EngineConfig
 from signals.facts import unpack
 from signals.policy import PolicyPack
+from signals.records import CREATOR_FACT_PACK, TREND_FACT_PACK, UnknownEncoding
 from signals.stages import ContentStage, CreatorStage
 from signals.trend import TrendFact, TrendState
 from stream import metrics
 from stream.config import Settings
+from stream.errors import StateVersionError
 from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import CREATOR_FACTS, TREND_FACTS, size_limits, written_by_worker
 from stream.worker import guarantee, views
@@ -279,7 +281,7 @@ class Runtime:
         emits: list[Emit] = []
         for msg in records:
             states.source = msg
-            for fields in unpack(msg.value or b""):  # written by our own content stage
+            for fields in _facts(msg, CREATOR_FACT_PACK):
                 emits.extend(stage.feed(CreatorFact(*fields), msg.partition, states))
         box = Outbox(self.limits)
         written = self._write_back("creator", self.creators, states.states, states.sources, box)
@@ -294,7 +296,7 @@ class Runtime:
         load = self.caches["trend"].load
         on_trend = self.engine.on_trend
         for msg in records:
-            for fields in unpack(msg.value or b""):  # written by our own content stage
+            for fields in _facts(msg, TREND_FACT_PACK):
                 fact = TrendFact(*fields)
                 bkey = fact.table_key.encode()
                 st = states.get(bkey)
@@ -388,3 +390,14 @@ def create_runtime(
 ) -> Runtime:
     """Build the worker for these settings, this validated pack and the topics' size limits."""
     return Runtime(settings, pack, limits)
+
+
+def _facts(msg: Record, decoder: Any) -> list[Any]:
+    """The facts a record of our own content stage carries; a record of an encoding this build
+    does not read (a newer worker's, during a rollback) stops the worker, naming where it is."""
+    try:
+        return unpack(msg.value or b"", decoder)
+    except UnknownEncoding as exc:
+        raise StateVersionError(
+            f"topic {msg.topic}, partition {msg.partition}, offset {msg.offset}: {exc}"
+        ) from None

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from signals.encoding import UnknownEncoding
+from signals.records import UnknownEncoding
 from stream.errors import StateVersionError
 from stream.worker.tables import getter
 

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from signals.facts import PACK_LIMIT, unpack
+from signals.records import TREND_FACT_PACK
 from stream.config import Settings
 from stream.topics import size_limits
 from stream.worker.outbox import Outbox, OutputRefused, Partition, partition_for
@@ -99,7 +100,10 @@ async def test_facts_travel_packed_on_their_keys_partitions_in_order() -> None:
     await _topics(topic)
     producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
     await producer.start()
-    facts = [(f"tag{i % 300}".encode(), ["hashtag", f"tag{i % 300}", i]) for i in range(2600)]
+    facts = [
+        (f"tag{i % 300}".encode(), ["hashtag", f"tag{i % 300}", i, "u", "v", f"e{i}", "US"])
+        for i in range(2600)
+    ]
     try:
         box = Outbox()
         for key, fields in facts:
@@ -115,7 +119,7 @@ async def test_facts_travel_packed_on_their_keys_partitions_in_order() -> None:
     got: dict[int, list[list[object]]] = {}
     for p, _, key, value in records:
         assert key is None  # a pack holds many keys
-        got.setdefault(p, []).extend(unpack(value))
+        got.setdefault(p, []).extend(list(f) for f in unpack(value, TREND_FACT_PACK))
     assert got == expected  # each fact on its key's partition, in the order it was added
     assert newest == {
         Partition(topic, p): -(-len(v) // PACK_LIMIT) - 1 for p, v in expected.items()

@@ -93,7 +93,7 @@ def test_the_sweeps_triage_from_bytes_agrees_with_the_decoded_state(
     state = ContentState()
     state.wm = wm
     if waits:
-        state.waiting = [[wm + 5, "reports", "e1", "{}"]]
+        state.waiting = [(wm + 5, "reports", "e1", "{}")]
     if overflowed:
         state.overflowed = {"reports": wm + 1}
     data = state.encode()

@@ -16,7 +16,7 @@ def test_the_sweeps_triage_from_bytes_agrees_with_the_decoded_creator(
     state = c.CreatorState()
     state.wm = wm
     if held:
-        state.held = [[wm, "report"]]
+        state.held = [(wm, "report")]
     data = state.encode()
     what = c.CreatorState.triage(data, now)
     if state.held or not wm:

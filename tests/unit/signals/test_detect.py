@@ -53,7 +53,7 @@ def test_state_roundtrip_keeps_the_same_answers() -> None:
     a, b = Detector(60_000), Detector(60_000)
     for i, (ts, c) in enumerate(shape.rows):
         if i % 500 == 0:
-            b = Detector.from_list(b.to_list())
+            b = Detector.from_record(b.to_record())
         assert a.step(ts, c) == b.step(ts, c)
 
 

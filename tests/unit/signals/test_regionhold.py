@@ -106,8 +106,8 @@ def test_an_upload_after_the_scores_runs_them_in_order_for_its_region() -> None:
     assert pipe.feed(*score("v-jp", at=0, creator="u1", hate=0.9)) == []  # waits
     assert pipe.feed(*score("v-jp", at=100, creator="u1", hate=0.99)) == []
     assert [w[:2] for w in pipe.content["v-jp"].waiting] == [
-        [T0, "model-scores"],
-        [T0 + 100, "model-scores"],
+        (T0, "model-scores"),
+        (T0 + 100, "model-scores"),
     ]
     out = pipe.feed(*upload("v-jp", creator="u1", at=-1000, region="JP"))
     # the limit at the first score, for JP; the removal is disabled in JP

@@ -86,7 +86,7 @@ def test_encoding_roundtrip() -> None:
     back = t.TrendState.decode(st.encode())
     assert back.encode() == st.encode()
     assert back.det is not None and st.det is not None
-    assert back.det.to_list() == st.det.to_list()
+    assert back.det.to_record() == st.det.to_record()
 
 
 def test_an_incident_is_a_typed_record_stored_as_the_list_it_always_was() -> None:

@@ -11,7 +11,9 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from signals.creator import CreatorFact
 from signals.facts import unpack
+from signals.records import CREATOR_FACT_PACK
 from stream.worker.outbox import Outbox, Partition, partition_for
 
 
@@ -76,12 +78,15 @@ def test_each_partition_gets_one_batch_in_the_order_added(key_list: list[bytes])
 
 def test_facts_travel_packed_to_their_keys_partitions() -> None:
     producer, box = Producer(), Outbox()
-    facts = {b"creator-%d" % i: ["upload", i] for i in range(40)}
+    facts = {
+        b"creator-%d" % i: CreatorFact("upload", i, f"creator-{i}", "v", f"e{i}").fields()
+        for i in range(40)
+    }
     for key, fields in facts.items():
         box.add_fact("vigil-creator-facts", key, fields)
     run(box, producer)
     for _, partition, records in producer.batches:
-        got = [f for _, value in records for f in unpack(value or b"")]
+        got = [list(f) for _, value in records for f in unpack(value or b"", CREATOR_FACT_PACK)]
         want = [f for k, f in facts.items() if partition_for(k, 4) == partition]
         assert got == want and all(key is None for key, _ in records)
 

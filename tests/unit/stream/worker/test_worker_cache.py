@@ -1,4 +1,5 @@
-"""The worker forgets its decoded states whenever they may no longer match its tables."""
+"""The worker forgets its decoded states whenever they may no longer match its tables, and stops
+on a record it cannot read."""
 
 import asyncio
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 
 from signals.creator import CreatorState
 from stream.config import SHIPPED_POLICIES, Settings
+from stream.errors import StateVersionError
 from stream.policyfiles import load_pack
 from stream.worker.outbox import Outbox
 from stream.worker.runtime import Runtime, create_runtime
@@ -55,3 +57,23 @@ def test_a_batch_that_fails_to_publish_clears_its_own_family(
     with pytest.raises(RuntimeError):
         asyncio.run(publish())
     assert cached(runtime) == {"content": 1, "creator": 1, "trend": 0}
+
+
+class FactRecord:
+    topic, partition, offset, key = "vigil-trend-facts", 3, 7, None
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+
+
+@pytest.mark.parametrize("batch", ["creator_batch", "trend_batch"])
+def test_a_fact_record_of_a_newer_encoding_stops_the_batch_naming_where_it_is(
+    runtime: Runtime, batch: str
+) -> None:
+    newer = FactRecord(b'[2,[["hashtag","fyp",5,"u","v","e","US"]]]')
+    with pytest.raises(
+        StateVersionError,
+        match=r"topic vigil-trend-facts, partition 3, offset 7: fact record has encoding 2",
+    ):
+        asyncio.run(getattr(runtime, batch)([newer]))
+    assert cached(runtime)[batch.split("_")[0]] == 0  # nothing half-applied is kept

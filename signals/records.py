@@ -1,0 +1,196 @@
+"""The versioned records vigil stores and forwards: state in tables and changelogs, facts on the
+re-keying topics.
+
+A table value and its changelog record outlive the worker that wrote them: a deploy restores the
+old version's state, and a rollback may meet a newer one. Each record is a msgspec struct
+encoded as a JSON array whose first element is its version (the struct's tag): as compact as a
+positional list, but typed, so decoding checks every field and the version picks the struct.
+
+A released version's struct never changes. The next version subclasses it with the next tag and
+adds its fields at the end; the family's decode migrates the older ones (ContentState.decode).
+A version this build does not know, or a record whose fields do not fit its version, raises
+UnknownEncoding: a newer worker's state is refused, never misread.
+"""
+
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+
+class UnknownEncoding(ValueError):
+    """A stored record written by an encoding this version of vigil does not read."""
+
+
+class _Record(msgspec.Struct, array_like=True, gc=False):
+    """A record encoded as `[version, field, ...]`; no reference cycles, so not GC-tracked."""
+
+
+# -- content state ---------------------------------------------------------------------------
+class ContentV1(_Record, tag=1):
+    """Per-content state as vigil wrote it before region holds."""
+
+    wm: int
+    rep_wm: int
+    verdict_ts: int
+    upload_ts: int
+    creator_id: str
+    region: str
+    language: str
+    rep_min: list[int]  # windows.flatten: [bucket, count, bucket, count, ...]
+    rep_hour: list[int]
+    rep_total: int
+    reporters: dict[str, int]
+    area_hour: dict[str, list[int]]
+    score_max: dict[str, float]
+    score_latest: dict[str, float]
+    verdict: str
+    appeal: str
+    fired: dict[str, int]
+    recent: list[str]
+    late: int
+    acted: int
+
+
+class ContentV2(ContentV1, tag=2):
+    """Adds what waits for the video's region (signals.regionhold)."""
+
+    waiting: list[tuple[int, str, str, str]]  # [ts, topic, event id, record as JSON]
+    overflowed: dict[str, int]  # topic -> newest event applied early whose rules still wait
+
+
+# -- creator state ---------------------------------------------------------------------------
+class CreatorV1(_Record, tag=1):
+    """Per-creator state as vigil wrote it before region holds."""
+
+    wm: int
+    up_wm: int
+    rep_wm: int
+    up_min: list[int]
+    up_hour: list[int]
+    rep_min: list[int]
+    rep_hour: list[int]
+    reporters: dict[str, int]
+    reported_content: dict[str, int]
+    actions_day: list[int]
+    removals_day: list[int]
+    confirmed: list[int]
+    overturned: list[int]
+    fired: dict[str, int]
+    recent: list[str]
+    region: str
+
+
+class CreatorV2(CreatorV1, tag=2):
+    """Adds the creator facts whose rules wait for the region: [event time, kind]."""
+
+    held: list[tuple[int, str]]
+
+
+# -- trend state -----------------------------------------------------------------------------
+class DetectorV1(msgspec.Struct, array_like=True, gc=False):
+    """A series detector's baseline (signals.detect.Detector), inside a trend record."""
+
+    bucket: int
+    level: float
+    var: float
+    n: int
+    cusum: float
+    hot: bool
+    slots: list[tuple[int, float, int, int]]  # [slot, mean, buckets seen, first learned]
+
+
+class IncidentV1(msgspec.Struct, array_like=True, gc=False):
+    """A trend key's newest incident (signals.trend.Incident), inside a trend record."""
+
+    id: str
+    severity: int
+    fired_at: int
+    open: bool
+
+
+class TrendV1(_Record, tag=1):
+    """Per-trend-key state."""
+
+    wm: int
+    first_seen: int
+    total: int
+    minutes: list[int]
+    det: DetectorV1 | None
+    cur_period: int
+    cur_count: int
+    cur_creators: dict[str, int]
+    creators: dict[str, int]
+    ccount: dict[str, int]
+    samples: list[str]
+    incident: IncidentV1 | None
+    kind: str
+    key: str
+    fired: dict[str, int]
+    recent: list[str]
+
+
+# -- facts on the re-keying topics ------------------------------------------------------------
+# CreatorFact.fields: kind, ts, creator_id, content_id, event_id, party, area, outcome, region
+CreatorFields = tuple[str, int, str, str, str, str, str, str, str]
+# TrendFact.fields: kind, key, ts, creator_id, content_id, event_id, region
+TrendFields = tuple[str, str, int, str, str, str, str]
+
+
+class FactsV1(_Record, Generic[T], tag=1):
+    """One record of packed facts (signals.facts), in the order they were produced."""
+
+    facts: list[T]
+
+
+# -- encoding and decoding -------------------------------------------------------------------
+encode = msgspec.json.Encoder().encode
+
+_CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2)
+_CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2)
+_TREND = msgspec.json.Decoder(TrendV1)
+CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields])
+TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields])
+
+
+def decode(family: str, decoder: "msgspec.json.Decoder[Any]", data: bytes) -> Any:
+    """The record in data, or UnknownEncoding naming the family and what did not fit."""
+    try:
+        return decoder.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        version = _version(data)
+        if str(exc).endswith("at `$[0]`"):  # the tag: a version no struct here carries
+            raise UnknownEncoding(
+                f"{family} has encoding {version!r}, which this version of vigil does not "
+                "read (was it written by a newer vigil?)"
+            ) from None
+        raise UnknownEncoding(
+            f"{family} (encoding {version!r}) does not fit its version: {exc}"
+        ) from None
+
+
+def _version(data: bytes) -> object:
+    try:
+        value = msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return "unreadable"
+    return value[0] if isinstance(value, list) and value else "missing"
+
+
+def content(data: bytes) -> ContentV1:
+    """A stored content state, in any version this build reads."""
+    rec: ContentV1 = decode("content state", _CONTENT, data)
+    return rec
+
+
+def creator(data: bytes) -> CreatorV1:
+    """A stored creator state, in any version this build reads."""
+    rec: CreatorV1 = decode("creator state", _CREATOR, data)
+    return rec
+
+
+def trend(data: bytes) -> TrendV1:
+    """A stored trend state, in any version this build reads."""
+    rec: TrendV1 = decode("trend state", _TREND, data)
+    return rec

@@ -1,0 +1,136 @@
+"""Stored state is a versioned record: what released versions wrote restores, and a newer or
+misfitting record is refused.
+
+The fixtures under snapshots/records are states (a sample of the demo day at scale 0.05, seed 11,
+plus a video whose events wait for its upload) as released builds encoded them: encoding 1 is
+vigil before region holds added fields to the content and creator states, encoding 2 is vigil
+before the states became msgspec records. They are never regenerated: they are what a deploy
+finds in a changelog.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from signals import records
+from signals.content import ContentState
+from signals.creator import CreatorState
+from signals.trend import Incident, TrendState
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "records"
+FAMILIES: dict[str, Any] = {"content": ContentState, "creator": CreatorState, "trend": TrendState}
+# the fields each encoding after the first added at the end, and what an older state reads as
+ADDED = {"content": {2: [[], {}]}, "creator": {2: [[]]}, "trend": {}}
+CURRENT = {"content": 2, "creator": 2, "trend": 1}
+
+
+def fixtures(encoding: int) -> list[dict[str, str]]:
+    lines = (SNAPSHOTS / f"written-by-encoding-{encoding}.jsonl").read_text().splitlines()
+    return [orjson.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize("encoding", [1, 2])
+def test_states_a_released_version_wrote_restore_with_every_field_in_place(encoding: int) -> None:
+    seen = set()
+    for item in fixtures(encoding):
+        family, data = item["family"], item["data"].encode()
+        old: list[Any] = orjson.loads(data)
+        state = FAMILIES[family].decode(data)
+        now: list[Any] = orjson.loads(state.encode())
+        assert now[0] == CURRENT[family]
+        added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
+        assert now[1:] == old[1:] + added, (family, item["key"])
+        seen.add(family)
+    assert seen == set(FAMILIES)
+
+
+def test_the_fixtures_hold_what_the_migrations_are_about() -> None:
+    old = [orjson.loads(i["data"]) for i in fixtures(2) if i["family"] == "content"]
+    assert any(s[-2] for s in old)  # events waiting for their video's region
+    trends = [orjson.loads(i["data"]) for i in fixtures(2) if i["family"] == "trend"]
+    assert any(s[12] for s in trends) and all(s[5] for s in trends)  # incidents, detectors
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_state_from_a_newer_vigil_is_refused_naming_its_encoding(family: str) -> None:
+    data: list[Any] = orjson.loads(FAMILIES[family]().encode())
+    data[0] = CURRENT[family] + 1
+    with pytest.raises(records.UnknownEncoding, match=rf"{family} state has encoding "):
+        FAMILIES[family].decode(orjson.dumps(data))
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_record_whose_fields_do_not_fit_its_version_is_refused(family: str) -> None:
+    data: list[Any] = orjson.loads(FAMILIES[family]().encode())
+    data[1] = "not a time"
+    with pytest.raises(records.UnknownEncoding, match=r"does not fit its version: Expected `int`"):
+        FAMILIES[family].decode(orjson.dumps(data))
+    with pytest.raises(records.UnknownEncoding, match="does not fit its version"):
+        FAMILIES[family].decode(orjson.dumps(data[:-1]))  # a field short
+
+
+ids = st.text(max_size=12)
+counts = st.dictionaries(ids, st.integers(0, 2**53), max_size=4)
+buckets = st.dictionaries(st.integers(0, 2**40), st.integers(1, 10**6), max_size=4)
+scores = st.dictionaries(ids, st.floats(0, 1), max_size=4)
+
+
+@given(
+    st.integers(0, 2**53),
+    ids,
+    buckets,
+    counts,
+    st.dictionaries(ids, buckets, max_size=3),
+    scores,
+    st.lists(st.tuples(st.integers(0, 2**53), ids, ids, ids), max_size=3),
+)
+def test_a_content_state_survives_its_record(
+    wm: int,
+    creator: str,
+    rep_min: dict[int, int],
+    reporters: dict[str, int],
+    area_hour: dict[str, dict[int, int]],
+    score_max: dict[str, float],
+    waiting: list[tuple[int, str, str, str]],
+) -> None:
+    s = ContentState()
+    s.wm, s.creator_id, s.rep_min, s.reporters = wm, creator, rep_min, reporters
+    s.area_hour, s.score_max, s.waiting = area_hour, score_max, sorted(waiting)
+    back = ContentState.decode(s.encode())
+    assert (back.wm, back.creator_id, back.rep_min, back.reporters) == (
+        wm,
+        creator,
+        rep_min,
+        reporters,
+    )
+    assert (back.area_hour, back.score_max, back.waiting) == (area_hour, score_max, s.waiting)
+    assert back.encode() == s.encode()
+
+
+@given(
+    st.integers(0, 2**53),
+    buckets,
+    st.lists(st.integers(0, 2**53), max_size=4),
+    st.lists(st.tuples(st.integers(0, 2**53), ids), max_size=3),
+)
+def test_a_creator_state_survives_its_record(
+    wm: int, actions: dict[int, int], confirmed: list[int], held: list[tuple[int, str]]
+) -> None:
+    s = CreatorState()
+    s.wm, s.actions_day, s.confirmed, s.held = wm, actions, confirmed, held
+    back = CreatorState.decode(s.encode())
+    assert (back.wm, back.actions_day, back.confirmed, back.held) == (wm, actions, confirmed, held)
+    assert back.encode() == s.encode()
+
+
+@given(st.none() | st.tuples(ids, st.integers(0, 3), st.integers(0, 2**53), st.booleans()))
+def test_a_trend_state_keeps_its_incident(incident: tuple[str, int, int, bool] | None) -> None:
+    s = TrendState()
+    s.incident = None if incident is None else Incident(*incident)
+    back = TrendState.decode(s.encode())
+    assert back.incident == s.incident
+    assert back.encode() == s.encode()
