@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bench_trends
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,6 @@ from schemas.common import POLICY_AREAS  # noqa: E402
 from signals import rules as rules_module  # noqa: E402
 from signals.catalogue import SIGNALS  # noqa: E402
 from signals.policy import PolicyPack, parse_pack  # noqa: E402
-from signals.trend import TrendState  # noqa: E402
 from stream.cli.common import tune_gc  # noqa: E402
 from stream.config import SHIPPED_POLICIES  # noqa: E402
 from stream.demo.traffic import synthetic_day  # noqa: E402
@@ -192,126 +192,6 @@ def strict_input(path: Path, pairs: int = 5) -> dict[str, float]:
     return {**per, "messages": float(len(messages))}
 
 
-def trend_quality(seeds: int = 20) -> list[tuple[str, float, float, float | None, int]]:
-    """Per labelled shape: precision, recall, median time-to-detect (buckets), false alerts."""
-    from signals.detect import detect_series
-    from tests import trendshapes
-
-    out = []
-    for name, make in trendshapes.SHAPES.items():
-        alerts = true_alerts = trend_buckets = false = 0
-        ttds = []
-        for seed in range(1, seeds + 1):
-            shape = make(seed)
-            score = trendshapes.evaluate(shape, [a for _, a in detect_series(shape.rows)])
-            alerts += score.alerts
-            true_alerts += score.true_alerts
-            trend_buckets += score.trend_buckets
-            false += score.false_alerts
-            if score.time_to_detect is not None:
-                ttds.append(score.time_to_detect)
-        precision = true_alerts / alerts if alerts else 1.0
-        recall = true_alerts / trend_buckets if trend_buckets else float("nan")
-        ttd = sorted(ttds)[len(ttds) // 2] if ttds else None
-        out.append((name, precision, recall, ttd, false))
-    return out
-
-
-def flood_alerts(seeds: int = 20) -> int:
-    """Alerting readings when one account floods a quiet hashtag (the stream's trend path,
-    with its distinct-creator floor): every one is false."""
-    import random
-
-    from signals.trend import Reading, TrendConfig, TrendFact, apply
-    from tests.trendshapes import MIN, poisson
-
-    cfg, alerts = TrendConfig(), 0
-    for seed in range(1, seeds + 1):
-        r = random.Random(seed)
-        state = TrendState()
-        facts = [
-            (m * MIN + r.randrange(MIN), f"c{r.randrange(500)}")
-            for m in range(180)
-            for _ in range(poisson(r, 0.5))
-        ]
-        facts += [(180 * MIN + i * 2000, "spammer") for i in range(300)]
-        for i, (ts, creator) in enumerate(sorted(facts)):
-            reading = apply(
-                state,
-                TrendFact("hashtag", "x", ts, creator, f"v{i}", f"e{i}", "US"),
-                cfg,
-                86_400_000,
-            )
-            alerts += isinstance(reading, Reading) and reading.alerting(cfg)
-    return alerts
-
-
-def write_trend_report(rows: list[tuple[str, float, float, float | None, int]], seeds: int) -> None:
-    lines = [
-        f"| {name} | {p:.3f} | {'-' if r != r else f'{r:.3f}'} | {'-' if t is None else t} | {f} |"
-        for name, p, r, t, f in rows
-    ]
-    body = (
-        f"""## Trend detection quality (`make bench`)
-
-The standalone detector (`signals/detect.py`, default parameters) on labelled synthetic
-series, {seeds} seeds each, over-dispersed counts. Precision and recall are per bucket;
-time-to-detect is in buckets from the first trend bucket, median over seeds; the daily
-cycles have no trend, so any alert there is false.
-
-| shape | precision | recall | time-to-detect (min) | false alerts |
-|---|---|---|---|---|
-"""
-        + "\n".join(lines)
-        + f"""
-| one account floods a quiet hashtag, 300 uploads in 10 min (stream path) \
-| - | - | - | {flood_alerts(seeds)} |
-"""
-    )
-    _replace_section("trends", body)
-
-
-def trend_tier(keys: int = 1_000_000) -> tuple[int, float, float, float, int]:
-    """Trend facts over `keys` distinct hashtags (heavy-tailed reuse): throughput of the trend
-    family and the memory its state takes, encoded as a memory-store worker holds it."""
-    from signals.engine import Engine
-    from signals.trend import TrendFact
-
-    engine = Engine(load_pack(SHIPPED_POLICIES))
-    store: dict[str, bytes] = {}
-    n = 0
-    busy_every = 20  # one key in twenty is busy: a burst of events in one period
-    start = time.perf_counter()
-    ts0 = 1_795_132_800_000
-    for i in range(keys):
-        # millions of tags used once or twice; one in twenty gets a burst (exact state)
-        reps = 4 if i % busy_every == 0 else (2 if i % 10 == 1 else 1)
-        for rep in range(reps):
-            key = f"tag{i}"
-            fact = TrendFact(
-                "hashtag",
-                key,
-                ts0 + i * 50 + rep * 1000,
-                f"u{(i + rep) % 50_000}",
-                f"v{i}-{rep}",
-                f"e{i}-{rep}",
-                "US",
-            )
-            stored = store.get("hashtag:" + key)
-            state = TrendState.decode(stored) if stored else None
-            state, _ = engine.on_trend(fact, state)
-            if state is not None:
-                store["hashtag:" + key] = state.encode()
-            n += 1
-    seconds = time.perf_counter() - start
-    encoded = sum(len(k) + len(v) for k, v in store.items())
-    # what a memory-store table costs in Python: bytes objects and dict slots
-    overhead = sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in store.items()) + sys.getsizeof(
-        store
-    )
-    return n, n / seconds, encoded / 1e6, overhead / 1e6, len(store)
-
-
 def main() -> None:
     tune_gc()  # as `vigil replay` and `vigil worker` run
     with tempfile.TemporaryDirectory() as tmp:
@@ -329,28 +209,9 @@ def main() -> None:
         hot = profile(path)
         n_rules, raw, engine, n_states = rule_evals(path)
         strict = strict_input(path)
-        write_trend_report(trend_quality(), 20)
-        facts, tier_eps, encoded_mb, python_mb, exact = trend_tier()
-        _replace_section(
-            "tier",
-            f"""## Trend tier at 1M keys (`make bench`)
-
-{facts:,} trend facts over 1,000,000 distinct hashtags: most used once, one in ten twice, one
-in twenty in a burst of four within a period. Through the trend family (sketch tier, then
-exact state and the detector for candidates), with state encoded after every fact as a
-worker's table holds it:
-
-| what | figure |
-|---|---|
-| trend facts per second | {tier_eps:,.0f} |
-| keys with exact state (promoted by the sketch tier) | {exact:,} |
-| encoded exact state, keys and values | {encoded_mb:,.1f} MB |
-| the same held as Python objects in a memory-store table | {python_mb:,.1f} MB |
-| the sketch tier (two count-min sketches, 4 x 8,192 counters each) | 0.5 MB |
-
-The aim is under 300 MB for 1M keys.
-""",
-        )
+        _replace_section("trends", bench_trends.shapes_section(20))
+        _replace_section("nab", bench_trends.nab_section())
+        _replace_section("tier", bench_trends.tier_section())
     ratio = rep / ceil
     write_report(events, outputs, ceil, rep, ratio, hot)
     write_strict_report(strict, rep)

@@ -260,8 +260,10 @@ def poisson_surprise(k: int, mu: float) -> float:
 
 def detect_series(
     rows: list[tuple[int, float]], cfg: DetectorConfig = DEFAULT
-) -> list[tuple[float, bool]]:
-    """Run the detector over a whole series of (ts ms, count), one result per row.
+) -> list[tuple[float, float, bool, bool]]:
+    """Run the detector over a whole series of (ts ms, count), one result per row:
+    (expected, score, opened, open). An incident is a run of alerting buckets: `opened` is
+    True on its first bucket (what pages on-call), `open` on every one of them.
 
     The bucket size is the most common gap between timestamps; missing buckets count as 0.
     """
@@ -275,7 +277,9 @@ def detect_series(
         if prev is not None:
             for gap in range(prev + bucket, ts, bucket):  # learn the silent buckets
                 det.step(gap, 0.0, cfg)
-        out.append(det.step(ts, count, cfg))
+        expected, was_open = det.expected(ts, cfg), det.hot
+        score, alert = det.step(ts, count, cfg)
+        out.append((expected, score, alert and not was_open, alert))
         prev = ts
     return out
 

@@ -1,9 +1,17 @@
-"""`vigil detect`: run the trend detector over a CSV of (timestamp, count) buckets."""
+"""`vigil detect`: run the trend detector over a CSV of (timestamp, count) buckets.
+
+Real telemetry has clock hiccups, so a series is accepted as it is: a repeated timestamp adds
+its count to the bucket (counts of one bucket reported twice), and a row out of time order is
+put in its place; each is reported as a warning naming the file and line. Only a row that
+cannot be read stops the command, naming file, line and problem. The detector models counts
+of events per bucket: a negative value is refused, as no count is negative.
+"""
 
 import csv
 import math
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,23 +21,34 @@ from signals.detect import detect_series
 from signals.eventtime import MAX_TS, MIN_TS
 from stream.cli.common import app, err, require_file
 
+HEADER = "timestamp,count,expected,score,alert,open"
+
 
 class BadRow(ValueError):
     """A CSV row that is not `timestamp,count`; names the line."""
 
 
-def parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
-    """(original timestamp text, epoch ms, count) per data row. The first row is a header
-    (`timestamp,count`, any names) unless it reads as data: a file without a header loses
-    no row."""
+@dataclass
+class Series:
+    """The buckets of a series file in time order, and what was mended reading it."""
+
+    rows: list[tuple[str, int, float]]  # (timestamp as written, epoch ms, count)
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse(lines: Iterable[str], source: str) -> Series:
+    """The series' buckets, one per distinct timestamp, in time order. The first row is a
+    header (`timestamp,count`, any names) unless it reads as data: a file without a header
+    loses no row."""
     try:
-        return _parse(lines, source)
+        read = list(_read(lines, source))
     except csv.Error as exc:
         raise BadRow(f"{source}: not valid CSV ({exc})") from None
+    return _in_order(read, source)
 
 
-def _parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
-    rows: list[tuple[str, int, float]] = []
+def _read(lines: Iterable[str], source: str) -> Iterator[tuple[int, str, int, float]]:
+    """(line, timestamp text, epoch ms, count) per data row, as the file has them."""
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
@@ -43,31 +62,68 @@ def _parse(lines: Iterable[str], source: str) -> list[tuple[str, int, float]]:
         if len(row) != 2:
             raise BadRow(f"{source}:{number}: expected 2 columns (timestamp,count), got {len(row)}")
         text, count_text = row[0].strip(), row[1].strip()
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            raise BadRow(
-                f"{source}:{number}: timestamp {text!r} is not ISO 8601 "
-                "(2026-11-20T10:00:00Z or 2026-11-20 10:00)"
-            ) from None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)  # a timestamp without offset is read as UTC
-        try:
-            ms = int(dt.timestamp() * 1000)
-        except (OverflowError, OSError, ValueError):
-            raise BadRow(f"{source}:{number}: timestamp {text!r} is out of range") from None
-        try:
-            count = float(count_text)
-            if not math.isfinite(count):
-                raise ValueError(count_text)
-        except ValueError:
-            raise BadRow(f"{source}:{number}: count {count_text!r} is not a number") from None
-        if count < 0 or not MIN_TS <= ms < MAX_TS:
-            raise BadRow(f"{source}:{number}: count must be >= 0 and the time in 2000..2200")
-        if rows and ms <= rows[-1][1]:
-            raise BadRow(f"{source}:{number}: timestamps must increase")
-        rows.append((text, ms, count))
-    return rows
+        yield number, text, _time(text, source, number), _count(count_text, source, number)
+
+
+def _time(text: str, source: str, number: int) -> int:
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRow(
+            f"{source}:{number}: timestamp {text!r} is not ISO 8601 "
+            "(2026-11-20T10:00:00Z or 2026-11-20 10:00)"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)  # a timestamp without offset is read as UTC
+    try:
+        ms = int(dt.timestamp() * 1000)
+    except (OverflowError, OSError, ValueError):
+        raise BadRow(f"{source}:{number}: timestamp {text!r} is out of range") from None
+    if not MIN_TS <= ms < MAX_TS:
+        raise BadRow(f"{source}:{number}: timestamp {text!r} is outside the years 2000..2200")
+    return ms
+
+
+def _count(text: str, source: str, number: int) -> float:
+    try:
+        count = float(text)
+        if not math.isfinite(count):
+            raise ValueError(text)
+    except ValueError:
+        raise BadRow(f"{source}:{number}: count {text!r} is not a number") from None
+    if count < 0:
+        raise BadRow(
+            f"{source}:{number}: count {text!r} is negative; vigil detect models counts of "
+            "events per bucket, and no count is negative"
+        )
+    return count
+
+
+def _in_order(read: list[tuple[int, str, int, float]], source: str) -> Series:
+    """One bucket per timestamp, in time order: repeats summed, late rows put in place."""
+    series = Series([])
+    at: dict[int, tuple[int, int]] = {}  # epoch ms -> (index in rows, line that started it)
+    newest = -1
+    for number, text, ms, count in read:
+        if ms in at:
+            index, line = at[ms]
+            t, _, before = series.rows[index]
+            series.rows[index] = (t, ms, before + count)
+            series.warnings.append(
+                f"{source}:{number}: repeated timestamp {text!r} (line {line}); its count is "
+                "added to that bucket"
+            )
+            continue
+        if ms < newest:
+            series.warnings.append(
+                f"{source}:{number}: timestamp {text!r} is earlier than a row above it; put "
+                "in time order"
+            )
+        newest = max(newest, ms)
+        at[ms] = (len(series.rows), number)
+        series.rows.append((text, ms, count))
+    series.rows.sort(key=lambda r: r[1])
+    return series
 
 
 def _is_data(row: list[str]) -> bool:
@@ -80,13 +136,14 @@ def _is_data(row: list[str]) -> bool:
     return True
 
 
-def detect(lines: Iterable[str], source: str) -> Iterator[str]:
-    """Output lines `timestamp,count,score,alert`, one per input row."""
-    rows = parse(lines, source)
+def detect(series: Series) -> Iterator[str]:
+    """Output lines `timestamp,count,expected,score,alert,open`, one per bucket: `alert` is 1
+    on the bucket where an incident opens (what pages), `open` while it stays open."""
+    rows = series.rows
     results = detect_series([(ms, count) for _, ms, count in rows])
-    for (text, _, count), (score, alert) in zip(rows, results, strict=True):
+    for (text, _, count), (expected, score, opened, open_) in zip(rows, results, strict=True):
         shown = int(count) if count == int(count) else count
-        yield f"{text},{shown},{score:.4f},{int(alert)}"
+        yield f"{text},{shown},{expected:.2f},{score:.4f},{int(opened)},{int(open_)}"
 
 
 @app.command("detect")
@@ -95,12 +152,15 @@ def detect_command(
         ..., help="CSV with a header row: timestamp,count (or -)", allow_dash=True
     ),
 ) -> None:
-    """Run the trend detector over a series of buckets; print timestamp,count,score,alert."""
+    """Run the trend detector over a series of buckets; print
+    timestamp,count,expected,score,alert,open (alert: an incident opens there)."""
     require_file(csv_file, "series file")
     lines = sys.stdin if str(csv_file) == "-" else csv_file.open(encoding="utf-8")
     try:
-        out = list(detect(lines, str(csv_file)))  # validate everything before printing
+        series = parse(lines, str(csv_file))  # validate everything before printing
     except BadRow as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
-    typer.echo("\n".join(["timestamp,count,score,alert", *out]))
+    for warning in series.warnings:
+        err.print(f"warning: {warning}")
+    typer.echo("\n".join([HEADER, *detect(series)]))

@@ -206,23 +206,30 @@ def test_detect_reads_a_csv_and_flags_the_spike(tmp_path: Path) -> None:
     r = vigil("detect", str(csv))
     assert r.returncode == 0, r.stderr
     out = r.stdout.decode().splitlines()
-    assert out[0] == "timestamp,count,score,alert"
+    assert out[0] == "timestamp,count,expected,score,alert,open"
     assert len(out) == 46
-    flagged = [line.split(",")[0] for line in out[1:] if line.endswith(",1")]
-    assert flagged == ["2026-11-20 10:30"]
+    paged = [line.split(",")[0] for line in out[1:] if line.split(",")[4] == "1"]
+    assert paged == ["2026-11-20 10:30"]
     assert vigil("detect", "-", input=csv.read_bytes()).stdout == r.stdout
     # without a header row no row is lost: the first row reads as data
     headless = b"\n".join(csv.read_bytes().splitlines()[1:]) + b"\n"
     assert vigil("detect", "-", input=headless).stdout == r.stdout
 
 
-def test_detect_refuses_a_bad_row_with_its_line(tmp_path: Path) -> None:
-    csv = tmp_path / "bad.csv"
+def test_detect_mends_a_clock_hiccup_and_refuses_a_bad_row_with_its_line(
+    tmp_path: Path,
+) -> None:
+    csv = tmp_path / "hiccup.csv"
+    csv.write_text("timestamp,count\n2026-11-20 10:00,5\n2026-11-20 10:00,2\n2026-11-20 10:01,4\n")
+    mended = vigil("detect", str(csv))
+    assert mended.returncode == 0
+    assert b"hiccup.csv:3: repeated timestamp" in mended.stderr
+    assert mended.stdout.decode().splitlines()[1].startswith("2026-11-20 10:00,7,")
     csv.write_text("timestamp,count\n2026-11-20 10:00,5\nlater,7\n")
-    r = vigil("detect", str(csv))
-    assert r.returncode == 1
-    assert b"bad.csv:3: timestamp 'later' is not ISO 8601" in r.stderr
-    assert r.stdout == b""
+    bad = vigil("detect", str(csv))
+    assert bad.returncode == 1
+    assert b"hiccup.csv:3: timestamp 'later' is not ISO 8601" in bad.stderr
+    assert bad.stdout == b""
 
 
 def test_trends_from_a_replay_output(events: Path, tmp_path: Path) -> None:
