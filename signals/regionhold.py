@@ -38,18 +38,18 @@ from typing import Any
 import msgspec
 
 from schemas.inputs import RECORD_FOR_TOPIC
+from signals import records
 from signals.content import ContentState
 from signals.decode import Event
 
 WAIT_CAP = 32  # events (or creator triggers) one key keeps while it waits
 
-_ENCODE = msgspec.json.Encoder().encode
-
 
 def keep(state: ContentState, ev: Event) -> Event | None:
     """Keep an event until the video's region is known: (ts, topic, event id, record), in
     event-time order. Past WAIT_CAP, the oldest waiting event is returned, to apply now."""
-    bisect.insort(state.waiting, (ev.ts, ev.topic, ev.record.event_id, _ENCODE(ev.record).decode()))
+    entry = (ev.ts, ev.topic, ev.record.event_id, records.encode(ev.record).decode())
+    bisect.insort(state.waiting, entry)
     if len(state.waiting) <= WAIT_CAP:
         return None
     return _event(state.waiting.pop(0))

@@ -14,7 +14,7 @@ steps as replay), and each touched key is written back to its table once.
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 import msgspec
@@ -26,7 +26,7 @@ from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine, EngineConfig
 from signals.facts import unpack
 from signals.policy import PolicyPack
-from signals.records import CREATOR_FACT_PACK, TREND_FACT_PACK, UnknownEncoding
+from signals.records import CREATOR_FACT_PACK, TREND_FACT_PACK, FactsV1, UnknownEncoding
 from signals.stages import ContentStage, CreatorStage
 from signals.trend import TrendFact, TrendState
 from stream import metrics
@@ -49,6 +49,7 @@ from stream.worker.transport.fetch import Publish, Record
 from stream.worker.vitals import Vitals
 
 log = structlog.get_logger("vigil.worker")
+T = TypeVar("T")
 LIMITS_REFRESH_SECONDS = 60.0
 
 
@@ -392,7 +393,7 @@ def create_runtime(
     return Runtime(settings, pack, limits)
 
 
-def _facts(msg: Record, decoder: Any) -> list[Any]:
+def _facts(msg: Record, decoder: "msgspec.json.Decoder[FactsV1[T]]") -> list[T]:
     """The facts a record of our own content stage carries; a record of an encoding this build
     does not read (a newer worker's, during a rollback) stops the worker, naming where it is."""
     try:
