@@ -17,6 +17,7 @@ import msgspec
 from schemas.common import TREND_ALERTS, UPLOADS
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
 from signals import content, creator, regionhold, rules, trend
+from signals.budget import PageBudget
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
@@ -97,7 +98,11 @@ class Engine:
         self.config = config or EngineConfig()
         self.counters = Counters()
         self._eval = rules.Evaluation()
-        self._gate = CandidateGate(self.config.trends.period, self.config.trend_promote_at)
+        # one sketch tier per trend partition: its clock is that partition's, which its facts
+        # reach nearly in event-time order however the partitions drain
+        self._gates: dict[int, CandidateGate] = {}
+        # false pages across every trend key this process judges (signals.budget)
+        self.budget = PageBudget(self.config.trends.false_pages_per_day)
         self.set_pack(pack)
 
     def set_pack(self, pack: PolicyPack) -> None:
@@ -322,42 +327,31 @@ class Engine:
 
     # -- trend ---------------------------------------------------------------------------
     def on_trend(
-        self, fact: trend.TrendFact, state: trend.TrendState | None
+        self, fact: trend.TrendFact, state: trend.TrendState | None, partition: int = 0
     ) -> tuple[trend.TrendState | None, list[Emit]]:
         """Fold one trend fact and open, grow or resolve the key's incident.
 
-        A key without exact state first passes the sketch tier; until it is a candidate the
-        returned state is None (nothing to store).
+        A key without exact state first passes its partition's sketch tier; until it is a
+        candidate the returned state is None (nothing to store).
         """
         cfg = self.config.trends
         if state is None or state.expired(fact.ts):
-            if not self._gate.admit(fact):
+            gate = self._gates.get(partition)
+            if gate is None:
+                gate = self._gates[partition] = CandidateGate(
+                    cfg.period, self.config.trend_promote_at
+                )
+            if not gate.admit(fact):
                 return None, []  # a rare key: counted in the sketch tier only
             state = trend.TrendState()
-            past = self._gate.history(fact)
+            past = gate.history(fact)
             if past is not None:
                 state.detector(cfg).seed_quiet(past, cfg.detector)
-        r = trend.apply(state, fact, cfg, self.config.lateness)
+        r = trend.apply(state, fact, cfg, self.config.lateness, self.budget)
         if r is None:
             self.counters.redelivered += 1
             return state, []
-        now = state.wm
-        inc = state.incident
-        status = None
-        if r.alerting(cfg):
-            if inc is None or (not inc.open and now - inc.fired_at >= cfg.cooldown):
-                start = now - now % cfg.period
-                inc = trend.Incident(
-                    stable_id("trend", fact.table_key, str(start)), r.severity, now
-                )
-                status = "firing"
-            elif inc.open and r.severity > inc.severity:
-                inc.severity = r.severity
-                status = "updated"
-        elif inc is not None and inc.open and r.ratio < cfg.detector.min_ratio / 2:
-            inc.open = False
-            status = "resolved"
-        state.incident = inc
+        page = self._page(state, r, state.wm)
         # trend rules (watchlists, escalation policies) run on every fact, like the detector
         emits = self._decide(
             self._eval.hits(self._plans["trend", "upload"], state, fact.ts, ""),
@@ -368,29 +362,64 @@ class Engine:
             None,
             acted=0,
         )
-        if status is None or inc is None:
-            return state, emits
-        alert = self._alert(
-            state, status, inc, now, r.observed, r.expected, r.score, r.ratio, r.distinct
-        )
-        return state, [*emits, alert]
+        return state, [*emits, *page]
 
-    def resolve_silent(self, state: trend.TrendState, now: int) -> list[Emit]:
-        """Resolve the open incident of a key that has had no event for two periods.
+    def on_watermark(self, state: trend.TrendState, now: int, settled: int) -> list[Emit]:
+        """What the watermark passing a key decides when the key has no newer fact of its own.
 
-        A key that falls silent is back to baseline, but no event of its own will say so: the
-        drivers call this as their watermark moves on. The resolution is dated when the
-        silence became two periods long, not when a driver noticed, so replay and the worker
-        emit the same alert whatever their sweeps' timing.
+        Its periods still in grace close once no fact of theirs can still come (`settled`,
+        the content stage's `trend_clock`): a burst that ended inside the grace opens its
+        incident, dated when its period could first be judged. And an incident whose key fell
+        silent for two periods at the watermark `now` resolves, dated when the silence became
+        that long. The drivers call this as their watermark moves on; the dates do not depend
+        on when they look, so replay and the worker emit the same alerts whatever their
+        sweeps' timing.
         """
         cfg = self.config.trends
+        if not state.kind:
+            return []
+        out: list[Emit] = []
+        closed, opened = trend.settle(state, cfg, settled, self.budget)
+        if closed:
+            r = trend.Reading(state, cfg, self.budget, opened)
+            # judged when its period closed, or when the one before it did (a partial count)
+            at = trend.closed_at(opened if opened is not None else r.period - 1, cfg)
+            out += self._page(state, r, max(at, state.wm))
         inc = state.incident
         silent_at = state.wm + SILENT_PERIODS * cfg.period
-        if inc is None or not inc.open or not state.kind or now < silent_at:
+        if inc is not None and inc.open and now >= silent_at:
+            inc.open = False
+            expected = state.detector(cfg).expected(silent_at, cfg.detector)
+            out.append(self._alert(state, "resolved", inc, silent_at, 0, expected, 0.0, 0.0, 0))
+        return out
+
+    def _page(self, state: trend.TrendState, r: trend.Reading, now: int) -> list[Emit]:
+        """Open, grow or resolve the key's incident on a reading; the alert it makes, if any.
+        An incident is named by the key and the period that opened it."""
+        cfg = self.config.trends
+        inc = state.incident
+        status = None
+        if r.alerting(cfg):
+            if inc is None or (not inc.open and now - inc.fired_at >= cfg.cooldown):
+                start = r.period * cfg.period
+                inc = trend.Incident(
+                    stable_id("trend", f"{state.kind}:{state.key}", str(start)), r.severity, now
+                )
+                status = "firing"
+            elif inc.open and r.severity > inc.severity:
+                inc.severity = r.severity
+                status = "updated"
+        elif inc is not None and inc.open and r.ratio < trend.RESOLVE_BELOW:
+            inc.open = False
+            status = "resolved"
+        state.incident = inc
+        if status is None or inc is None:
             return []
-        inc.open = False
-        expected = state.detector(cfg).expected(silent_at, cfg.detector)
-        return [self._alert(state, "resolved", inc, silent_at, 0, expected, 0.0, 0.0, 0)]
+        return [
+            self._alert(
+                state, status, inc, now, r.observed, r.expected, r.score, r.ratio, r.distinct
+            )
+        ]
 
     def _alert(
         self,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
+WEEK = 7 * DAY
 
 # Timestamps outside this range are rejected as invalid input (years 2000..2200).
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

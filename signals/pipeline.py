@@ -61,7 +61,7 @@ class LocalPipeline:
         if crossed(before, after, EXPIRE_EVERY):
             self.sweep()
         if crossed(before, after, RESOLVE_EVERY):
-            out.extend(self.resolve_silent())
+            out.extend(self.pass_watermark())
         engine = self.engine
         for tf in fed.trend_facts:
             tkey = tf.table_key
@@ -85,11 +85,13 @@ class LocalPipeline:
         record = dead_letter(topic, raw, reason, detail, key=key, line=line)
         return Emit(DEAD_LETTER, dead_letter_key(record, key), record)
 
-    def resolve_silent(self) -> list[Emit]:
-        """Resolve open trend incidents whose keys have gone quiet at the watermark."""
+    def pass_watermark(self) -> list[Emit]:
+        """What the watermark decides for trend keys without newer facts of their own: periods
+        in grace close, incidents of keys gone quiet resolve (`Engine.on_watermark`)."""
         out: list[Emit] = []
+        clock = self.content_stage.trend_clock()
         for tstate in self.trends.values():
-            out.extend(self.engine.resolve_silent(tstate, self.watermark))
+            out.extend(self.engine.on_watermark(tstate, self.watermark, clock))
         return out
 
     def sweep(self) -> int:

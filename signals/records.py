@@ -7,7 +7,9 @@ encoded as a JSON array whose first element is its version (the struct's tag): a
 positional list, but typed, so decoding checks every field and the version picks the struct.
 
 A released version's struct never changes. The next version subclasses it with the next tag and
-adds its fields at the end; the family's decode migrates the older ones (ContentState.decode).
+adds its fields at the end, or, where a field changes its type, is a struct of its own
+(TrendV2); the family's decode migrates the older ones (ContentState.decode,
+TrendState.decode).
 A version this build does not know, or a record whose fields do not fit its version, raises
 UnknownEncoding: a newer worker's state is refused, never misread.
 """
@@ -90,7 +92,8 @@ class CreatorV2(CreatorV1, tag=2):
 
 # -- trend state -----------------------------------------------------------------------------
 class DetectorV1(msgspec.Struct, array_like=True, gc=False):
-    """A series detector's baseline (signals.detect.Detector), inside a trend record."""
+    """A series detector's baseline as vigil wrote it before the detector learned its tails
+    (count-scale level, dispersion index), inside a TrendV1."""
 
     bucket: int
     level: float
@@ -99,6 +102,26 @@ class DetectorV1(msgspec.Struct, array_like=True, gc=False):
     cusum: float
     hot: bool
     slots: list[tuple[int, float, int, int]]  # [slot, mean, buckets seen, first learned]
+
+
+class DetectorV2(msgspec.Struct, array_like=True, gc=False):
+    """A series detector (signals.detect.Detector), inside a TrendV2."""
+
+    bucket: int
+    kind: str  # counts | values
+    level: float  # on the series' scale: 2 sqrt(count + 3/8) for counts (Anscombe)
+    spread: float
+    n: int
+    up: tuple[float, float, int, int, bool]
+    down: tuple[float, float, int, int, bool]
+    open: bool
+    opened: int
+    closed: int
+    calm: int
+    slow: float
+    cusum: float
+    centred: bool
+    slots: list[tuple[int, float, int, int]]  # [slot, offset, buckets seen, first learned]
 
 
 class IncidentV1(msgspec.Struct, array_like=True, gc=False):
@@ -111,7 +134,7 @@ class IncidentV1(msgspec.Struct, array_like=True, gc=False):
 
 
 class TrendV1(_Record, tag=1):
-    """Per-trend-key state."""
+    """Per-trend-key state as vigil wrote it with a DetectorV1."""
 
     wm: int
     first_seen: int
@@ -129,6 +152,27 @@ class TrendV1(_Record, tag=1):
     key: str
     fired: dict[str, int]
     recent: list[str]
+
+
+class TrendV2(_Record, tag=2):
+    """Per-trend-key state: a DetectorV2, and every period not yet closed."""
+
+    wm: int
+    first_seen: int
+    total: int
+    minutes: list[int]
+    det: DetectorV2 | None
+    cur_period: int  # the oldest period not yet closed
+    pending: list[tuple[int, int, dict[str, int]]]  # [period, count, events per creator]
+    creators: dict[str, int]
+    ccount: dict[str, int]
+    samples: list[str]
+    incident: IncidentV1 | None
+    kind: str
+    key: str
+    fired: dict[str, int]
+    recent: list[str]
+    judged: int = -1  # the newest period counted in the page budget (signals.budget)
 
 
 # -- facts on the re-keying topics ------------------------------------------------------------
@@ -149,7 +193,7 @@ encode = msgspec.json.Encoder().encode
 
 _CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2)
 _CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2)
-_TREND = msgspec.json.Decoder(TrendV1)
+_TREND = msgspec.json.Decoder(TrendV1 | TrendV2)
 CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields])
 TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields])
 
@@ -190,7 +234,7 @@ def creator(data: bytes) -> CreatorV1:
     return rec
 
 
-def trend(data: bytes) -> TrendV1:
+def trend(data: bytes) -> TrendV1 | TrendV2:
     """A stored trend state, in any version this build reads."""
-    rec: TrendV1 = decode("trend state", _TREND, data)
+    rec: TrendV1 | TrendV2 = decode("trend state", _TREND, data)
     return rec

@@ -117,5 +117,15 @@ class RegionHolds:
                 out.append(key)
         return out
 
+    def earliest(self) -> int | None:
+        """The soonest deadline of any key still held (None: nothing is)."""
+        soonest = None
+        for heap in self._heaps.values():
+            while heap and self._deadline.get(heap[0][1]) != heap[0][0]:
+                heapq.heappop(heap)  # replaced by an earlier deadline, or already due
+            if heap and (soonest is None or heap[0][0] < soonest):
+                soonest = heap[0][0]
+        return soonest
+
     def __len__(self) -> int:
         return len(self._deadline)

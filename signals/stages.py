@@ -77,6 +77,20 @@ class ContentStage:
         """The videos whose rules wait for their upload's region."""
         return self._holds.holds
 
+    def trend_clock(self) -> int:
+        """The event time before which this stage will send no more trend facts: the oldest
+        of its partitions' upload times (an upload's tags, sound and caption are facts at
+        its time), and of the events still waiting for their video's region (a report's
+        area fact goes out when it is released). 0 before any upload."""
+        sources = self._holds.sources
+        if not sources:
+            return 0
+        clock = min(sources.values())
+        deadline = self.holds.earliest()
+        if deadline is not None:
+            clock = min(clock, deadline - self.engine.config.region_hold)
+        return clock
+
     def feed(
         self,
         topic: str,

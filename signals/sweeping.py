@@ -1,8 +1,8 @@
 """When state is swept, and what the sweep does with a stored state.
 
 Sweeping changes no output, whenever it runs: a state past its TTL is started afresh by the
-next event for its key anyway (each family's `expired` check), and a silent incident's
-resolution is dated when the silence began (`Engine.resolve_silent`). So the drivers may
+next event for its key anyway (each family's `expired` check), and what the watermark decides
+for a trend key is dated by event time (`Engine.on_watermark`). So the drivers may
 sweep on their own schedules: in-process, every `EXPIRE_EVERY` (a day) and `RESOLVE_EVERY`
 (5 minutes) of event time (`crossed`); the worker on a wall-clock timer (VIGIL_SWEEP_SECONDS),
 as a full pass over its tables costs the same however much event time it covers.
@@ -15,11 +15,11 @@ from signals.eventtime import DAY, MINUTE
 
 # event time between in-process expiry sweeps: a pass over every state, and TTLs are days
 EXPIRE_EVERY = DAY
-RESOLVE_EVERY = 5 * MINUTE  # ... between checks for silent incidents (a detector period)
+RESOLVE_EVERY = 5 * MINUTE  # ... between passes over trend keys (a detector period)
 
 KEEP = 0  # alive, nothing waits: left as it is
 EXPIRED = 1  # past its event-time TTL, nothing waits: deleted without being decoded
-DECODE = 2  # must be decoded to tell (events waiting for the region, an open incident)
+DECODE = 2  # must be decoded to tell (events waiting for the region, a trend key)
 
 
 def crossed(before: int, after: int, every: int) -> bool:

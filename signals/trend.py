@@ -14,7 +14,8 @@ from typing import Any
 
 from signals import records
 from signals import windows as w
-from signals.detect import Detector, DetectorConfig
+from signals.budget import PageBudget
+from signals.detect import Detector, DetectorConfig, migrated_detector
 from signals.eventtime import HOUR, MINUTE
 from signals.sweeping import DECODE
 
@@ -23,6 +24,8 @@ SAMPLE_CAP = 16  # newest content ids: alert samples, and the redelivery guard
 TTL = 7 * 24 * HOUR
 
 SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITY_STEP = 3.0  # low below 6x the expected count, then one step per doubling
+RESOLVE_BELOW = 1.5  # an open incident resolves when its count falls below this multiple
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class TrendConfig:
     cooldown: int = HOUR  # one incident pages once; re-fires only after this
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     silent_steps: int = 2  # silent periods learned one by one; longer gaps decay at once
+    grace: int = 2 * MINUTE  # a period closes this long after its end, by the key's clock
+    false_pages_per_day: float = 2.0  # across every key: the page budget (signals.budget)
 
 
 class TrendFact:
@@ -112,16 +117,16 @@ class TrendState:
     __slots__ = (
         "ccount",
         "creators",
-        "cur_count",
-        "cur_creators",
         "cur_period",
         "det",
         "fired",
         "first_seen",
         "incident",
+        "judged",
         "key",
         "kind",
         "minutes",
+        "pending",
         "recent",
         "samples",
         "total",
@@ -138,26 +143,27 @@ class TrendState:
         self.total = 0
         self.minutes: w.Buckets = {}
         self.det: Detector | None = None  # created with the key's first fact
-        self.cur_period = -1
-        self.cur_count = 0  # the open period's count, each creator capped at per_creator
-        self.cur_creators: dict[str, int] = {}  # the open period's events per creator
+        self.cur_period = -1  # the oldest period not yet fed to the detector
+        # periods not yet closed: period -> [count, events per creator], each creator capped
+        # at per_creator; a period closes once the key's clock is `grace` past its end
+        self.pending: dict[int, tuple[int, dict[str, int]]] = {}
         self.creators: dict[str, int] = {}
         self.ccount: dict[str, int] = {}
         self.samples: list[str] = []
         self.incident: Incident | None = None  # the key's newest incident
+        self.judged = -1  # the newest period counted in the page budget
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record (signals.records)."""
         return records.encode(
-            records.TrendV1(
+            records.TrendV2(
                 self.wm,
                 self.first_seen,
                 self.total,
                 w.flatten(self.minutes),
                 self.det.to_record() if self.det else None,
                 self.cur_period,
-                self.cur_count,
-                self.cur_creators,
+                [(p, c, who) for p, (c, who) in sorted(self.pending.items())],
                 self.creators,
                 self.ccount,
                 self.samples,
@@ -166,6 +172,7 @@ class TrendState:
                 self.key,
                 self.fired,
                 self.recent,
+                self.judged,
             )
         )
 
@@ -176,11 +183,20 @@ class TrendState:
         s = cls()
         s.wm, s.first_seen, s.total = r.wm, r.first_seen, r.total
         s.minutes = w.unflatten(r.minutes)
-        s.det = Detector.from_record(r.det) if r.det else None
-        s.cur_period, s.cur_count, s.cur_creators = r.cur_period, r.cur_count, r.cur_creators
+        if isinstance(r, records.TrendV2):
+            s.det = Detector.from_record(r.det) if r.det else None
+        else:  # a detector of before the tails were learned: its baseline carries over
+            s.det = migrated_detector(r.det) if r.det else None
+        s.cur_period = r.cur_period
+        if isinstance(r, records.TrendV2):
+            s.pending = {p: (c, who) for p, c, who in r.pending}
+        elif r.cur_period >= 0:  # the one open period of encoding 1
+            s.pending = {r.cur_period: (r.cur_count, r.cur_creators)}
         s.creators, s.ccount, s.samples = r.creators, r.ccount, r.samples
         s.incident = Incident.from_record(r.incident)
         s.kind, s.key, s.fired, s.recent = r.kind, r.key, r.fired, r.recent
+        if isinstance(r, records.TrendV2):
+            s.judged = r.judged
         return s
 
     def detector(self, cfg: "TrendConfig") -> Detector:
@@ -201,28 +217,61 @@ class TrendState:
 
 
 class Reading:
-    """The detector's view of a key after one fact.
+    """The detector's view of a key after one fact, or after its clock closed periods.
 
     The cheap test (count) runs first; the detector's tail test and the distinct creators are
     computed only for keys that pass it, which is almost none.
     """
 
-    __slots__ = ("alert", "distinct", "expected", "observed", "ratio", "score", "severity")
+    __slots__ = (
+        "alert",
+        "distinct",
+        "expected",
+        "observed",
+        "period",
+        "ratio",
+        "score",
+        "severity",
+    )
 
-    def __init__(self, state: "TrendState", cfg: TrendConfig) -> None:
+    def __init__(
+        self,
+        state: "TrendState",
+        cfg: TrendConfig,
+        budget: PageBudget | None = None,
+        opened: int | None = None,
+    ) -> None:
         det = state.detector(cfg)
         now = state.wm
         self.observed = w.window_sum(state.minutes, now, cfg.period, MINUTE)
         self.expected = det.expected(now, cfg.detector)
         self.ratio = self.observed / self.expected
         self.score, self.alert, self.distinct = 0.0, False, 0
-        # the tail test only where an alert is possible: a spike needs 3x (2x in an open
-        # incident), a ramp 1.5x
-        floor = min(cfg.detector.ramp_ratio, cfg.detector.min_ratio * 2 / 3)
-        if self.observed >= cfg.detector.min_count and self.observed >= floor * self.expected:
-            self.score, self.alert = det.judge(now, self.observed, cfg.detector)
+        # an open incident stays open on the sliding count. A new one opens on the open
+        # period's own count, and only once every earlier period has closed: until the next
+        # close the detector does not change and the count only grows, so the period opens
+        # an incident while it is open exactly when its closed count would, whatever order
+        # its facts came in (replay and Kafka agree). `opened`: a period that opened one as
+        # it closed, ramps included
+        period = now // cfg.period
+        self.period = period if opened is None else opened
+        if det.open:
+            count, floor = self.observed, 1.0
+        else:
+            count, floor = state.pending.get(period, (0, {}))[0], cfg.detector.min_ratio
+        if (
+            (det.open or state.cur_period == period)
+            and count >= cfg.detector.min_count
+            and count >= floor * self.expected
+        ):
+            limit = None
+            if not det.open and budget is not None:
+                limit = _judged(state, period, cfg, budget)
+            self.score, self.alert = det.judge(now, count, cfg.detector, limit)
+        self.alert = self.alert or opened is not None
+        if self.alert:
             self.distinct = w.distinct_since(state.creators, now - cfg.period)
-        ratio = max(self.ratio / cfg.detector.min_ratio, 1.0)
+        ratio = max(self.ratio / SEVERITY_STEP, 1.0)
         self.severity = min(3, max(0, int(math.log2(ratio))))
 
     def alerting(self, cfg: TrendConfig) -> bool:
@@ -230,8 +279,15 @@ class Reading:
         return self.alert and self.distinct >= cfg.min_creators
 
 
-def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -> Reading | None:
-    """Fold one fact into the key's state and return the detector's reading.
+def apply(
+    state: TrendState,
+    fact: TrendFact,
+    cfg: TrendConfig,
+    lateness: int,
+    budget: PageBudget | None = None,
+) -> Reading | None:
+    """Fold one fact into the key's state and return the detector's reading; `budget` is the
+    page budget across keys (None: the key's own only).
 
     None when the fact was already applied (a redelivered upload under the same key).
     """
@@ -251,15 +307,14 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
     period = ts // cfg.period
     if state.cur_period < 0:
         state.cur_period = period
-    elif period > state.cur_period:
-        _close_periods(state, period, cfg)  # a late fact (older period) only adds to minutes
+    opened = _close_periods(state, cfg, state.wm, budget)
     capped = False
-    if period == state.cur_period:
-        seen = state.cur_creators.get(fact.creator_id, 0) + 1
-        state.cur_creators[fact.creator_id] = seen
+    if period >= state.cur_period:  # a fact of a closed period only adds to minutes
+        count, who = state.pending.get(period, (0, {}))
+        seen = who.get(fact.creator_id, 0) + 1
+        who[fact.creator_id] = seen
         capped = seen > cfg.per_creator
-        if not capped:
-            state.cur_count += 1
+        state.pending[period] = (count if capped else count + 1, who)
     state.total += 1
     if ts >= state.wm - lateness and not capped:
         w.add(state.minutes, ts, MINUTE)
@@ -273,21 +328,75 @@ def apply(state: TrendState, fact: TrendFact, cfg: TrendConfig, lateness: int) -
         if len(state.samples) > SAMPLE_CAP:
             del state.samples[0]
     w.prune(state.minutes, state.wm, HOUR, MINUTE)
-    return Reading(state, cfg)
+    return Reading(state, cfg, budget, opened)
 
 
-def _close_periods(state: TrendState, period: int, cfg: TrendConfig) -> None:
-    """Feed the finished period, and the silent ones after it, to the key's detector."""
+def settle(
+    state: TrendState, cfg: TrendConfig, now: int, budget: PageBudget | None = None
+) -> tuple[bool, int | None]:
+    """Close the periods a watermark `now` is `grace` past, for a key with no newer fact of
+    its own: a burst that ends inside the grace is still judged. Returns (any closed, the
+    period that opened an incident as it closed, if one did)."""
+    before = state.cur_period
+    if before < 0 or now <= state.wm:
+        return False, None
+    opened = _close_periods(state, cfg, now, budget)
+    return state.cur_period != before, opened
+
+
+def closed_at(period: int, cfg: TrendConfig) -> int:
+    """The event time a period closes at: `grace` after its end."""
+    return (period + 1) * cfg.period + cfg.grace
+
+
+def _judged(state: TrendState, period: int, cfg: TrendConfig, budget: PageBudget) -> float:
+    """Count a period the detector judges in the page budget (once), and return the tail
+    probability the budget lets it page at."""
+    start = period * cfg.period
+    if state.judged < period:
+        state.judged = period
+        budget.judged(start)
+    return budget.limit(start, 1.0)
+
+
+def _close_periods(
+    state: TrendState, cfg: TrendConfig, clock: int, budget: PageBudget | None
+) -> int | None:
+    """Feed the detector every period `clock` is `grace` past the end of, in order, and the
+    silent ones between them. Closing on event time with a grace, not on the first fact of a
+    later period, makes what the detector learns independent of how the content partitions'
+    facts interleave on their way to the key (replay and Kafka agree). Returns the period
+    that opened an incident as it closed (None when none did)."""
+    closable = (clock - cfg.grace) // cfg.period  # periods before this one may close
+    q = state.cur_period
+    if q >= closable:
+        return None
     det = state.detector(cfg)
-    det.step(state.cur_period * cfg.period, state.cur_count, cfg.detector)
-    gap = period - state.cur_period - 1
-    for p in range(state.cur_period + 1, state.cur_period + 1 + min(gap, cfg.silent_steps)):
-        det.step(p * cfg.period, 0, cfg.detector)
-    if gap > cfg.silent_steps:
-        det.skip(gap - cfg.silent_steps, cfg.detector)
-    state.cur_period = period
-    state.cur_count = 0
-    state.cur_creators = {}
+    opened: int | None = None
+    while q < closable:
+        if q in state.pending:
+            count = state.pending.pop(q)[0]
+            limit = None
+            if (
+                budget is not None
+                and not det.open
+                and det.judged(q * cfg.period, count, cfg.detector)
+            ):
+                limit = _judged(state, q, cfg, budget)
+            if det.step(q * cfg.period, count, cfg.detector, limit)[1]:
+                opened = q
+            q += 1
+            continue
+        following = [p for p in state.pending if p > q]
+        upto = min([*following, closable])
+        gap = upto - q
+        for p in range(q, q + min(gap, cfg.silent_steps)):
+            det.step(p * cfg.period, 0, cfg.detector)
+        if gap > cfg.silent_steps:
+            det.skip(gap - cfg.silent_steps, cfg.detector)
+        q = upto
+    state.cur_period = q
+    return opened if det.open else None
 
 
 def top_creators(state: TrendState, n: int = 5) -> list[str]:

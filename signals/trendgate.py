@@ -12,14 +12,24 @@ sketch never underestimates, so no key that reaches the bar is missed; a few rar
 promoted early (the error is under a tenth of a percent of the period's events at the
 default size).
 
-The sketch rotates each period, so its memory is fixed: `depth x width` counters. It is a
-per-process structure, rebuilt from traffic after a restart (exact state is in the changelog);
-deterministic for the same facts in the same order.
+Each fact counts in the sketch of its own period (by event time), not of whichever period the
+gate's clock is in: a key's promotion and its quiet history depend only on its own facts, not
+on how the facts of other keys interleave with them (replay and Kafka agree, however a
+backlog drains, even one read topic by topic: reports' area facts hours ahead of the
+uploads' tags). The gate keeps the `KEPT` sketches used most recently, so its memory is fixed:
+`KEPT x depth x width` counters; a period whose sketch was dropped has an unknown history.
+There is one per trend partition, rebuilt from traffic after a restart (exact state is in the
+changelog).
 """
+
+from collections import OrderedDict
 
 from datasketches import count_min_sketch
 
 from signals.trend import TrendFact
+
+KEPT = 6  # sketches kept, the most recently used: two clocks (uploads, reports) a few periods each
+EVICTED_CAP = 2048  # dropped periods remembered (a week of 5-minute periods)
 
 
 class CandidateGate:
@@ -31,34 +41,43 @@ class CandidateGate:
         self.period = period
         self.promote_at = promote_at
         self._shape = (depth, width, seed)
-        self._sketch = count_min_sketch(*self._shape)
-        self._previous: count_min_sketch | None = None  # the last full period, if adjacent
-        self._current = -1
+        self._sketches: OrderedDict[int, count_min_sketch] = OrderedDict()  # period -> sketch
+        self._evicted: set[int] = set()  # periods whose sketch was dropped: history unknown
+        self._first = -1  # the earliest period this process saw: before it, the past is unknown
         self.held = 0  # facts kept only in the sketch (their keys are not candidates yet)
 
     def admit(self, fact: TrendFact) -> bool:
-        """Count the fact; True once its key has reached the bar in the current period."""
+        """Count the fact in its period; True once its key has reached the bar there."""
         p = fact.ts // self.period
-        if p > self._current:  # a new period: a fresh sketch (late facts count in the current)
-            started = self._current >= 0
-            self._previous = (
-                self._sketch
-                if started and p == self._current + 1
-                else (count_min_sketch(*self._shape) if started else None)
-            )
-            self._sketch = count_min_sketch(*self._shape)
-            self._current = p
+        if self._first < 0 or p < self._first:
+            self._first = p
+        sketch = self._sketches.get(p)
+        if sketch is None:
+            sketch = self._sketches[p] = count_min_sketch(*self._shape)
+            self._evicted.discard(p)  # counted afresh: from here on a lower bound
+            if len(self._sketches) > KEPT:
+                self._evict()
+        else:
+            self._sketches.move_to_end(p)
         key = fact.table_key
-        self._sketch.update(key, 1)
-        if self._sketch.get_estimate(key) >= self.promote_at:
+        sketch.update(key, 1)
+        if sketch.get_estimate(key) >= self.promote_at:
             return True
         self.held += 1
         return False
 
+    def _evict(self) -> None:
+        gone, _ = self._sketches.popitem(last=False)
+        self._evicted.add(gone)
+        if len(self._evicted) > EVICTED_CAP:
+            self._evicted = set(sorted(self._evicted)[EVICTED_CAP // 2 :])
+
     def history(self, fact: TrendFact) -> float | None:
-        """What the sketch knows of the key's previous period: its count there (under the
-        promotion bar, or it would have been promoted), or None when this process has not
-        yet seen a full period (the key's past is unknown, not quiet)."""
-        if self._previous is None:
+        """What the sketch knows of the key's period before the fact's: its count there (under
+        the promotion bar, or it would have been promoted), or None when this process did not
+        see that period whole (the key's past is unknown, not quiet)."""
+        before = fact.ts // self.period - 1
+        if self._first < 0 or before < self._first or before in self._evicted:
             return None
-        return float(self._previous.get_estimate(fact.table_key))
+        sketch = self._sketches.get(before)
+        return 0.0 if sketch is None else float(sketch.get_estimate(fact.table_key))

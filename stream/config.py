@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from signals.engine import EngineConfig
+from signals.trend import TrendConfig
 from stream.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -241,6 +243,13 @@ class Settings:
         "the `link` on each trend alert (and in Slack and PagerDuty payloads); the default is "
         "the worker's own incident page (token required)",
     )
+    trend_false_pages_per_day: float = setting(
+        "VIGIL_TREND_FALSE_PAGES_PER_DAY",
+        2.0,
+        "the page budget: expected false trend pages per day across every key (each worker "
+        "holds its share); the detectors page at the tail probability that allows",
+        kind="float",
+    )
     alert_cooldown: int = setting(
         "VIGIL_ALERT_COOLDOWN_SECONDS",
         3600,
@@ -278,6 +287,11 @@ class Settings:
             raise ConfigError(f"VIGIL_STORE={self.store!r}: expected memory or rocksdb")
         if self.partitions < 1:
             raise ConfigError(f"VIGIL_PARTITIONS={self.partitions}: expected at least 1")
+        if not self.trend_false_pages_per_day > 0:
+            raise ConfigError(
+                f"VIGIL_TREND_FALSE_PAGES_PER_DAY={self.trend_false_pages_per_day}: expected "
+                "a number of pages above 0"
+            )
         if self.standby_replicas < 0:
             raise ConfigError(f"VIGIL_STANDBY_REPLICAS={self.standby_replicas}: expected 0 or more")
         if self.shutdown_timeout <= 0:
@@ -310,6 +324,13 @@ class Settings:
             raise ConfigError("VIGIL_PAGERDUTY_URL is set but VIGIL_PAGERDUTY_ROUTING_KEY is not")
         if self.state_cache_keys < 0:
             raise ConfigError(f"VIGIL_STATE_CACHE_KEYS={self.state_cache_keys}: expected 0 or more")
+
+    def engine_config(self) -> EngineConfig:
+        """The engine's parameters that come from settings."""
+        return EngineConfig(
+            dashboard_link=self.dashboard_link,
+            trends=TrendConfig(false_pages_per_day=self.trend_false_pages_per_day),
+        )
 
     @property
     def store_url(self) -> str:

@@ -15,7 +15,7 @@ from typing import IO, Any
 import msgspec
 
 from schemas.common import DEAD_LETTER, MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
-from signals.engine import Emit, Engine, EngineConfig
+from signals.engine import Emit, Engine
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
 from stream.config import Settings
@@ -48,7 +48,7 @@ def run(
 ) -> tuple[ReplayStats, LocalPipeline]:
     """Feed every line through a fresh pipeline, handing each output to sink."""
     pipe = LocalPipeline(
-        Engine(pack, EngineConfig(dashboard_link=Settings().dashboard_link)),
+        Engine(pack, Settings().engine_config()),
         not_after=time.time_ns() // 1_000_000 + MAX_FUTURE_SKEW_MS,
     )
     stats = ReplayStats()

@@ -1,7 +1,7 @@
 """A state family as the worker holds it: its table, its decoded-state cache, how its stored
 states are read, and the topic its keys are co-partitioned with."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from signals.regionhold import RegionHolds
@@ -18,6 +18,14 @@ class Family:
     state: Any  # the state class: decode, triage, expired
     source: str  # the full topic whose partitioning its keys follow (for changes no record made)
     holds: RegionHolds | None = None  # keys whose rules wait for their region
+    # the newest event time applied per source partition: the watermark the sweep passes
+    # a trend key at, once that key's own facts up to it have been applied
+    clock: dict[int, int] = field(default_factory=dict)
+
+    def advance(self, partition: int, ts: int) -> None:
+        """Note an applied fact's event time on its partition's clock."""
+        if ts > self.clock.get(partition, 0):
+            self.clock[partition] = ts
 
     def hold_again(self, partition: int, key: str, deadline: int) -> None:
         """Register a hold a restored state still has (after a restart)."""

@@ -23,7 +23,7 @@ import structlog
 from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS, TREND_ALERTS, UPLOADS
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
-from signals.engine import Emit, Engine, EngineConfig
+from signals.engine import Emit, Engine
 from signals.facts import unpack
 from signals.policy import PolicyPack
 from signals.records import CREATOR_FACT_PACK, TREND_FACT_PACK, FactsV1, UnknownEncoding
@@ -71,7 +71,7 @@ class Runtime:
         self.settings = settings
         # each written topic's max.message.bytes: no record the broker would refuse is sent
         self.limits: dict[str, int] = dict(limits or {})
-        self.engine = Engine(pack, EngineConfig(dashboard_link=settings.dashboard_link))
+        self.engine = Engine(pack, settings.engine_config())
         self.ledger = Ledger(settings.redis_url, f"vigil:{settings.app_id}", settings.ledger_ttl)
         self.app = make_app(settings)
         # before anything runs: the transport's private Faust names are all still there
@@ -176,6 +176,7 @@ class Runtime:
                 self.publish,
                 self.limits,
                 self.settings.partitions,
+                self.content_stage.trend_clock(),
             )
 
         app.timer(s.sweep_seconds)(sweep_tables)
@@ -296,18 +297,23 @@ class Runtime:
         emits: list[Emit] = []
         load = self.caches["trend"].load
         on_trend = self.engine.on_trend
+        advance = self.families[2].advance
         for msg in records:
             for fields in _facts(msg, TREND_FACT_PACK):
                 fact = TrendFact(*fields)
+                advance(msg.partition, fact.ts)
                 bkey = fact.table_key.encode()
                 st = states.get(bkey)
                 if st is None:
                     st = load(bkey)
-                st, out = on_trend(fact, st)
+                st, out = on_trend(fact, st, msg.partition)
                 emits.extend(out)
                 if st is not None:
                     states[bkey] = st
                     sources[bkey] = msg
+        # the page budget this worker holds: its share of the trend partitions it has seen
+        clock = self.families[2].clock
+        self.engine.budget.share = min(1.0, len(clock) / self.settings.partitions)
         box = Outbox(self.limits)
         written = self._write_back("trend", self.trends, states, sources, box)
         return self._publishing("trend", t0, box, emits, written)

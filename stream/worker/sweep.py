@@ -1,5 +1,5 @@
-"""The worker's sweep: state past its event-time TTL leaves the tables, and trend incidents
-whose keys fell silent are resolved.
+"""The worker's sweep: state past its event-time TTL leaves the tables, and trend keys without
+newer facts are passed the watermark (periods in grace close, silent incidents resolve).
 
 It runs on a timer (`VIGIL_SWEEP_SECONDS`), outside any batch, at the worker's watermark.
 """
@@ -32,11 +32,13 @@ async def sweep(
     publish: Publish,
     limits: Mapping[str, int],
     partitions: int,
+    trend_clock: int,
 ) -> None:
-    """Drop keys whose event-time TTL has passed at the watermark `now`, resolve incidents
-    whose keys fell silent, and note the keys whose rules wait for their region (the index
-    is in memory, the mark in the state). `publish` sends a sweep's changes and alerts as a
-    batch's are sent (stream/worker/guarantee.py)."""
+    """Drop keys whose event-time TTL has passed at the watermark `now`, pass trend keys the
+    watermark (`Engine.on_watermark`), and note the keys whose rules wait for their region
+    (the index is in memory, the mark in the state). `trend_clock`: the event time up to which
+    the content stage has sent every trend fact (`ContentStage.trend_clock`). `publish` sends
+    a sweep's changes and alerts as a batch's are sent (stream/worker/guarantee.py)."""
     if not now:
         return
     for family in families:
@@ -64,8 +66,11 @@ async def sweep(
                 and (deadline := engine.hold_deadline(st))
             ):  # after a restart, too
                 family.hold_again(partition_for(k, partitions), k.decode(), deadline)
-            elif isinstance(st, TrendState) and st.incident and st.incident.open:
-                emits = engine.resolve_silent(st, now)
+            elif isinstance(st, TrendState):
+                # its periods close at its own partition's clock, and no later than the
+                # content stage has sent every fact: on all of their facts, as in replay
+                clock = min(trend_clock, family.clock.get(partition_for(k, partitions), 0))
+                emits = engine.on_watermark(st, now, clock)
                 if emits:
                     quiet.append((k, v, st, emits))
         # a key that went silent is back to baseline: its state is stored before the await,

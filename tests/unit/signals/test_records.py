@@ -25,7 +25,7 @@ SNAPSHOTS = Path(__file__).parent / "snapshots" / "records"
 FAMILIES: dict[str, Any] = {"content": ContentState, "creator": CreatorState, "trend": TrendState}
 # the fields each encoding after the first added at the end, and what an older state reads as
 ADDED = {"content": {2: [[], {}]}, "creator": {2: [[]]}, "trend": {}}
-CURRENT = {"content": 2, "creator": 2, "trend": 1}
+CURRENT = {"content": 2, "creator": 2, "trend": 2}
 
 
 def fixtures(encoding: int) -> list[dict[str, str]]:
@@ -42,10 +42,25 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
         state = FAMILIES[family].decode(data)
         now: list[Any] = orjson.loads(state.encode())
         assert now[0] == CURRENT[family]
-        added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
-        assert now[1:] == old[1:] + added, (family, item["key"])
+        if family == "trend":
+            _trend_migrated(records.trend(data), records.trend(state.encode()))
+        else:
+            added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
+            assert now[1:] == old[1:] + added, (family, item["key"])
         seen.add(family)
     assert seen == set(FAMILIES)
+
+
+def _trend_migrated(old: Any, now: Any) -> None:
+    """Trend encoding 2 changed the detector and keeps every period not yet closed; the
+    rest is as encoding 1 wrote it."""
+    for name in records.TrendV1.__struct_fields__:
+        if name not in ("det", "cur_count", "cur_creators"):
+            assert getattr(now, name) == getattr(old, name), name
+    assert (now.det is None) == (old.det is None)
+    assert now.pending == (
+        [(old.cur_period, old.cur_count, old.cur_creators)] if old.cur_period >= 0 else []
+    )
 
 
 def test_the_fixtures_hold_what_the_migrations_are_about() -> None:
@@ -134,3 +149,16 @@ def test_a_trend_state_keeps_its_incident(incident: tuple[str, int, int, bool] |
     back = TrendState.decode(s.encode())
     assert back.incident == s.incident
     assert back.encode() == s.encode()
+
+
+def test_a_trend_detector_of_encoding_1_keeps_its_baseline() -> None:
+    from signals.detect import anscombe
+
+    for item in fixtures(1) + fixtures(2):
+        old: list[Any] = orjson.loads(item["data"])
+        if item["family"] != "trend" or old[0] != 1 or old[5] is None:
+            continue
+        det = TrendState.decode(item["data"].encode()).det
+        assert det is not None
+        assert det.level == pytest.approx(anscombe(old[5][1]))  # the old count-scale level
+        assert det.n == old[5][3] and det.open == old[5][5]

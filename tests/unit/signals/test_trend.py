@@ -39,14 +39,16 @@ def _poisson(rng: random.Random, lam: float) -> int:
     return k
 
 
-def test_sudden_spike_alerts_within_two_minutes() -> None:
+def test_sudden_spike_alerts_within_four_minutes() -> None:
+    # a partial period pages only beyond doubt (the square of the page threshold); a
+    # borderline one waits for its period to close, so arrival order cannot flip it
     rng = random.Random(1)
     base = poisson_series(1.0, 180, rng)
     spike_start = 180 * MINUTE
     spike = poisson_series(10.0, 20, rng, start=spike_start)
     alerts = run(base + spike)
     assert alerts, "a 10x spike must alert"
-    assert alerts[0][0] - spike_start <= 2 * MINUTE
+    assert alerts[0][0] - spike_start <= 4 * MINUTE
     assert all(ts >= spike_start for ts, _ in alerts)
 
 

@@ -2,7 +2,7 @@
 
 from signals.engine import Engine
 from signals.trend import TrendFact
-from signals.trendgate import CandidateGate
+from signals.trendgate import KEPT, CandidateGate
 from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
 
@@ -61,8 +61,14 @@ def test_a_trend_that_falls_silent_is_resolved() -> None:
     for j in range(40):  # then a spike from 40 creators
         n += 1
         out += pipe.feed(*upload(f"s{n}", creator=f"s{n}", at=70 * MIN + j * 3000, hashtags=["x"]))
-    statuses = [e.record.status for e in out if e.topic == "trend-alerts"]
-    assert "firing" in statuses and "resolved" not in statuses
+    # the burst ends inside the grace of the period before it: the key has no fact of its own
+    # to close that period, the watermark does, and the burst pages dated when it could be
+    assert [e for e in out if e.topic == "trend-alerts"] == []
+    out = pipe.feed(*upload("next", creator="y", at=76 * MIN, hashtags=["other"]))
+    fired = [e.record for e in out if e.topic == "trend-alerts"]
+    assert [(a.key.value, a.status) for a in fired] == [("x", "firing")]
+    assert fired[0].ts == format_ts(T0 + 72 * MIN)
+    assert fired[0].observed == 41  # the last 5 minutes: the burst and one quiet upload
     # the watermark moves on: the resolution comes with the event that moved it, dated when
     # the key had been silent for two periods, whenever a driver checks
     later = pipe.feed(*upload("later", creator="z", at=120 * MIN, hashtags=["other"]))
@@ -70,4 +76,29 @@ def test_a_trend_that_falls_silent_is_resolved() -> None:
     assert [e.record.status for e in resolved] == ["resolved"]
     assert resolved[0].record.key.value == "x" and resolved[0].record.observed == 0
     assert resolved[0].record.ts == format_ts(T0 + 70 * MIN + 39 * 3000 + 10 * MIN)
-    assert pipe.resolve_silent() == []  # once
+    assert pipe.pass_watermark() == []  # once
+
+
+def test_a_key_is_judged_in_its_own_period_however_facts_interleave() -> None:
+    """Facts of other keys from a partition read ahead do not move this key's periods: its
+    promotion and quiet history are what they would be in event-time order."""
+    in_order, ahead = CandidateGate(P, promote_at=3), CandidateGate(P, promote_at=3)
+    mine = [fact("x", 1000), fact("x", P + 1000, 1), fact("x", P + 2000, 2), fact("x", P + 3000, 3)]
+    others = [fact("y", 1000 + 3 * P + i, i) for i in range(5)]  # three periods ahead
+    got_in_order = [in_order.admit(f) for f in mine]
+    for f in others:
+        ahead.admit(f)
+    got_ahead = [ahead.admit(f) for f in mine]
+    assert got_in_order == got_ahead == [False, False, False, True]
+    assert in_order.history(mine[-1]) == ahead.history(mine[-1]) == 1.0
+    # facts of a second clock (reports' area facts read hours ahead) keep their own sketches
+    # without dropping the first clock's
+    far = CandidateGate(P, promote_at=3)
+    for i in range(3):
+        far.admit(fact("y", 100 * P + i * P, i))
+    zs = [fact("z", P), *(fact("z", 2 * P + i, i) for i in range(3))]
+    assert [far.admit(f) for f in zs] == [False, False, False, True]
+    assert far.history(fact("z", 2 * P)) == 1.0
+    for i in range(KEPT):  # ... until KEPT newer periods have been used: then z's is unknown
+        far.admit(fact("y", 200 * P + i * P, i))
+    assert far.history(fact("z", 2 * P)) is None

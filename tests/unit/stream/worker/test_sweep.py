@@ -51,7 +51,7 @@ class Published:
 
 
 def run(rt: Runtime, published: Published) -> None:
-    asyncio.run(sweeping.sweep(rt.families, NOW, rt.engine, published, {}, 4))
+    asyncio.run(sweeping.sweep(rt.families, NOW, rt.engine, published, {}, 4, NOW))
 
 
 def test_expired_keys_go_as_tombstones_and_silent_incidents_resolve(runtime: Runtime) -> None:
