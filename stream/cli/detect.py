@@ -1,10 +1,12 @@
-"""`vigil detect`: run the trend detector over a CSV of (timestamp, count) buckets.
+"""`vigil detect`: run the trend detector over a CSV of (timestamp, value) buckets.
 
-Real telemetry has clock hiccups, so a series is accepted as it is: a repeated timestamp adds
-its count to the bucket (counts of one bucket reported twice), and a row out of time order is
-put in its place; each is reported as a warning naming the file and line. Only a row that
-cannot be read stops the command, naming file, line and problem. The detector models counts
-of events per bucket: a negative value is refused, as no count is negative.
+A series of whole numbers of 0 or more is read as counts of events per bucket, anything else
+(rates, latencies, values of any sign) as values, each with its own model (signals.detect;
+`--kind` overrides). Real telemetry has clock hiccups, so a series is accepted as it is: a
+repeated timestamp adds its count to the bucket (one bucket reported twice), or for values the
+later row wins, and a row out of time order is put in its place; each is reported as a warning
+naming the file and line. Only a row that cannot be read stops the command, naming file, line
+and problem.
 """
 
 import csv
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import typer
 
-from signals.detect import detect_series
+from signals.detect import COUNTS, VALUES, detect_series
 from signals.eventtime import MAX_TS, MIN_TS
 from stream.cli.common import app, err, require_file
 
@@ -32,8 +34,9 @@ class BadRow(ValueError):
 class Series:
     """The buckets of a series file in time order, and what was mended reading it."""
 
-    rows: list[tuple[str, int, float]]  # (timestamp as written, epoch ms, count)
+    rows: list[tuple[str, int, float]]  # (timestamp as written, epoch ms, value)
     warnings: list[str] = field(default_factory=list)
+    counts: bool = True  # every value a whole number of 0 or more
 
 
 def parse(lines: Iterable[str], source: str) -> Series:
@@ -90,28 +93,28 @@ def _count(text: str, source: str, number: int) -> float:
         if not math.isfinite(count):
             raise ValueError(text)
     except ValueError:
-        raise BadRow(f"{source}:{number}: count {text!r} is not a number") from None
-    if count < 0:
-        raise BadRow(
-            f"{source}:{number}: count {text!r} is negative; vigil detect models counts of "
-            "events per bucket, and no count is negative"
-        )
+        raise BadRow(f"{source}:{number}: value {text!r} is not a number") from None
     return count
 
 
 def _in_order(read: list[tuple[int, str, int, float]], source: str) -> Series:
-    """One bucket per timestamp, in time order: repeats summed, late rows put in place."""
-    series = Series([])
+    """One bucket per timestamp, in time order: repeats summed (counts) or the later row kept
+    (values), late rows put in place."""
+    series = Series([], counts=all(v >= 0 and v == int(v) for *_, v in read))
     at: dict[int, tuple[int, int]] = {}  # epoch ms -> (index in rows, line that started it)
     newest = -1
-    for number, text, ms, count in read:
+    for number, text, ms, value in read:
         if ms in at:
             index, line = at[ms]
             t, _, before = series.rows[index]
-            series.rows[index] = (t, ms, before + count)
+            if series.counts:
+                series.rows[index] = (t, ms, before + value)
+                what = "its count is added to that bucket"
+            else:
+                series.rows[index] = (t, ms, value)
+                what = "its value replaces that row's"
             series.warnings.append(
-                f"{source}:{number}: repeated timestamp {text!r} (line {line}); its count is "
-                "added to that bucket"
+                f"{source}:{number}: repeated timestamp {text!r} (line {line}); {what}"
             )
             continue
         if ms < newest:
@@ -121,7 +124,7 @@ def _in_order(read: list[tuple[int, str, int, float]], source: str) -> Series:
             )
         newest = max(newest, ms)
         at[ms] = (len(series.rows), number)
-        series.rows.append((text, ms, count))
+        series.rows.append((text, ms, value))
     series.rows.sort(key=lambda r: r[1])
     return series
 
@@ -136,13 +139,16 @@ def _is_data(row: list[str]) -> bool:
     return True
 
 
-def detect(series: Series) -> Iterator[str]:
+def detect(series: Series, kind: str | None = None) -> Iterator[str]:
     """Output lines `timestamp,count,expected,score,alert,open`, one per bucket: `alert` is 1
-    on the bucket where an incident opens (what pages), `open` while it stays open."""
+    on the bucket where an incident opens (what pages), `open` while it stays open. `kind`:
+    COUNTS or VALUES (None: told from the series)."""
     rows = series.rows
-    results = detect_series([(ms, count) for _, ms, count in rows])
-    for (text, _, count), (expected, score, opened, open_) in zip(rows, results, strict=True):
-        shown = int(count) if count == int(count) else count
+    if kind == COUNTS and not series.counts:
+        raise BadRow("--kind counts: the series has a value that is not a whole number >= 0")
+    results = detect_series([(ms, value) for _, ms, value in rows], kind)
+    for (text, _, value), (expected, score, opened, open_) in zip(rows, results, strict=True):
+        shown = int(value) if value == int(value) else value
         yield f"{text},{shown},{expected:.2f},{score:.4f},{int(opened)},{int(open_)}"
 
 
@@ -151,16 +157,26 @@ def detect_command(
     csv_file: Path = typer.Argument(
         ..., help="CSV with a header row: timestamp,count (or -)", allow_dash=True
     ),
+    kind: str = typer.Option(
+        "auto",
+        "--kind",
+        help="counts (events per bucket), values (rates, latencies, any sign) or auto: "
+        "counts when every value is a whole number >= 0",
+    ),
 ) -> None:
     """Run the trend detector over a series of buckets; print
     timestamp,count,expected,score,alert,open (alert: an incident opens there)."""
+    if kind not in ("auto", COUNTS, VALUES):
+        err.print(f"error: --kind {kind!r}: expected counts, values or auto")
+        raise typer.Exit(2)
     require_file(csv_file, "series file")
     lines = sys.stdin if str(csv_file) == "-" else csv_file.open(encoding="utf-8")
     try:
         series = parse(lines, str(csv_file))  # validate everything before printing
+        out = list(detect(series, None if kind == "auto" else kind))
     except BadRow as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
     for warning in series.warnings:
         err.print(f"warning: {warning}")
-    typer.echo("\n".join([HEADER, *detect(series)]))
+    typer.echo("\n".join([HEADER, *out]))

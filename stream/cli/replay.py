@@ -41,6 +41,9 @@ def demo(
     write: Path | None = typer.Option(None, "--write", help="also save the events to FILE"),
     seed: int = typer.Option(7, help="random seed of the synthetic day"),
     scale: float = typer.Option(1.0, min=0.01, max=20.0, help="traffic volume multiplier"),
+    quiet: bool = typer.Option(
+        False, "--quiet-day", help="an ordinary day without the injected incidents"
+    ),
     policies: Path = POLICIES_OPT,
 ) -> None:
     """Generate a synthetic day with incidents, replay it and summarise the decisions."""
@@ -49,8 +52,9 @@ def demo(
     from stream.demo.traffic import bad_lines, synthetic_day
 
     pack = load_or_exit(policies)
-    err.print(f"generating a synthetic day (seed {seed}, scale {scale}) ...")
-    lines = [m.line() for m in synthetic_day(seed, scale)] + bad_lines()
+    day = "an ordinary synthetic day" if quiet else "a synthetic day"
+    err.print(f"generating {day} (seed {seed}, scale {scale}) ...")
+    lines = [m.line() for m in synthetic_day(seed, scale, incidents=not quiet)] + bad_lines()
     if write:
         write.write_bytes(b"\n".join(lines) + b"\n")
         err.print(f"wrote {len(lines):,} events to {write}")

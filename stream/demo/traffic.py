@@ -200,12 +200,18 @@ def _diurnal(r: random.Random, day: int) -> int:
 
 
 def synthetic_day(
-    seed: int = 7, scale: float = 1.0, start: int = DAY_START, first_id: int = 0
+    seed: int = 7,
+    scale: float = 1.0,
+    start: int = DAY_START,
+    first_id: int = 0,
+    incidents: bool = True,
 ) -> list[Message]:
     """Generate the demo day (about 110k events at scale 1.0), sorted by event time.
 
     start moves the day (the demo's is 2026-11-20); first_id starts its id counter, so that
     days generated one after another (`make soak`) have videos and events of their own.
+    Without `incidents` it is an ordinary day: organic traffic only, on which nothing should
+    page.
     """
     g = _Gen(seed, scale, start, first_id)
     r = g.r
@@ -235,11 +241,12 @@ def synthetic_day(
                 "review",
                 "not_violating" if r.random() < 0.8 else "violating",
             )
-    _brigade(g)
-    _challenge(g)
-    _hate_cluster(g)
-    _spam_flood(g)
-    _child_safety(g)
+    if incidents:
+        _brigade(g)
+        _challenge(g)
+        _hate_cluster(g)
+        _spam_flood(g)
+        _child_safety(g)
     g.out.sort(key=lambda t: (t[0], t[1]))
     return [m for _, _, m in g.out]
 

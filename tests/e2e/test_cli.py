@@ -230,6 +230,8 @@ def test_detect_mends_a_clock_hiccup_and_refuses_a_bad_row_with_its_line(
     assert bad.returncode == 1
     assert b"hiccup.csv:3: timestamp 'later' is not ISO 8601" in bad.stderr
     assert bad.stdout == b""
+    wrong = vigil("detect", "--kind", "bogus", str(csv))
+    assert wrong.returncode == 2 and b"--kind 'bogus'" in wrong.stderr
 
 
 def test_trends_from_a_replay_output(events: Path, tmp_path: Path) -> None:

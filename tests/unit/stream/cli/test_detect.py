@@ -48,6 +48,27 @@ def test_a_repeated_timestamp_adds_its_count_and_is_reported_with_its_line() -> 
     ]
 
 
+def test_a_series_of_values_keeps_the_later_of_a_repeated_row_and_pages_both_ways() -> None:
+    series = parse(
+        ["timestamp,value", "2026-11-20 10:00,-0.5", "2026-11-20 10:01,0.25", "2026-11-20 10:01,1"],
+        "x.csv",
+    )
+    assert not series.counts and [v for *_, v in series.rows] == [-0.5, 1.0]
+    assert series.warnings[0].endswith("its value replaces that row's")
+    # a steady metric that drops pages, as one that climbs would
+    rows = [
+        f"2026-11-20 {10 + m // 60}:{m % 60:02d},{(-40.0 if m == 150 else 0.0) + m % 3 / 10}"
+        for m in range(180)
+    ]
+    out = [line.split(",") for line in detect(parse(["timestamp,value", *rows], "x.csv"))]
+    assert [o[0] for o in out if o[4] == "1"] == ["2026-11-20 12:30"]
+
+
+def test_kind_counts_refuses_a_series_that_is_not_counts() -> None:
+    with pytest.raises(BadRow, match="--kind counts"):
+        list(detect(parse(["t,v", "2026-11-20 10:00,-1"], "x.csv"), "counts"))
+
+
 def test_a_row_out_of_order_is_put_in_place_and_reported() -> None:
     series = parse(
         ["timestamp,count", "2026-11-20 10:02,5", "2026-11-20 10:00,4", "2026-11-20 10:03,1"],
@@ -64,8 +85,8 @@ def test_a_row_out_of_order_is_put_in_place_and_reported() -> None:
     [
         (["timestamp,count", "2026-11-20 10:00,5,9"], "x.csv:2: expected 2 columns"),
         (["timestamp,count", "noon,5"], "x.csv:2: timestamp 'noon' is not ISO 8601"),
-        (["timestamp,count", "2026-11-20 10:00,many"], "x.csv:2: count 'many' is not a number"),
-        (["timestamp,count", "2026-11-20 10:00,-3"], "x.csv:2: count '-3' is negative"),
+        (["timestamp,count", "2026-11-20 10:00,many"], "x.csv:2: value 'many' is not a number"),
+        (["timestamp,count", "2026-11-20 10:00,nan"], "x.csv:2: value 'nan' is not a number"),
         (["timestamp,count", "1900-01-01 10:00,3"], "x.csv:2: .* outside the years"),
         ([], "x.csv: empty file"),
     ],
