@@ -93,6 +93,11 @@ class TrendAlert(msgspec.Struct, frozen=True, kw_only=True):
     link: str = ""  # the dashboard view of this incident (VIGIL_DASHBOARD_LINK template)
     policy_area: PolicyArea | None = None
     region: str | None = None
+    # the evidence: why it fired, the top of the expected band (the most the key could have
+    # had without paging), and its count per minute over the last hour (a sparkline)
+    why: Literal["spike", "ramp", "new_key"] | None = None
+    expected_high: float | None = None
+    recent: list[int] = msgspec.field(default_factory=list)
     schema_version: SchemaVersion = 1
 
 

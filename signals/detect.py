@@ -38,6 +38,7 @@ from signals.records import DetectorV1, DetectorV2
 from signals.tail import LAPLACE_RATE, NORMAL_RATE, Tail
 
 COUNTS, VALUES = "counts", "values"  # the two kinds of series
+SPIKE, RAMP = "spike", "ramp"  # why an incident opened
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,11 @@ class Detector:
         "slow",
         "spread",
         "up",
+        "why",
     )
 
     def __init__(self, bucket: int, kind: str = COUNTS, cfg: DetectorConfig = DEFAULT) -> None:
+        self.why = SPIKE  # why the newest incident opened (not stored: read as it opens)
         self.bucket = bucket  # bucket width in ms
         self.kind = kind
         self._width = max(bucket, cfg.season_slot)  # a time-of-day slot
@@ -244,6 +247,16 @@ class Detector:
         z = (self._y(value) - self.slow - self._offset(ts)) / self._spread()
         return max(0.0, self.cusum + min(z, RAMP_Z_CAP) - cfg.cusum_k)
 
+    def band_top(self, ts: int, limit: float | None = None, cfg: DetectorConfig = DEFAULT) -> float:
+        """The top of the expected band at ts: the highest value that would not open an
+        incident as a spike (counts: also at least `min_count` and `min_ratio` x expected)."""
+        page = self._page_p if limit is None else min(limit, self._page_p)
+        y = self._baseline(ts) + self.up.z_for(page) * self._spread()
+        if self.kind != COUNTS:
+            return y
+        expected = self.expected(ts, cfg)
+        return max(unanscombe(y), float(cfg.min_count), cfg.min_ratio * expected)
+
     def judged(self, ts: int, value: float, cfg: DetectorConfig = DEFAULT) -> bool:
         """Whether a count at ts passes the cheap test before the tail test (enough events,
         enough above expectation): the buckets that could open an incident as a spike."""
@@ -283,11 +296,15 @@ class Detector:
         if ts - self.closed < cfg.cooldown:
             return False
         if p < page and self._pageable(value, self.expected(ts, cfg), cfg):
-            return True  # a spike
+            self.why = SPIKE
+            return True
         if partial:
             return False  # a ramp is judged on closed periods only
         slow = unanscombe(self.slow + self._offset(ts))
-        return ramp >= cfg.cusum_h and self._pageable(value, cfg.ramp_ratio * slow, cfg)
+        if ramp >= cfg.cusum_h and self._pageable(value, cfg.ramp_ratio * slow, cfg):
+            self.why = RAMP
+            return True
+        return False
 
     def _score(self, p: float, page: float, ramp: float, cfg: DetectorConfig) -> float:
         """0 for an ordinary bucket, 0.5 at the page threshold `page` (or a ramp's alarm

@@ -417,7 +417,16 @@ class Engine:
             return []
         return [
             self._alert(
-                state, status, inc, now, r.observed, r.expected, r.score, r.ratio, r.distinct
+                state,
+                status,
+                inc,
+                now,
+                r.observed,
+                r.expected,
+                r.score,
+                r.ratio,
+                r.distinct,
+                (r.why or None, round(r.band, 3)) if status != "resolved" else None,
             )
         ]
 
@@ -432,7 +441,10 @@ class Engine:
         score: float,
         ratio: float,
         distinct: int,
+        evidence: tuple[str | None, float] | None = None,
     ) -> Emit:
+        """The alert for a status change of the key's incident; `evidence`: (why it fired,
+        the top of the expected band), for a firing or an update."""
         cfg = self.config.trends
         kind, key = state.kind, state.key
         area, region = (
@@ -453,11 +465,14 @@ class Engine:
             growth=round(ratio, 2),
             distinct_creators=distinct,
             first_seen=format_ts(state.first_seen),
-            sample_content_ids=state.samples[-5:],
+            sample_content_ids=state.samples[-8:][::-1],  # the newest first
             top_creators=trend.top_creators(state),
             link=self.config.dashboard_link.format(kind=kind, value=quote(key), incident_id=inc.id),
             policy_area=area,  # type: ignore[arg-type]
             region=region,
+            why=evidence[0] if evidence else None,  # type: ignore[arg-type]
+            expected_high=evidence[1] if evidence else None,
+            recent=trend.recent(state, now),
         )
         return Emit(TREND_ALERTS, f"{kind}:{key}", alert)
 

@@ -15,7 +15,7 @@ from typing import Any
 from signals import records
 from signals import windows as w
 from signals.budget import PageBudget
-from signals.detect import Detector, DetectorConfig, migrated_detector
+from signals.detect import SPIKE, Detector, DetectorConfig, migrated_detector
 from signals.eventtime import HOUR, MINUTE
 from signals.sweeping import DECODE
 
@@ -24,6 +24,8 @@ SAMPLE_CAP = 16  # newest content ids: alert samples, and the redelivery guard
 TTL = 7 * 24 * HOUR
 
 SEVERITIES = ("low", "medium", "high", "critical")
+NEW_KEY = HOUR  # a key first seen this recently that spikes is a new key, not a spike
+RECENT = HOUR  # the minute counts an alert carries (enough to draw a sparkline)
 SEVERITY_STEP = 3.0  # low below 6x the expected count, then one step per doubling
 RESOLVE_BELOW = 1.5  # an open incident resolves when its count falls below this multiple
 
@@ -225,6 +227,7 @@ class Reading:
 
     __slots__ = (
         "alert",
+        "band",
         "distinct",
         "expected",
         "observed",
@@ -232,6 +235,7 @@ class Reading:
         "ratio",
         "score",
         "severity",
+        "why",
     )
 
     def __init__(
@@ -247,6 +251,8 @@ class Reading:
         self.expected = det.expected(now, cfg.detector)
         self.ratio = self.observed / self.expected
         self.score, self.alert, self.distinct = 0.0, False, 0
+        self.band, self.why = 0.0, ""
+        limit = None
         # an open incident stays open on the sliding count. A new one opens on the open
         # period's own count, and only once every earlier period has closed: until the next
         # close the detector does not change and the count only grows, so the period opens
@@ -264,13 +270,16 @@ class Reading:
             and count >= cfg.detector.min_count
             and count >= floor * self.expected
         ):
-            limit = None
             if not det.open and budget is not None:
                 limit = _judged(state, period, cfg, budget)
             self.score, self.alert = det.judge(now, count, cfg.detector, limit)
         self.alert = self.alert or opened is not None
         if self.alert:
             self.distinct = w.distinct_since(state.creators, now - cfg.period)
+            # the evidence on the page: the top of the expected band, and why it fired
+            self.band = det.band_top(now, limit, cfg.detector)
+            new = now - state.first_seen < NEW_KEY and det.why == SPIKE
+            self.why = "new_key" if new else det.why
         ratio = max(self.ratio / SEVERITY_STEP, 1.0)
         self.severity = min(3, max(0, int(math.log2(ratio))))
 
@@ -405,6 +414,11 @@ def top_creators(state: TrendState, n: int = 5) -> list[str]:
 
 
 DEFAULT = TrendConfig()
+
+
+def recent(state: TrendState, now: int) -> list[int]:
+    """Uploads under the key per minute over the last RECENT, oldest first, to now."""
+    return w.series(state.minutes, now, RECENT, MINUTE)
 
 
 def observed(state: TrendState) -> int:

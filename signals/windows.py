@@ -27,6 +27,12 @@ def window_sum(buckets: Buckets, now: int, span: int, width: int) -> int:
     return sum([c for i, c in buckets.items() if lo < i <= hi])
 
 
+def series(buckets: Buckets, now: int, span: int, width: int) -> list[int]:
+    """The buckets covering (now - span, now], oldest first, 0 where empty (a sparkline)."""
+    hi = now // width
+    return [buckets.get(i, 0) for i in range(hi - span // width + 1, hi + 1)]
+
+
 def prune(buckets: Buckets, now: int, keep: int, width: int) -> None:
     """Drop buckets entirely older than now - keep (cheap no-op while few buckets exist)."""
     if len(buckets) <= keep // width + 1:

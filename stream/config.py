@@ -256,6 +256,13 @@ class Settings:
         "a trend key pages `firing` at most once per this, across workers",
         kind="int",
     )
+    notify_coalesce: float = setting(
+        "VIGIL_NOTIFY_COALESCE_SECONDS",
+        5.0,
+        "on-call: how long an alert waits so that keys spiking together on the same videos "
+        "page once, titled by the most specific key",
+        kind="float",
+    )
     notify_rate_per_minute: float = setting(
         "VIGIL_NOTIFY_RATE_PER_MINUTE",
         30.0,

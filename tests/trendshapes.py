@@ -1,7 +1,7 @@
 """Labelled synthetic series for the trend detector: the shapes it must get right.
 
 Used by tests/unit/signals/test_detect.py (targets as assertions) and `make bench`
-(precision, recall and time-to-detect across many seeds). Counts are negative-binomial
+(pages, false pages and time to page across many seeds). Counts are negative-binomial
 (gamma-Poisson), because real traffic is over-dispersed.
 """
 

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS, TREND_ALERTS
+from stream.notify.grouping import merge
 from stream.replay import MemorySink, ReplayStats
 
 
@@ -69,6 +70,22 @@ def summarise(
             f"vs {peak['expected']} expected, {peak['distinct_creators']} {who}; "
             f"samples {', '.join(peak['sample_content_ids'][:3])}"
         )
+
+    # what on-call gets: keys that spiked on the same videos page once (stream.notify)
+    firing = []
+    for msgs in incidents.values():
+        videos = [v for m in msgs for v in m["sample_content_ids"]]
+        firing.append({**msgs[0], "sample_content_ids": list(dict.fromkeys(videos))})
+    pages = merge(firing)
+    console.print(
+        f"\n[bold]On-call pages[/bold]: {len(pages)} (keys spiking on the same videos page once, "
+        "titled by the most specific)"
+    )
+    for page in pages:
+        key, others = page["key"], [k for k in page["keys"] if k != page["key"]]
+        with_ = f" with {', '.join(k['kind'] + ' ' + k['value'] for k in others)}" if others else ""
+        first = min(incidents[i][0]["ts"] for i in page["grouped_incident_ids"])
+        console.print(f"  {first} {key['kind']} [bold]{key['value']}[/bold]{with_}")
 
     dl = stats.dead_letters
     console.print(

@@ -191,6 +191,10 @@ class _Gen:
         )
 
 
+GENERIC_TAG = "fyp"  # on one upload in GENERIC_EVERY, and on every challenge video
+GENERIC_EVERY = 8
+
+
 def _diurnal(r: random.Random, day: int) -> int:
     """An event time on the day, denser in the evening (UTC) than at night."""
     while True:
@@ -217,10 +221,12 @@ def synthetic_day(
     r = g.r
     reasons = [a for a, _ in REPORT_REASONS]
     weights = [w for _, w in REPORT_REASONS]
-    for _ in range(int(48_000 * scale)):
+    for n in range(int(48_000 * scale)):
         ts = _diurnal(r, g.day)
         creator = g.pick_creator()
         tags = list(dict.fromkeys(g.zipf(g.tags) for _ in range(r.randint(0, 4))))
+        if n % GENERIC_EVERY == 0:  # the always-busy generic tag (no draw: the day is as it was)
+            tags.append(GENERIC_TAG)
         audio = g.zipf(g.audios) if r.random() < 0.7 else None
         cid = g.upload(ts, creator, tags, audio)
         roll = r.random()
@@ -280,7 +286,7 @@ def _challenge(g: _Gen) -> None:
         cid = g.upload(
             ts,
             creator,
-            [CHALLENGE_TAG, "fyp"],
+            [CHALLENGE_TAG, GENERIC_TAG],
             CHALLENGE_AUDIO,
             {"dangerous_activities": score},
             g.r.choice(CHALLENGE_CAPTIONS),

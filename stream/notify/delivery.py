@@ -12,6 +12,10 @@
   even if a reprocess gives its incident a new id. If Redis is down, alerts are delivered
   (a duplicate page beats a missed one) and the failure is counted.
 - A token bucket per sink keeps to `rate_per_minute` (stream/notify/ratelimit.py).
+- Keys that spike together on the same videos page once (stream/notify/grouping.py): alerts
+  wait `coalesce` seconds so that a burst's keys merge into one page, titled by the most
+  specific key; a key firing later on an incident's videos becomes an update of it, and the
+  updates and resolutions of a merged key are left to the incident's head.
 """
 
 import asyncio
@@ -27,6 +31,7 @@ import structlog
 
 from stream import metrics
 from stream.config import Settings
+from stream.notify import grouping
 from stream.notify.ratelimit import TokenBucket
 from stream.notify.sinks import Sink
 
@@ -45,6 +50,7 @@ class NotifierConfig:
     cooldown: int = 3600  # seconds a trend key's `firing` page is remembered
     park_seconds: float = 60.0
     give_up_seconds: float = 86_400.0
+    coalesce: float = 5.0  # seconds alerts wait, so that keys of one burst page once
 
 
 def notifier_config(settings: Settings) -> NotifierConfig:
@@ -54,6 +60,7 @@ def notifier_config(settings: Settings) -> NotifierConfig:
         rate_per_minute=settings.notify_rate_per_minute,
         attempts=settings.notify_attempts,
         cooldown=settings.alert_cooldown,
+        coalesce=settings.notify_coalesce,
     )
 
 
@@ -78,6 +85,7 @@ class Notifier:
         self.config = config or NotifierConfig()
         self.queue: asyncio.Queue[_Pending] = asyncio.Queue(self.config.queue_size)
         self.parked: list[_Pending] = []
+        self.holding: list[_Pending] = []  # waiting `coalesce` seconds, oldest first
         self.buckets = {s.name: TokenBucket(self.config.rate_per_minute) for s in sinks}
         self._redis = redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._ns = namespace
@@ -96,16 +104,23 @@ class Notifier:
             return False
 
     async def run(self) -> None:
-        """Deliver forever: queued alerts as they come, parked ones every park_seconds."""
+        """Deliver forever: queued alerts once they have waited `coalesce` seconds, parked
+        ones every park_seconds."""
         self._open_session()
         last_park = time.monotonic()
         try:
             while True:
-                try:
-                    item = await asyncio.wait_for(self.queue.get(), timeout=1.0)
-                    await self._deliver(item)
-                except TimeoutError:
-                    pass
+                wait = 1.0
+                if self.holding:
+                    age = time.monotonic() - self.holding[0].since
+                    wait = min(wait, max(0.0, self.config.coalesce - age))
+                with contextlib.suppress(TimeoutError):
+                    self.holding.append(await asyncio.wait_for(self.queue.get(), timeout=wait))
+                if (
+                    self.holding
+                    and time.monotonic() - self.holding[0].since >= self.config.coalesce
+                ):
+                    await self._release_held()
                 if time.monotonic() - last_park >= self.config.park_seconds and self.parked:
                     last_park = time.monotonic()
                     parked, self.parked = self.parked, []
@@ -114,6 +129,29 @@ class Notifier:
         finally:
             await self.close()
 
+    async def _release_held(self) -> None:
+        """Deliver everything held: a burst's firing alerts merged, one per group of keys
+        that share videos, where its first member was; the rest in order."""
+        held, self.holding = self.holding, []
+        firing = [h.alert for h in held if h.alert["status"] == "firing"]
+        groups = {g["grouped_incident_ids"][0]: g for g in grouping.merge(firing)}
+        first_of = {}
+        for g in groups.values():
+            first = min(
+                (
+                    i
+                    for i, h in enumerate(held)
+                    if h.alert["incident_id"] in g["grouped_incident_ids"]
+                )
+            )
+            first_of[first] = g
+        for i, item in enumerate(held):
+            if item.alert["status"] == "firing":
+                if i in first_of:
+                    await self._deliver(_Pending(first_of[i], item.sinks, item.since))
+                continue
+            await self._deliver(item)
+
     def _open_session(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(
@@ -121,10 +159,11 @@ class Notifier:
             )
 
     async def drain(self) -> None:
-        """Deliver everything queued now (tests, shutdown)."""
+        """Deliver everything queued or held now, without waiting (tests, shutdown)."""
         self._open_session()
         while not self.queue.empty():
-            await self._deliver(self.queue.get_nowait())
+            self.holding.append(self.queue.get_nowait())
+        await self._release_held()
 
     async def retry_parked(self) -> None:
         """Try every parked alert once more now."""
@@ -139,7 +178,10 @@ class Notifier:
         await self._redis.aclose()
 
     async def _deliver(self, item: _Pending) -> None:
-        alert = item.alert
+        alert = await self._grouped(item.alert)
+        if alert is None:
+            metrics.NOTIFY.labels(sink="all", result="grouped").inc()
+            return
         if not await self._claim(alert):
             metrics.NOTIFY.labels(sink="all", result="deduplicated").inc()
             return
@@ -195,11 +237,65 @@ class Notifier:
         metrics.NOTIFY.labels(sink=sink.name, result="parked").inc()
         return False
 
+    async def _grouped(self, alert: dict[str, Any]) -> dict[str, Any] | None:
+        """The alert as its incident's group pages it: a firing on videos of an incident
+        already paged becomes an update of that incident; an update or resolution of a key
+        merged into another's incident is left to that incident (None). Without Redis,
+        the alert as it is."""
+        try:
+            if alert["status"] == "firing":
+                return await self._gather(alert)
+            return await self._follow(alert)
+        except (redis.RedisError, OSError) as exc:
+            metrics.LEDGER_ERRORS.labels(op="notify").inc()
+            log.warning("notify_grouping_unavailable", error=type(exc).__name__)
+            return alert
+
+    async def _gather(self, alert: dict[str, Any]) -> dict[str, Any]:
+        """A firing: the incident whose videos it shares, or a new one; recorded in Redis."""
+        ns, ttl = self._ns, self.config.cooldown
+        videos = alert.get("sample_content_ids") or []
+        known = await self._redis.mget([f"{ns}:notify-video:{v}" for v in videos]) if videos else []
+        found = [_text(g) for g in known if g]
+        members = alert.get("grouped_incident_ids") or [alert["incident_id"]]
+        gid = found[0] if found else alert["incident_id"]
+        if gid not in members:  # joins an incident paged before
+            keys = orjson.loads(await self._redis.get(f"{ns}:notify-group:{gid}") or b"[]")
+            alert = grouping.joined(alert, gid, keys)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(
+            f"{ns}:notify-group:{gid}", orjson.dumps(alert.get("keys") or [alert["key"]]), ex=ttl
+        )
+        for v in videos:
+            pipe.set(f"{ns}:notify-video:{v}", gid, nx=True, ex=ttl)
+        for member in members:
+            pipe.set(f"{ns}:notify-member:{member}", gid, ex=ttl)
+        await pipe.execute()
+        return alert
+
+    async def _follow(self, alert: dict[str, Any]) -> dict[str, Any] | None:
+        """An update or resolution: its own incident's, or left to the group it joined."""
+        if alert.get("grouped_incident_ids"):
+            return alert  # a join, grouped already (parked and retried)
+        ns = self._ns
+        found = await self._redis.get(f"{ns}:notify-member:{alert['incident_id']}")
+        if found is None:
+            return alert
+        gid = _text(found)
+        if alert["status"] == "updated":  # its newer videos are the incident's too
+            pipe = self._redis.pipeline(transaction=False)
+            for v in alert.get("sample_content_ids") or []:
+                pipe.set(f"{ns}:notify-video:{v}", gid, nx=True, ex=self.config.cooldown)
+            await pipe.execute()
+        return alert if gid == alert["incident_id"] else None
+
     def _keys(self, alert: dict[str, Any]) -> list[str]:
+        if alert["status"] == "updated" and alert.get("grouped_incident_ids"):
+            return [f"{self._ns}:notify-join:{alert['id']}"]  # each key joins once
         keys = [f"{self._ns}:notify:{alert['incident_id']}:{alert['status']}:{alert['severity']}"]
         if alert["status"] == "firing":
-            k = alert["key"]
-            keys.append(f"{self._ns}:notify-key:{k['kind']}:{k['value']}")
+            for k in alert.get("keys") or [alert["key"]]:
+                keys.append(f"{self._ns}:notify-key:{k['kind']}:{k['value']}")
         return keys
 
     async def _claim(self, alert: dict[str, Any]) -> bool:
@@ -226,3 +322,8 @@ class Notifier:
         if keys:
             with contextlib.suppress(redis.RedisError, OSError):
                 await self._redis.delete(*keys)
+
+
+def _text(value: Any) -> str:
+    """A Redis reply as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)

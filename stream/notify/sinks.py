@@ -35,14 +35,42 @@ def slack(alert: dict[str, Any]) -> dict[str, Any]:
         "updated": "Trend growing",
         "resolved": "Trend back to baseline",
     }[alert["status"]]
+    why = WHY.get(alert.get("why") or "", "")
+    band = alert.get("expected_high")
     text = (
-        f"*{head}* ({alert['severity']}): {key['kind']} `{key['value']}`: "
-        f"{alert['observed']} uploads in 5 min vs {alert['expected']} expected "
-        f"(x{alert['growth']}), {alert['distinct_creators']} creators, since "
-        f"{alert['first_seen']}. Samples: {', '.join(alert['sample_content_ids'][:3])}. "
+        f"*{head}* ({alert['severity']}{why}): {key['kind']} `{key['value']}`: "
+        f"{alert['observed']} uploads in 5 min vs {alert['expected']} expected"
+        f"{f' (pages above {band:g})' if band else ''} (x{alert['growth']}), "
+        f"{alert['distinct_creators']} creators, since {alert['first_seen']}. "
+        f"Last hour: {sparkline(alert.get('recent') or [])} "
+        f"{together(alert)}"
+        f"Samples: {', '.join(alert['sample_content_ids'][:3])}. "
         f"Incident {alert['incident_id']} {alert.get('link', '')}"
     ).rstrip()
     return {"text": text}
+
+
+def together(alert: dict[str, Any]) -> str:
+    """The other keys of the alert's incident (stream/notify/grouping.py), as a sentence."""
+    others = [k for k in alert.get("keys") or [] if k != alert["key"]]
+    if not others:
+        return ""
+    names = ", ".join(f"{k['kind']} `{k['value']}`" for k in others)
+    if alert["status"] == "updated" and alert.get("grouped_incident_ids"):
+        return f"Joins the incident of {names}. "
+    return f"Spiking with it on the same videos: {names}. "
+
+
+WHY = {"spike": ", a spike", "ramp": ", a steady climb", "new_key": ", a new key"}
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    """Counts as a line of block characters, the highest a full block ('' when empty)."""
+    top = max(counts, default=0)
+    if top <= 0:
+        return ""
+    return "".join(BARS[c * (len(BARS) - 1) // top] for c in counts)
 
 
 def pagerduty(routing_key: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
@@ -76,6 +104,10 @@ def pagerduty(routing_key: str) -> Callable[[dict[str, Any]], dict[str, Any] | N
                         "policy_area",
                         "region",
                         "link",
+                        "why",
+                        "expected_high",
+                        "recent",
+                        "keys",
                     )
                 },
             }

@@ -1,5 +1,7 @@
 """The on-call notifier against a real local HTTP receiver and the real Redis."""
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -50,23 +52,26 @@ def alert(
     severity: str = "medium",
     incident: str = "inc-1",
     key: str = "blackoutchallenge2",
+    kind: str = "hashtag",
+    expected: float = 2.7,
+    samples: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": f"{incident}-{status}-{severity}",
         "incident_id": incident,
         "ts": "2026-11-20T16:57:43Z",
-        "key": {"kind": "hashtag", "value": key},
+        "key": {"kind": kind, "value": key},
         "status": status,
         "severity": severity,
         "window_start": "2026-11-20T16:52:43Z",
         "window_end": "2026-11-20T16:57:43Z",
         "observed": 66,
-        "expected": 2.7,
+        "expected": expected,
         "score": 1.0,
         "growth": 24.4,
         "distinct_creators": 62,
         "first_seen": "2026-11-20T08:00:00Z",
-        "sample_content_ids": ["v1", "v2", "v3"],
+        "sample_content_ids": samples or [f"{key}-v1", f"{key}-v2", f"{key}-v3"],
         "top_creators": ["u1"],
         "policy_area": None,
         "region": None,
@@ -169,3 +174,59 @@ def test_token_bucket_spaces_sends() -> None:
     assert bucket.wait_time() == pytest.approx(1.0)
     now[0] += 1.0
     assert bucket.wait_time() == 0.0
+
+
+async def test_keys_spiking_on_the_same_videos_page_once_titled_by_the_most_specific(
+    receiver: Receiver,
+) -> None:
+    """A challenge under its tag, its sound and the generic #fyp: one page, headed by the tag."""
+    n = notifier(receiver, f"t:{uuid.uuid4().hex}")
+    n.offer(alert(incident="i-fyp", key="fyp", expected=40.0, samples=["v7", "v8"]))
+    n.offer(alert(incident="i-tag", key="blackoutchallenge2", expected=3.8, samples=["v7", "v9"]))
+    n.offer(alert(incident="i-snd", key="a-77", kind="audio", expected=3.8, samples=["v9"]))
+    n.offer(alert(incident="i-other", key="cats", samples=["v100"]))  # another event
+    await n.drain()
+    pd = [b for p, b in receiver.requests if p == "/pd"]
+    assert [b["dedup_key"] for b in pd] == ["i-tag", "i-other"]
+    assert [k["value"] for k in pd[0]["payload"]["custom_details"]["keys"]] == [
+        "blackoutchallenge2",
+        "a-77",
+        "fyp",
+    ]
+    slack_text = next(b["text"] for p, b in receiver.requests if p == "/slack")
+    assert "`blackoutchallenge2`" in slack_text.split(":")[1]  # the title
+    assert "Spiking with it on the same videos: audio `a-77`, hashtag `fyp`." in slack_text
+
+    # a merged key's growth and resolution are the incident's, paged by its head
+    before = len(receiver.requests)
+    n.offer(alert("updated", "high", incident="i-fyp", key="fyp", expected=40.0))
+    n.offer(alert("resolved", incident="i-snd", key="a-77", kind="audio"))
+    await n.drain()
+    assert len(receiver.requests) == before
+
+    # a key that fires later on the incident's videos updates it: no new PagerDuty incident
+    n.offer(alert(incident="i-cap", key="c1", kind="caption", expected=3.9, samples=["v8"]))
+    await n.drain()
+    await n.close()
+    late = [b for p, b in receiver.requests[before:] if p == "/pd"]
+    assert [(b["dedup_key"], b["event_action"]) for b in late] == [("i-tag", "trigger")]
+    text = next(b["text"] for p, b in receiver.requests[before:] if p == "/slack")
+    assert text.startswith("*Trend growing*") and "Joins the incident of hashtag" in text
+
+
+async def test_a_burst_waits_to_be_merged_before_it_pages(receiver: Receiver) -> None:
+    """Delivering as it runs, the notifier holds a firing alert long enough for its burst."""
+    n = notifier(receiver, f"t:{uuid.uuid4().hex}", coalesce=0.5)
+    task = asyncio.create_task(n.run())
+    n.offer(alert(incident="i-fyp", key="fyp", expected=40.0, samples=["v7"]))
+    await asyncio.sleep(0.1)
+    n.offer(alert(incident="i-tag", key="blackoutchallenge2", expected=3.8, samples=["v7"]))
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if any(p == "/pd" for p, _ in receiver.requests):
+            break
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert [b["dedup_key"] for p, b in receiver.requests if p == "/pd"] == ["i-tag"]

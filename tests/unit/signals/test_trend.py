@@ -40,8 +40,9 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 
 def test_sudden_spike_alerts_within_four_minutes() -> None:
-    # a partial period pages only beyond doubt (the square of the page threshold); a
-    # borderline one waits for its period to close, so arrival order cannot flip it
+    # the open period is judged once the one before it has closed, 2 minutes (the grace)
+    # after its end, so that arrival order cannot change what pages; at 10 a minute the
+    # spike also needs a minute or two to be 10 uploads and beyond its key's noise
     rng = random.Random(1)
     base = poisson_series(1.0, 180, rng)
     spike_start = 180 * MINUTE

@@ -69,6 +69,9 @@ def test_a_trend_that_falls_silent_is_resolved() -> None:
     assert [(a.key.value, a.status) for a in fired] == [("x", "firing")]
     assert fired[0].ts == format_ts(T0 + 72 * MIN)
     assert fired[0].observed == 41  # the last 5 minutes: the burst and one quiet upload
+    # the evidence: why, the top of the band it broke, and the last hour minute by minute
+    assert fired[0].why == "spike" and 10 <= (fired[0].expected_high or 0) < 40
+    assert len(fired[0].recent) == 60 and fired[0].recent[-3:] == [20, 20, 0]  # to 11:12
     # the watermark moves on: the resolution comes with the event that moved it, dated when
     # the key had been silent for two periods, whenever a driver checks
     later = pipe.feed(*upload("later", creator="z", at=120 * MIN, hashtags=["other"]))
@@ -102,3 +105,15 @@ def test_a_key_is_judged_in_its_own_period_however_facts_interleave() -> None:
     for i in range(KEPT):  # ... until KEPT newer periods have been used: then z's is unknown
         far.admit(fact("y", 200 * P + i * P, i))
     assert far.history(fact("z", 2 * P)) is None
+
+
+def test_a_key_the_platform_never_saw_that_takes_off_pages_as_a_new_key() -> None:
+    engine = Engine(load_pack(SHIPPED_POLICIES))
+    for i in range(3):  # the process has seen a whole period before: the key's past is quiet
+        engine.on_trend(fact("other", i * 1000, i), None)
+    state, alerts = None, []
+    for j in range(40):
+        state, out = engine.on_trend(fact("new", 2 * P + j * 1000, j), state)
+        alerts += out
+    fired = [e.record for e in alerts if e.record.status == "firing"]
+    assert [(a.key.value, a.why) for a in fired] == [("new", "new_key")]
