@@ -403,7 +403,7 @@ class Engine:
             if inc is None or (not inc.open and now - inc.fired_at >= cfg.cooldown):
                 start = r.period * cfg.period
                 inc = trend.Incident(
-                    stable_id("trend", f"{state.kind}:{state.key}", str(start)), r.severity, now
+                    stable_id("trend", state.table_key, str(start)), r.severity, now
                 )
                 status = "firing"
             elif inc.open and r.severity > inc.severity:
@@ -474,7 +474,7 @@ class Engine:
             expected_high=evidence[1] if evidence else None,
             recent=trend.recent(state, now),
         )
-        return Emit(TREND_ALERTS, f"{kind}:{key}", alert)
+        return Emit(TREND_ALERTS, state.table_key, alert)
 
 
 def _merged(a: ContentStep, b: ContentStep) -> ContentStep:

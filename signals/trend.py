@@ -201,6 +201,11 @@ class TrendState:
             s.judged = r.judged
         return s
 
+    @property
+    def table_key(self) -> str:
+        """The key trend state is partitioned by (as TrendFact.table_key)."""
+        return f"{self.kind}:{self.key}"
+
     def detector(self, cfg: "TrendConfig") -> Detector:
         """The key's detector over closed periods (created on first use)."""
         if self.det is None:

@@ -133,22 +133,16 @@ class Notifier:
         """Deliver everything held: a burst's firing alerts merged, one per group of keys
         that share videos, where its first member was; the rest in order."""
         held, self.holding = self.holding, []
-        firing = [h.alert for h in held if h.alert["status"] == "firing"]
-        groups = {g["grouped_incident_ids"][0]: g for g in grouping.merge(firing)}
-        first_of = {}
-        for g in groups.values():
-            first = min(
-                (
-                    i
-                    for i, h in enumerate(held)
-                    if h.alert["incident_id"] in g["grouped_incident_ids"]
-                )
-            )
-            first_of[first] = g
-        for i, item in enumerate(held):
+        group_of: dict[str, dict[str, Any]] = {}  # incident id -> its group's alert, sent once
+        for g in grouping.merge([h.alert for h in held if h.alert["status"] == "firing"]):
+            group_of.update(dict.fromkeys(g["grouped_incident_ids"], g))
+        for item in held:
             if item.alert["status"] == "firing":
-                if i in first_of:
-                    await self._deliver(_Pending(first_of[i], item.sinks, item.since))
+                group = group_of.pop(item.alert["incident_id"], None)
+                if group is not None:
+                    for member in group["grouped_incident_ids"]:
+                        group_of.pop(member, None)
+                    await self._deliver(_Pending(group, item.sinks, item.since))
                 continue
             await self._deliver(item)
 
