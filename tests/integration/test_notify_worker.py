@@ -36,7 +36,11 @@ def test_the_worker_delivers_trend_alerts_to_the_webhook(
         deployment.produce(day_file)
         deployment.drained()
         deadline = time.monotonic() + 30
-        while not any(a["key"]["value"] == "blackoutchallenge2" for a in received):
+        # the challenge's keys page as one incident (stream/notify/grouping.py); at this
+        # scale #fyp is barely busier than the challenge's tag, so any member may title it
+        while not any(
+            k["value"] == "blackoutchallenge2" for a in received for k in a.get("keys", [a["key"]])
+        ):
             assert time.monotonic() < deadline, f"no page for the challenge: {received}"
             time.sleep(0.3)
     finally:
