@@ -37,6 +37,7 @@ FIELDS = (
     "once_per",
     "queue",
     "priority",
+    "min_precision",
     "regions",
 )
 REQUIRED = ("id", "version", "owner", "description", "policy_area", "target", "outcome")
@@ -217,8 +218,20 @@ class _Reader:
                 once_per = 0 if str(once_text) == "lifetime" else parse_duration(str(once_text))
             except ValueError as exc:
                 self.fail(onode, str(exc), "or `lifetime`")
+        min_precision, mpnode = v.get("min_precision", (None, self.node))
+        if min_precision is not None and (
+            isinstance(min_precision, bool)
+            or not isinstance(min_precision, int | float)
+            or not 0 < min_precision <= 1
+        ):
+            min_precision = self.fail(
+                mpnode, "min_precision must be a number above 0 and at most 1", "for example 0.95"
+            )
         common = {
             "id": rid,
+            "min_precision": (
+                float(min_precision) if isinstance(min_precision, int | float) else min_precision
+            ),
             "version": version,
             "owner": owner,
             "description": description.strip() if description is not _MISSING else "",

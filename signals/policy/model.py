@@ -117,6 +117,8 @@ class Rule:
     test: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False, repr=False)
     bands: Bands | None = None
     region: str | None = None  # the region whose override this variant is
+    # the precision the rule must keep on a golden set (`vigil golden eval` fails below it)
+    min_precision: float | None = None
     regions: dict[str, "Rule"] = field(default_factory=dict, compare=False, repr=False)
     key: str = field(init=False, compare=False, repr=False)  # identity in per-key state
     # necessary conditions checked in Python before CEL runs: (signal, op, constant)

@@ -67,6 +67,7 @@ CASES = {
     .replace("score_max_hate >= 0.9", "trend_growth >= 8.0")
     .replace("outcome: remove", "outcome: review\n    queue: x")
     + "    regions:\n      DE: {mode: disabled}\n",
+    "min_precision_range": GOOD_RULE + "    min_precision: 95\n",
     "folded_condition": GOOD_RULE.replace(
         "    when: score_max_hate >= 0.9\n",
         "    when: >-\n      score_max_hate >= 0.9\n      && reprots_1h > 2\n",
