@@ -6,6 +6,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from schemas.golden import GoldenItem, GoldenSet
 from schemas.inputs import ModelScore, Report, Review, Upload
 from schemas.outputs import DeadLetter, Decision, TrendAlert
 
@@ -18,6 +19,9 @@ SCHEMA_FILES: dict[str, tuple[type[msgspec.Struct], tuple[str, ...]]] = {
     "decision": (Decision, ("enforcement-actions", "escalations", "shadow-actions")),
     "trend-alert": (TrendAlert, ("trend-alerts",)),
     "dead-letter": (DeadLetter, ("dead-letter",)),
+    # file formats, not topics
+    "golden-set": (GoldenSet, ()),
+    "golden-item": (GoldenItem, ()),
 }
 
 COMMITTED_DIR = Path(__file__).parent / "json"

@@ -21,3 +21,9 @@ class IncompatibleFaust(VigilError):
 
 class StateVersionError(VigilError):
     """A stored state was written by an encoding this version cannot read."""
+
+
+class GoldenSetInvalid(VigilError):
+    """A golden-set file has lines vigil cannot read; the message names each file:line."""
+
+    exit_code = 2

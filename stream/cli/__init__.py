@@ -6,6 +6,7 @@ from stream.cli import (  # noqa: F401  (each module registers its commands)
     acls,
     detect,
     explain,
+    golden,
     policy,
     produce,
     replay,

@@ -81,7 +81,10 @@ class Message:
         return orjson.dumps({"topic": self.topic, "key": self.key, "value": self.value})
 
 
-class _Gen:
+class TrafficGen:
+    """Builds input messages the way the demo day shapes them (ids, regions, scores, reports);
+    the day and the sample golden set both draw from it."""
+
     def __init__(self, seed: int, scale: float, day: int, first_id: int) -> None:
         self.r = random.Random(seed)
         self.scale = scale
@@ -217,7 +220,7 @@ def synthetic_day(
     Without `incidents` it is an ordinary day: organic traffic only, on which nothing should
     page.
     """
-    g = _Gen(seed, scale, start, first_id)
+    g = TrafficGen(seed, scale, start, first_id)
     r = g.r
     reasons = [a for a, _ in REPORT_REASONS]
     weights = [w for _, w in REPORT_REASONS]
@@ -257,7 +260,7 @@ def synthetic_day(
     return [m for _, _, m in g.out]
 
 
-def _brigade(g: _Gen) -> None:
+def _brigade(g: TrafficGen) -> None:
     start = g.day + 14 * HOUR
     g.creator_region[BRIGADE_TARGET] = ("US", "en")
     videos = [g.upload(g.day + i * HOUR, BRIGADE_TARGET, ["dailyvlog"], None) for i in range(1, 13)]
@@ -272,7 +275,7 @@ def _brigade(g: _Gen) -> None:
             )
 
 
-def _challenge(g: _Gen) -> None:
+def _challenge(g: TrafficGen) -> None:
     # a trickle from the morning, then take-off at 16:00, doubling every 15 minutes
     for i in range(24):
         ts = g.day + 8 * HOUR + i * 20 * MINUTE
@@ -302,7 +305,7 @@ def _challenge(g: _Gen) -> None:
                 )
 
 
-def _hate_cluster(g: _Gen) -> None:
+def _hate_cluster(g: TrafficGen) -> None:
     start = g.day + 20 * HOUR
     for i in range(60):
         ts = start + g.r.randint(0, 50 * MINUTE)
@@ -325,7 +328,7 @@ def _hate_cluster(g: _Gen) -> None:
             )
 
 
-def _spam_flood(g: _Gen) -> None:
+def _spam_flood(g: TrafficGen) -> None:
     start = g.day + 10 * HOUR
     for i in range(120):
         g.upload(
@@ -338,7 +341,7 @@ def _spam_flood(g: _Gen) -> None:
         )
 
 
-def _child_safety(g: _Gen) -> None:
+def _child_safety(g: TrafficGen) -> None:
     for i, score in enumerate((0.97, 0.99, 0.72, 0.81)):
         ts = g.day + (3 + 5 * i) * HOUR
         g.upload(ts, f"u-cs-{i}", [], None, {"child_safety": score})
