@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bench_golden
 import bench_trends
 import orjson
 
@@ -212,6 +213,7 @@ def main() -> None:
         _replace_section("trends", bench_trends.shapes_section(20))
         _replace_section("nab", bench_trends.nab_section())
         _replace_section("tier", bench_trends.tier_section())
+        _replace_section("golden", bench_golden.section())
     ratio = rep / ceil
     write_report(events, outputs, ceil, rep, ratio, hot)
     write_strict_report(strict, rep)

@@ -11,12 +11,13 @@ freeze date are left out, so a set keeps meaning what it meant when it was froze
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
 from schemas.golden import GoldenItem, GoldenLabel
 from schemas.outputs import Decision
+from signals.catalogue import SIGNALS
 from signals.decision import KIND_TOPIC
 from signals.engine import Engine, EngineConfig
 from signals.eventtime import epoch_ms, parse_ts
@@ -123,7 +124,8 @@ class GoldenResult:
     labels: int
     late_labels: int  # given after the freeze date: not counted
     dead_letters: dict[str, int]  # item id -> events the engine refused
-    decisions: dict[str, list[Decision]]  # item id -> its decisions
+    runs: dict[str, "ItemRun"]  # item id -> what the engine did with it
+    counted: dict[str, dict[str, GoldenLabel]]  # item id -> the labels that count, per area
 
     @property
     def failing(self) -> list[RuleResult]:
@@ -147,29 +149,52 @@ def evaluate(
         labels=0,
         late_labels=0,
         dead_letters={},
-        decisions={},
+        runs={},
+        counted={},
     )
     engine = Engine(pack, config)
+    reads = {t: pack.reads(t) for t in ("content", "creator")}
     for item in items:
         result.items += 1
-        decisions, refused = run_item(engine, item)
-        result.decisions[item.item_id] = decisions
-        if refused:
-            result.dead_letters[item.item_id] = refused
+        run = run_item(engine, item, reads[item.target])
+        result.runs[item.item_id] = run
+        if run.refused:
+            result.dead_letters[item.item_id] = run.refused
         labels = current_labels(item.labels, frozen_at)
+        result.counted[item.item_id] = labels
         result.late_labels += len(item.labels) - _given(item.labels, frozen_at)
         result.labels += len(labels)
-        _score(result, item, labels, decisions)
+        _score(result, item, labels, run.decisions)
     return result
 
 
-def run_item(engine: Engine, item: GoldenItem) -> tuple[list[Decision], int]:
-    """The decisions the engine makes on an item's target from its events, in event-time
-    order, and how many of its events it refused."""
+class Snapshot(NamedTuple):
+    """The signals the rules read about an item's target as of one of its events, when rules
+    ran (its region known): what a root cause or a threshold sweep re-reads."""
+
+    ts: int
+    region: str
+    values: dict[str, Any]
+
+
+@dataclass
+class ItemRun:
+    """What the engine did with one item: its decisions, the events it refused, and the
+    signal values after each event."""
+
+    item: GoldenItem
+    decisions: list[Decision] = field(default_factory=list)
+    refused: int = 0
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+
+def run_item(engine: Engine, item: GoldenItem, reads: tuple[str, ...] = ()) -> ItemRun:
+    """Feed an item's events in event-time order; keep the decisions on its target and,
+    after each event, the values of the signals in `reads`."""
     pipe = LocalPipeline(engine)
-    events = sorted(item.events, key=lambda e: _event_ts(e.value))
-    decisions: list[Decision] = []
-    for ev in events:
+    states: dict[str, Any] = pipe.content if item.target == "content" else pipe.creators
+    run = ItemRun(item)
+    for ev in sorted(item.events, key=lambda e: _event_ts(e.value)):
         key = ev.value.get("content_id")
         raw = _encode(ev.value)
         for e in pipe.feed(ev.topic, key.encode() if isinstance(key, str) else None, raw):
@@ -180,8 +205,14 @@ def run_item(engine: Engine, item: GoldenItem) -> tuple[list[Decision], int]:
                 and d.target.type == item.target
                 and d.target.id == item.id
             ):
-                decisions.append(d)
-    return decisions, pipe.dead_letters
+                run.decisions.append(d)
+        state = states.get(item.id)
+        if reads and state is not None and state.region:
+            ts = _event_ts(ev.value)
+            values = {n: SIGNALS[n].read(state, ts) for n in reads}
+            run.snapshots.append(Snapshot(ts, state.region, values))
+    run.refused = pipe.dead_letters
+    return run
 
 
 def current_labels(labels: list[GoldenLabel], frozen_at: int | None) -> dict[str, GoldenLabel]:
@@ -270,4 +301,13 @@ def summary(result: GoldenResult) -> dict[str, object]:
     }
 
 
-__all__ = ["GoldenResult", "RuleResult", "Tally", "evaluate", "run_item", "summary"]
+__all__ = [
+    "GoldenResult",
+    "ItemRun",
+    "RuleResult",
+    "Snapshot",
+    "Tally",
+    "evaluate",
+    "run_item",
+    "summary",
+]

@@ -6,15 +6,22 @@ from pathlib import Path
 import orjson
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from signals.eventtime import format_ts
-from signals.golden import GoldenResult, Tally, evaluate, summary
-from stream.cli.common import POLICIES_OPT, group, load_or_exit
+from signals.golden import evaluate, summary
+from signals.rootcause import causes, group_summary, grouped
+from signals.sweep import NotSweepable, curve_summary, sweep, thresholds
+from stream.cli.common import POLICIES_OPT, err, group, load_or_exit
+from stream.cli.goldentables import (
+    render,
+    render_causes,
+    render_curve,
+    render_failing,
+    render_trace,
+)
 from stream.goldenfile import frozen_at, read_golden, write_golden
 
 golden = group("golden", "Golden sets: ground truth to measure and gate a policy pack on.")
-WRONG_SHOWN = 8  # item ids listed per rule and kind of error; --json lists all
 
 
 @golden.command("make")
@@ -40,118 +47,101 @@ def golden_make(
     Console().print(f"wrote {len(made)} items to {out}{when}")
 
 
+GOLDEN_ARG = typer.Argument(..., help="golden-set JSONL file")
+
+
 @golden.command("eval")
 def golden_eval(
-    path: Path = typer.Argument(..., help="golden-set JSONL file"),
+    path: Path = GOLDEN_ARG,
     policies: Path = POLICIES_OPT,
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
+    why: str | None = typer.Option(
+        None, "--why", metavar="ITEM", help="print one item's trace: why each rule fired or not"
+    ),
 ) -> None:
     """Run a golden set's items through the engine and score every rule and policy area.
 
     Prints precision, recall and F1 with 95% Wilson intervals and support, a confusion table
-    of outcomes and the items each rule got wrong. Exits 1 when a rule misses its
-    min_precision, so a pack change can be gated in CI.
+    of outcomes, the items each rule got wrong and the common causes of its errors. Exits 1
+    when a rule misses its min_precision, so a pack change can be gated in CI.
     """
     pack = load_or_exit(policies)
     header, items = read_golden(path)
     result = evaluate(pack, items, frozen_at(header))
+    console = _console()
+    if why is not None:
+        if why not in result.runs:
+            err.print(f"error: {path} has no item {why!r}")
+            raise typer.Exit(2)
+        render_trace(result, why, console)
+        return
+    groups = grouped(causes(result))
     if as_json:
-        typer.echo(orjson.dumps(summary(result), option=orjson.OPT_INDENT_2).decode())
+        doc = summary(result) | {"root_causes": group_summary(groups)}
+        typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
     else:
-        # piped output keeps the tables whole rather than folding them to 80 columns
-        console = Console() if sys.stdout.isatty() else Console(width=160)
         render(result, header.name if header else path.name, pack.hash, console)
+        render_causes(groups, console)
+        render_failing(result, console)
     if result.failing:
         raise typer.Exit(1)
 
 
-def render(result: GoldenResult, name: str, pack_hash: str, console: Console) -> None:
-    """The evaluation as tables for a policy manager."""
-    console.print(
-        f"golden set [bold]{name}[/bold]: {result.items} items, {result.labels} labels "
-        f"counted, pack {pack_hash[:19]}"
-    )
-    if result.late_labels:
-        console.print(f"[dim]{result.late_labels} labels given after the freeze date not counted")
-    if result.dead_letters:
-        refused = sum(result.dead_letters.values())
-        console.print(
-            f"[yellow]{refused} events in {len(result.dead_letters)} items refused by the "
-            "decoder: those items were scored on the rest"
+@golden.command("sweep")
+def golden_sweep(
+    path: Path = GOLDEN_ARG,
+    rule_id: str = typer.Option(..., "--rule", help="the rule whose thresholds to vary"),
+    policies: Path = POLICIES_OPT,
+    target: float = typer.Option(
+        0.95, "--target-precision", min=0.0, max=1.0, help="precision to defend"
+    ),
+    only: str | None = typer.Option(
+        None,
+        "--threshold",
+        help="vary only this threshold: its signal, its clause or bands.enforce_at",
+    ),
+    grid: int = typer.Option(40, "--grid", min=3, max=1000, help="grid points per threshold"),
+    png: Path | None = typer.Option(None, "--png", help="draw the curves to this PNG file"),
+    as_json: bool = typer.Option(False, "--json", help="print the curves as JSON"),
+) -> None:
+    """Vary a rule's thresholds over a grid and find the critical threshold.
+
+    The events run once; each grid point re-evaluates the rule's condition on the signal
+    values kept after every event. The critical threshold is the loosest value (the most
+    decisions) whose precision meets the target at its lower 95% bound.
+    """
+    pack = load_or_exit(policies)
+    rule = pack.rule(rule_id)
+    if rule is None:
+        err.print(f"error: the pack in {policies} has no rule {rule_id!r}")
+        raise typer.Exit(2)
+    try:
+        chosen = [t for t in thresholds(rule) if only is None or only in (t.signal, t.name)]
+    except NotSweepable as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+    if not chosen:
+        names = ", ".join(t.name for t in thresholds(rule))
+        err.print(f"error: {rule_id} has no threshold {only!r}; it has: {names}")
+        raise typer.Exit(2)
+    header, items = read_golden(path)
+    result = evaluate(pack, items, frozen_at(header))
+    curves = [sweep(result, rule, t, target, grid) for t in chosen]
+    if as_json:
+        typer.echo(
+            orjson.dumps([curve_summary(c) for c in curves], option=orjson.OPT_INDENT_2).decode()
         )
-    rules = _table("rule")
-    rules.add_column("min P", justify="right")
-    for rr in result.rules:
-        if not rr.tally.support:
-            continue
-        mark = "" if rr.rule.min_precision is None else f"{rr.rule.min_precision:.2f}"
-        if rr.below_target:
-            mark = f"[red]{mark} MISSED[/red]"
-        mode = "" if rr.rule.mode == "enforce" else f" [dim]{rr.rule.mode}[/dim]"
-        _row(rules, f"{rr.rule.id} v{rr.rule.version}{mode}", rr.tally, mark)
-    console.print(rules)
-    areas = _table("policy area")
-    for area, tally in sorted(result.areas.items()):
-        _row(areas, area, tally)
-    console.print(areas)
-    console.print(_confusion(result))
-    _wrong(result, console)
-    for rr in result.failing:
-        console.print(
-            f"[red]FAIL[/red] {rr.rule.id}: precision {_pct(rr.tally.precision)} "
-            f"is below its min_precision {rr.rule.min_precision:.2f}"
-        )
+    else:
+        console = _console()
+        for c in curves:
+            render_curve(c, console)
+    if png is not None:
+        from stream.cli.sweepplot import draw
+
+        draw(curves, png)
+        err.print(f"wrote {png}")
 
 
-def _table(first: str) -> Table:
-    t = Table(title=f"by {first} (95% intervals)", title_justify="left")
-    t.add_column(first, no_wrap=True)
-    for col in ("precision", "recall", "F1"):
-        t.add_column(col, justify="right", no_wrap=True)
-    for col in ("TP", "FP", "FN", "TN"):
-        t.add_column(col, justify="right")
-    return t
-
-
-def _row(t: Table, name: str, tally: Tally, *extra: str) -> None:
-    cells = [name]
-    for est in tally.estimates().values():
-        cells.append(f"{_pct(est.value)} [dim]{est.lo:.2f}-{est.hi:.2f}[/dim]")
-    cells += [str(tally.tp), str(tally.fp), str(tally.fn), str(tally.tn), *extra]
-    t.add_row(*cells)
-
-
-def _confusion(result: GoldenResult) -> Table:
-    """Expected outcome (or violating / not) against the most severe outcome given."""
-    actual = sorted({o for _, _, o in result.confusion}, key=lambda o: (o == "none", o))
-    t = Table(title="outcomes: labelled (rows) against given (columns)", title_justify="left")
-    t.add_column("policy area")
-    t.add_column("labelled")
-    for o in actual:
-        t.add_column(o, justify="right")
-    rows = sorted({(a, e) for a, e, _ in result.confusion})
-    for area, expected in rows:
-        counts = [result.confusion.get((area, expected, o), 0) for o in actual]
-        t.add_row(area, expected, *(str(c) if c else "[dim]·[/dim]" for c in counts))
-    return t
-
-
-def _wrong(result: GoldenResult, console: Console) -> None:
-    """The items each rule got wrong, so a reviewer can open them."""
-    shown = False
-    for rr in result.rules:
-        for kind, ids in (
-            ("false positives", rr.tally.false_positives),
-            ("false negatives", rr.tally.false_negatives),
-        ):
-            if not ids:
-                continue
-            if not shown:
-                console.print("[bold]items each rule got wrong[/bold]")
-                shown = True
-            more = f" (+{len(ids) - WRONG_SHOWN} more)" if len(ids) > WRONG_SHOWN else ""
-            console.print(f"  {rr.rule.id} {kind}: {' '.join(ids[:WRONG_SHOWN])}{more}")
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{v:.3f}"
+def _console() -> Console:
+    # piped output keeps the tables whole rather than folding them to 80 columns
+    return Console() if sys.stdout.isatty() else Console(width=160)

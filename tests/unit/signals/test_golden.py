@@ -98,7 +98,7 @@ def test_items_do_not_lend_each_other_signals(pack: PolicyPack) -> None:
     a, b = item(7, 0.8, True, reports=1), item(7, 0.8, True, reports=1)
     b = GoldenItem(item_id="g-7b", target=b.target, id=b.id, events=b.events, labels=b.labels)
     result = evaluate(pack, [a, b], FROZEN)
-    assert all(not d for d in result.decisions.values())
+    assert all(not run.decisions for run in result.runs.values())
 
 
 def test_labels_after_the_freeze_date_do_not_count(pack: PolicyPack) -> None:
@@ -135,7 +135,7 @@ def test_the_most_severe_outcome_names_an_item(pack: PolicyPack) -> None:
         labels=limited.labels,
     )
     result = evaluate(pack, [removed], FROZEN)
-    decisions = result.decisions["g-11"]
+    decisions = result.runs["g-11"].decisions
     assert {d.outcome for d in decisions} == {"remove", "limit_distribution"}
     assert outcome_of(decisions) == "remove"
     assert outcome_of([]) == "none"
