@@ -4,6 +4,7 @@ import sys
 
 from stream.cli import (  # noqa: F401  (each module registers its commands)
     acls,
+    backtest,
     detect,
     explain,
     golden,

@@ -277,3 +277,32 @@ def test_an_unreadable_lock_names_the_file_and_line(tmp_path: Path) -> None:
     r = vigil("policy", "check", str(pack))
     assert r.returncode == 1
     assert b"rules.lock:3:" in r.stderr and b"not valid JSON" in r.stderr
+
+
+def test_backtest_compares_volumes_and_upheld_rates(events: Path, tmp_path: Path) -> None:
+    from stream.config import SHIPPED_POLICIES
+
+    for p in SHIPPED_POLICIES.glob("*.yaml"):
+        text = p.read_text().replace("score_max_hate >= 0.97", "score_max_hate >= 0.9")
+        (tmp_path / p.name).write_text(text)
+    args = (
+        "backtest",
+        str(events),
+        "--policies",
+        str(tmp_path),
+        "--baseline",
+        str(SHIPPED_POLICIES),
+    )
+    r = vigil(*args)
+    assert r.returncode == 0, r.stderr
+    assert b"decisions per rule, outcome, area and region" in r.stdout
+    assert b"how humans judged them, by rule" in r.stdout
+    doc = orjson.loads(vigil(*args, "--json").stdout)
+    removals = {
+        name: sum(v["decisions"] for v in doc[name]["volumes"] if v["rule"] == "hate.model_remove")
+        for name in ("baseline", "new")
+    }
+    assert removals["new"] > removals["baseline"]
+    by_area = doc["new"]["quality"]["area"]
+    assert by_area["hate"]["decisions"] >= by_area["hate"]["judged"] > 0
+    assert vigil("backtest", str(events), "--by", "nope").returncode == 2
