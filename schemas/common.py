@@ -46,6 +46,7 @@ ESCALATIONS: Final = "escalations"
 TREND_ALERTS: Final = "trend-alerts"
 SHADOW_ACTIONS: Final = "shadow-actions"
 DEAD_LETTER: Final = "dead-letter"
+ENFORCEMENT_QUALITY: Final = "enforcement-quality"  # compacted: one record per quality key
 INPUT_TOPICS: Final = (UPLOADS, REPORTS, MODEL_SCORES, REVIEWS)
 OUTPUT_TOPICS: Final = (ENFORCEMENT_ACTIONS, ESCALATIONS, TREND_ALERTS, SHADOW_ACTIONS, DEAD_LETTER)
 

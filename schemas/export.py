@@ -9,6 +9,7 @@ import orjson
 from schemas.golden import GoldenItem, GoldenSet
 from schemas.inputs import ModelScore, Report, Review, Upload
 from schemas.outputs import DeadLetter, Decision, TrendAlert
+from schemas.quality import EnforcementQuality
 
 # file stem -> (record, topics it describes)
 SCHEMA_FILES: dict[str, tuple[type[msgspec.Struct], tuple[str, ...]]] = {
@@ -19,6 +20,7 @@ SCHEMA_FILES: dict[str, tuple[type[msgspec.Struct], tuple[str, ...]]] = {
     "decision": (Decision, ("enforcement-actions", "escalations", "shadow-actions")),
     "trend-alert": (TrendAlert, ("trend-alerts",)),
     "dead-letter": (DeadLetter, ("dead-letter",)),
+    "enforcement-quality": (EnforcementQuality, ("enforcement-quality",)),
     # file formats, not topics
     "golden-set": (GoldenSet, ()),
     "golden-item": (GoldenItem, ()),

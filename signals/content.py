@@ -29,6 +29,7 @@ class ContentState:
         "appeal",
         "area_hour",
         "creator_id",
+        "decisions",
         "fired",
         "language",
         "late",
@@ -39,12 +40,14 @@ class ContentState:
         "rep_min",
         "rep_total",
         "rep_wm",
+        "reported",
         "reporters",
         "score_latest",
         "score_max",
         "upload_ts",
         "verdict",
         "verdict_ts",
+        "verdicts",
         "waiting",
         "wm",
     )
@@ -75,11 +78,16 @@ class ContentState:
         # rules still wait: topic -> the newest such event's time
         self.waiting: list[tuple[int, str, str, str]] = []
         self.overflowed: dict[str, int] = {}
+        # for the enforcement-quality join (signals.qualityjoin): the automatic decisions on
+        # the video, the first review verdict per policy area, the areas it was reported in
+        self.decisions: list[records.QualityDecision] = []
+        self.verdicts: dict[str, str] = {}
+        self.reported: list[str] = []
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record (signals.records)."""
         return records.encode(
-            records.ContentV2(
+            records.ContentV3(
                 self.wm,
                 self.rep_wm,
                 self.verdict_ts,
@@ -100,6 +108,9 @@ class ContentState:
                 self.recent,
                 self.late,
                 self.acted,
+                self.decisions,
+                self.verdicts,
+                self.reported,
                 self.waiting,
                 self.overflowed,
             )
@@ -130,16 +141,21 @@ class ContentState:
         s.recent = r.recent
         s.late = r.late
         s.acted = r.acted
-        if isinstance(r, records.ContentV2):  # version 1: nothing waited before holds existed
+        # version 1: nothing waited before holds existed; before 3, no quality join
+        if isinstance(r, records.ContentV2 | records.ContentV3):
             s.waiting = r.waiting
             s.overflowed = r.overflowed
+        if isinstance(r, records.ContentV3):
+            s.decisions = r.decisions
+            s.verdicts = r.verdicts
+            s.reported = r.reported
         return s
 
     @staticmethod
     def triage(data: bytes, now: int) -> int:
         """What the sweep must do with this encoded state: KEEP it (alive, nothing waits),
         drop it as EXPIRED, or DECODE it (events wait for the region)."""
-        return triage_encoded(data, now, TTL, b",[],{}]")
+        return triage_encoded(data, now, TTL, b",[],{}]", (b"[2,", b"[3,"))
 
     def expired(self, now: int) -> bool:
         """True when the newest event is more than TTL before now (event time), counting the

@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 import msgspec
 
-from schemas.common import TREND_ALERTS, UPLOADS
+from schemas.common import REPORTS, REVIEWS, TREND_ALERTS, UPLOADS
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
-from signals import content, creator, regionhold, rules, trend
+from signals import content, creator, qualityjoin, regionhold, rules, trend
 from signals.budget import PageBudget
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
@@ -24,6 +24,7 @@ from signals.decode import Event
 from signals.eventtime import DAY, MINUTE, format_ts
 from signals.forward import forward, on_arrival
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
+from signals.quality import QualityFact
 from signals.trendgate import CandidateGate
 
 # the events that set a key's region: a video's is its upload's, a creator's their newest
@@ -103,6 +104,9 @@ class Engine:
         self._gates: dict[int, CandidateGate] = {}
         # false pages across every trend key this process judges (signals.budget)
         self.budget = PageBudget(self.config.trends.false_pages_per_day)
+        # facts for the enforcement-quality family, as the content, creator and trend steps
+        # make them; the driver takes them after each message (take_quality)
+        self.quality: list[QualityFact] = []
         self.set_pack(pack)
 
     def set_pack(self, pack: PolicyPack) -> None:
@@ -124,6 +128,11 @@ class Engine:
                 self._plans[target, kind + VARIANTS] = rules.plan(
                     tuple(r for r in chosen if r.regions)
                 )
+
+    def take_quality(self) -> list[QualityFact]:
+        """The quality facts made since the last call."""
+        out, self.quality = self.quality, []
+        return out
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:
@@ -202,6 +211,10 @@ class Engine:
             self.counters.redelivered += 1
             return ContentStep(state, [], [], [])
         self.counters.late_events += state.late - late_before
+        if ev.topic == REVIEWS:  # judged before rules run: it judges what was decided before
+            self.quality.extend(qualityjoin.reviewed(ev, state))
+        elif ev.topic == REPORTS:
+            self.quality.extend(qualityjoin.reported(ev, state))
         creator_facts, trend_facts = ([], []) if waited and on_arrival(ev) else forward(ev, state)
         if rules_wait:
             return ContentStep(state, [], creator_facts, trend_facts)
@@ -323,6 +336,7 @@ class Engine:
                 hit, self.pack.hash, target, ts, list(state.recent), creator_id, region, outranked
             )
             emits.append(Emit(KIND_TOPIC[d.kind], target.id, d))
+            self.quality.extend(qualityjoin.decided(d, state, ts))
         return emits
 
     # -- trend ---------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.deadletter import dead_letter, dead_letter_key
 from signals.engine import Emit, Engine
-from signals.stages import ContentStage, CreatorStage
+from signals.quality import QualityState
+from signals.stages import ContentStage, CreatorStage, QualityStage
 from signals.sweeping import EXPIRE_EVERY, RESOLVE_EVERY, crossed
 from signals.trend import TrendState
 
@@ -26,11 +27,13 @@ class LocalPipeline:
         self.content: dict[str, ContentState] = {}
         self.creators: dict[str, CreatorState] = {}
         self.trends: dict[str, TrendState] = {}
+        self.quality: dict[str, QualityState] = {}
         self.events = 0
         self.dead_letters = 0
         # the stages the worker runs too, on one partition
         self.content_stage = ContentStage(engine)
         self.creator_stage = CreatorStage(engine)
+        self.quality_stage = QualityStage()
 
     @property
     def watermark(self) -> int:
@@ -69,6 +72,9 @@ class LocalPipeline:
             if tstate is not None:
                 self.trends[tkey] = tstate
             out.extend(emits)
+        quality = engine.take_quality()
+        if quality:
+            self.quality_stage.feed(quality, self.quality)
         return out
 
     def reject(
@@ -98,7 +104,12 @@ class LocalPipeline:
         """Drop state whose TTL has passed at the pipeline's watermark; return how many."""
         now = self.watermark
         dropped = 0
-        stores: tuple[dict[str, Any], ...] = (self.content, self.creators, self.trends)
+        stores: tuple[dict[str, Any], ...] = (
+            self.content,
+            self.creators,
+            self.trends,
+            self.quality,
+        )
         for store in stores:
             for k in [k for k, s in store.items() if s.expired(now)]:
                 del store[k]
@@ -110,3 +121,4 @@ class LocalPipeline:
         yield "content", len(self.content)
         yield "creator", len(self.creators)
         yield "trend", len(self.trends)
+        yield "quality", len(self.quality)

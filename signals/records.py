@@ -62,6 +62,43 @@ class ContentV2(ContentV1, tag=2):
     overflowed: dict[str, int]  # topic -> newest event applied early whose rules still wait
 
 
+# (decision id, rule, rule version, policy area, region, pack hash, kind, ts, judged 0/1)
+QualityDecision = tuple[str, str, int, str, str, str, str, int, int]
+
+
+class ContentV3(_Record, tag=3):
+    """Adds what the enforcement-quality join needs (signals.qualityjoin): the automatic
+    decisions made on the video, the first review verdict per area and the areas reported.
+    A struct of its own so that what waits for the region stays last (ContentState.triage
+    reads it from the encoded bytes)."""
+
+    wm: int
+    rep_wm: int
+    verdict_ts: int
+    upload_ts: int
+    creator_id: str
+    region: str
+    language: str
+    rep_min: list[int]
+    rep_hour: list[int]
+    rep_total: int
+    reporters: dict[str, int]
+    area_hour: dict[str, list[int]]
+    score_max: dict[str, float]
+    score_latest: dict[str, float]
+    verdict: str
+    appeal: str
+    fired: dict[str, int]
+    recent: list[str]
+    late: int
+    acted: int
+    decisions: list[QualityDecision]
+    verdicts: dict[str, str]  # policy area ("" for none) -> first review's verdict
+    reported: list[str]  # policy areas the video was reported in
+    waiting: list[tuple[int, str, str, str]]
+    overflowed: dict[str, int]
+
+
 # -- creator state ---------------------------------------------------------------------------
 class CreatorV1(_Record, tag=1):
     """Per-creator state as vigil wrote it before region holds."""
@@ -182,6 +219,25 @@ CreatorFields = tuple[str, int, str, str, str, str, str, str, str]
 TrendFields = tuple[str, str, int, str, str, str, str]
 
 
+# -- quality state ---------------------------------------------------------------------------
+class QualityV1(_Record, tag=1):
+    """The enforcement-quality figures of one key (signals.quality)."""
+
+    rule: str
+    version: int
+    area: str
+    region: str
+    pack: str
+    wm: int
+    offsets: dict[int, int]  # Kafka partition -> newest offset applied
+    # [day number, counters in signals.quality.COUNTERS order, the two histograms flattened]
+    days: list[tuple[int, list[int], list[int], list[int]]]
+
+
+# QualityFact.fields: id, kind, rule, version, area, region, pack, ts, a, b, ms
+QualityFields = tuple[str, str, str, int, str, str, str, int, str, str, int]
+
+
 class FactsV1(_Record, Generic[T], tag=1):
     """One record of packed facts (signals.facts), in the order they were produced."""
 
@@ -191,11 +247,13 @@ class FactsV1(_Record, Generic[T], tag=1):
 # -- encoding and decoding -------------------------------------------------------------------
 encode = msgspec.json.Encoder().encode
 
-_CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2)
+_CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2 | ContentV3)
 _CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2)
 _TREND = msgspec.json.Decoder(TrendV1 | TrendV2)
 CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields])
 TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields])
+QUALITY_FACT_PACK = msgspec.json.Decoder(FactsV1[QualityFields])
+_QUALITY = msgspec.json.Decoder(QualityV1)
 
 
 def decode(family: str, decoder: "msgspec.json.Decoder[Any]", data: bytes) -> Any:
@@ -222,9 +280,9 @@ def _version(data: bytes) -> object:
     return value[0] if isinstance(value, list) and value else "missing"
 
 
-def content(data: bytes) -> ContentV1:
+def content(data: bytes) -> ContentV1 | ContentV3:
     """A stored content state, in any version this build reads."""
-    rec: ContentV1 = decode("content state", _CONTENT, data)
+    rec: ContentV1 | ContentV3 = decode("content state", _CONTENT, data)
     return rec
 
 
@@ -237,4 +295,10 @@ def creator(data: bytes) -> CreatorV1:
 def trend(data: bytes) -> TrendV1 | TrendV2:
     """A stored trend state, in any version this build reads."""
     rec: TrendV1 | TrendV2 = decode("trend state", _TREND, data)
+    return rec
+
+
+def quality(data: bytes) -> QualityV1:
+    """A stored quality state, in any version this build reads."""
+    rec: QualityV1 = decode("quality state", _QUALITY, data)
     return rec

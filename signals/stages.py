@@ -16,6 +16,7 @@ from signals.creator import UPLOAD, CreatorFact
 from signals.deadletter import dead_letter, dead_letter_key
 from signals.decode import Rejected, decode
 from signals.engine import ContentStep, CreatorStep, Emit, Engine
+from signals.quality import QualityFact, QualityState
 from signals.regionhold import RegionHolds
 from signals.trend import TrendFact
 
@@ -158,6 +159,37 @@ class CreatorStage:
         return [*step.emits, *(e for s in released for e in s.emits)]
 
 
+class QualityStage:
+    """Quality facts into the quality family: one state per key, each fact folded in."""
+
+    def feed(
+        self,
+        facts: list[QualityFact],
+        states: States,
+        partition: int = 0,
+        offset: int | None = None,
+    ) -> set[str]:
+        """Fold facts (one Kafka record's, at `offset`: a key that applied it already skips
+        them); the keys changed."""
+        changed: set[str] = set()
+        guarded: dict[str, bool] = {}
+        for f in facts:
+            key = f.table_key
+            st = states.get(key)
+            if st is None:
+                st = QualityState.for_fact(f)
+            if offset is not None:
+                skip = guarded.get(key)
+                if skip is None:
+                    skip = guarded[key] = st.seen(partition, offset)
+                if skip:
+                    continue
+            if st.apply(f) or offset is not None:
+                states[key] = st
+                changed.add(key)
+        return changed
+
+
 def _released(keys: list[str], states: States, release: Callable[[str, Any], Any]) -> list[Any]:
     """The steps of the keys whose hold ended (a key expired meanwhile has none)."""
     out = []
@@ -175,5 +207,6 @@ __all__ = [
     "CreatorStage",
     "CreatorStep",
     "Fed",
+    "QualityStage",
     "States",
 ]

@@ -27,12 +27,19 @@ def crossed(before: int, after: int, every: int) -> bool:
     return after // every > before // every
 
 
-def triage_encoded(data: bytes, now: int, ttl: int, nothing_waits: bytes) -> int:
+def triage_encoded(
+    data: bytes,
+    now: int,
+    ttl: int,
+    nothing_waits: bytes,
+    holding: tuple[bytes, ...] = (b"[2,",),
+) -> int:
     """KEEP, EXPIRED or DECODE for a state encoded as `[version, watermark, ..., waiting]`,
-    read from its bytes alone: version 2 ends with `nothing_waits` when nothing waits for the
-    region (version 1 never has anything waiting). Decoding every state of a table of
-    millions, every sweep, starved the worker."""
-    waits = data.startswith(b"[2,") and not data.endswith(nothing_waits)
+    read from its bytes alone: a version that can hold events (`holding`, its encoding's
+    start) ends with `nothing_waits` when nothing waits for the region (version 1 never has
+    anything waiting). Decoding every state of a table of millions, every sweep, starved the
+    worker."""
+    waits = data.startswith(holding) and not data.endswith(nothing_waits)
     first = data.index(b",")
     wm = int(data[first + 1 : data.index(b",", first + 1)])
     if waits or wm == 0:

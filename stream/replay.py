@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import msgspec
 
-from schemas.common import DEAD_LETTER, MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
+from schemas.common import DEAD_LETTER, ENFORCEMENT_QUALITY, MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
 from signals.engine import Emit, Engine
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
@@ -70,6 +70,10 @@ def run(
             sink.write(e)
         if progress and pipe.events % PROGRESS_EVERY == 0:
             progress.advance(pipe.events)
+    # the compacted quality topic's final record per key, as a worker leaves it
+    for key, state in sorted(pipe.quality.items()):
+        stats.by_topic[ENFORCEMENT_QUALITY] += 1
+        sink.write(Emit(ENFORCEMENT_QUALITY, key, state.record()))
     stats.events = pipe.events
     stats.seconds = time.perf_counter() - start
     return stats, pipe
@@ -112,7 +116,8 @@ class DirSink(Sink):
     def __init__(self, directory: Path, stack: ExitStack) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.files = {
-            t: stack.enter_context((directory / f"{t}.jsonl").open("wb")) for t in OUTPUT_TOPICS
+            t: stack.enter_context((directory / f"{t}.jsonl").open("wb"))
+            for t in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY)
         }
 
     def write(self, emit: Emit) -> None:

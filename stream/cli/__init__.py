@@ -11,6 +11,7 @@ from stream.cli import (  # noqa: F401  (each module registers its commands)
     policy,
     produce,
     replay,
+    report,
     schemas,
     signals,
     trends,

@@ -44,6 +44,7 @@ def test_replay_to_a_directory_writes_one_file_per_output_topic(
             "trend-alerts",
             "shadow-actions",
             "dead-letter",
+            "enforcement-quality",
         )
     }
     actions = [
@@ -306,3 +307,25 @@ def test_backtest_compares_volumes_and_upheld_rates(events: Path, tmp_path: Path
     by_area = doc["new"]["quality"]["area"]
     assert by_area["hate"]["decisions"] >= by_area["hate"]["judged"] > 0
     assert vigil("backtest", str(events), "--by", "nope").returncode == 2
+
+
+def test_report_reads_a_replays_quality_records(events: Path, tmp_path: Path) -> None:
+    assert vigil("replay", str(events), "--out", str(tmp_path)).returncode == 0
+    lines = (tmp_path / "enforcement-quality.jsonl").read_bytes().splitlines()
+    records = [orjson.loads(x)["value"] for x in lines]
+    actions = [
+        orjson.loads(x)["value"]
+        for x in (tmp_path / "enforcement-actions.jsonl").read_bytes().splitlines()
+    ]
+    counted = sum(d["counts"]["actions"] for r in records for d in r["days"])
+    assert counted == len(actions)  # every automatic action is in the figures, once
+    r = vigil("report", "--from", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert b"enforcement quality over 7d of event time up to" in r.stdout
+    doc = orjson.loads(vigil("report", "--from", str(tmp_path), "--by", "area", "--json").stdout)
+    hate = doc["groups"]["hate"]
+    assert hate["counts"]["reports"] > 0 and 0 <= hate["reported_actioned"] <= 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(lines[0] + b"\n{nope\n")
+    r = vigil("report", "--from", str(bad))
+    assert r.returncode == 1 and f"{bad}:2: not an enforcement-quality record".encode() in r.stderr

@@ -25,7 +25,10 @@ SNAPSHOTS = Path(__file__).parent / "snapshots" / "records"
 FAMILIES: dict[str, Any] = {"content": ContentState, "creator": CreatorState, "trend": TrendState}
 # the fields each encoding after the first added at the end, and what an older state reads as
 ADDED = {"content": {2: [[], {}]}, "creator": {2: [[]]}, "trend": {}}
-CURRENT = {"content": 2, "creator": 2, "trend": 2}
+CURRENT = {"content": 3, "creator": 2, "trend": 2}
+# content encoding 3 adds the quality join's fields before what waits for the region (which
+# stays last, for the sweep's triage): decisions, verdicts, reported
+CONTENT_V3_ADDED = [[], {}, []]
 
 
 def fixtures(encoding: int) -> list[dict[str, str]]:
@@ -44,6 +47,9 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
         assert now[0] == CURRENT[family]
         if family == "trend":
             _trend_migrated(records.trend(data), records.trend(state.encode()))
+        elif family == "content":
+            waited = old[-2:] if old[0] >= 2 else [[], {}]
+            assert now[1:] == old[1:21] + CONTENT_V3_ADDED + waited, item["key"]
         else:
             added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
             assert now[1:] == old[1:] + added, (family, item["key"])
