@@ -42,12 +42,12 @@ class ContentState:
         "rep_wm",
         "reported",
         "reporters",
+        "reviews",
         "score_latest",
         "score_max",
         "upload_ts",
         "verdict",
         "verdict_ts",
-        "verdicts",
         "waiting",
         "wm",
     )
@@ -78,10 +78,10 @@ class ContentState:
         # rules still wait: topic -> the newest such event's time
         self.waiting: list[tuple[int, str, str, str]] = []
         self.overflowed: dict[str, int] = {}
-        # for the enforcement-quality join (signals.qualityjoin): the automatic decisions on
-        # the video, the first review verdict per policy area, the areas it was reported in
+        # for the enforcement-quality join (signals.qualityjoin): the decisions on the video,
+        # the reviews and appeals about it, the areas it was reported in
         self.decisions: list[records.QualityDecision] = []
-        self.verdicts: dict[str, str] = {}
+        self.reviews: list[records.QualityReview] = []
         self.reported: list[str] = []
 
     def encode(self) -> bytes:
@@ -109,7 +109,7 @@ class ContentState:
                 self.late,
                 self.acted,
                 self.decisions,
-                self.verdicts,
+                self.reviews,
                 self.reported,
                 self.waiting,
                 self.overflowed,
@@ -147,7 +147,7 @@ class ContentState:
             s.overflowed = r.overflowed
         if isinstance(r, records.ContentV3):
             s.decisions = r.decisions
-            s.verdicts = r.verdicts
+            s.reviews = r.reviews
             s.reported = r.reported
         return s
 

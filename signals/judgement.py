@@ -23,9 +23,17 @@ def judges(review: Review, decision_id: str, content_id: str, policy_area: str) 
     """Whether the review or appeal judges this decision."""
     if review.content_id != content_id:
         return False
-    if review.action_id is not None:
-        return review.action_id == decision_id
-    return review.policy_area is None or review.policy_area == policy_area
+    return concerns(review.action_id, review.policy_area, decision_id, policy_area)
 
 
-__all__ = ["Verdict", "judges", "verdict"]
+def concerns(
+    action_id: str | None, review_area: str | None, decision_id: str, decision_area: str
+) -> bool:
+    """Whether a human outcome on a decision's video, naming this action (or none) and this
+    area (or none), is about that decision."""
+    if action_id:
+        return action_id == decision_id
+    return not review_area or review_area == decision_area
+
+
+__all__ = ["Verdict", "concerns", "judges", "verdict"]

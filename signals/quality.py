@@ -16,6 +16,7 @@ from typing import NamedTuple
 from schemas.quality import EnforcementQuality, QualityDay
 from signals import records
 from signals.eventtime import DAY, format_ts
+from signals.sweeping import EXPIRED, KEEP
 
 WINDOW_DAYS = 28  # daily buckets a key keeps, back from its newest
 TTL = (WINDOW_DAYS + 1) * DAY  # a key with no fact for this long is dropped
@@ -26,8 +27,8 @@ COUNTERS = (
     "actions",  # automatic enforcement actions
     "routed",  # items routed to human review or escalated
     "shadow",  # decisions a shadow rule would have made
-    "judged",  # decisions a human outcome judged (the first outcome on each)
-    "upheld",  # of those, confirmed
+    "judged",  # judgements of decisions: reviews and appeals after them
+    "upheld",  # of those, confirming the decision
     "reviews",  # reviews judging the key's decisions
     "reviews_violating",  # of those, finding the content violating
     "appeals",
@@ -50,9 +51,9 @@ class QualityFact(NamedTuple):
     """One thing that happened to a key's figures.
 
     kind decided: `a` the decision's kind (action, escalation, shadow), `ms` time to action
-    (first evidence to decision; -1 unknown). judged: `a` review or appeal, `b` its verdict
-    (upheld, overturned), `ms` time from decision to it. review / appeal: `b` the verdict of
-    each. agree: `a` the item's first review verdict, `b` this one's. report, reported:
+    (first evidence to decision; -1 unknown). review / appeal: a judgement of the decision,
+    `b` its verdict (upheld, overturned), `ms` time from decision to it. agree: two reviews
+    of one video judging the decision, `a` the earlier's verdict, `b` the later's. report, reported:
     area-level (rule NONE); reported's `a` is "actioned" when the video was already actioned
     in the area. reported_actioned: an action on a video reported in its area.
     """
@@ -187,6 +188,12 @@ class QualityState:
     def expired(self, now: int) -> bool:
         return now - self.wm > TTL
 
+    @staticmethod
+    def triage(data: bytes, now: int) -> int:
+        """The sweep's verdict on a stored state: EXPIRED past its TTL, else KEEP (quality
+        keys are few, so decoding each is cheap)."""
+        return EXPIRED if now - records.quality(data).wm > TTL else KEEP
+
     def encode(self) -> bytes:
         return records.encode(
             records.QualityV1(
@@ -263,15 +270,13 @@ def _decided(day: Day, f: QualityFact) -> None:
     _count(day, name, None, None if name == "shadow" else day.to_action, f.ms)
 
 
-def _judged(day: Day, f: QualityFact) -> None:
-    _count(day, "judged", "upheld" if f.b == "upheld" else None, day.to_review, f.ms)
-
-
 def _review(day: Day, f: QualityFact) -> None:
+    _count(day, "judged", "upheld" if f.b == "upheld" else None, day.to_review, f.ms)
     _count(day, "reviews", "reviews_violating" if f.b == "upheld" else None, None, -1)
 
 
 def _appeal(day: Day, f: QualityFact) -> None:
+    _count(day, "judged", "upheld" if f.b == "upheld" else None, day.to_review, f.ms)
     _count(day, "appeals", "appeals_overturned" if f.b == "overturned" else None, None, -1)
 
 
@@ -295,7 +300,6 @@ def _reported_actioned(day: Day, f: QualityFact) -> None:
 
 _FOLD: dict[str, Callable[[Day, QualityFact], None]] = {
     "decided": _decided,
-    "judged": _judged,
     "review": _review,
     "appeal": _appeal,
     "agree": _agree,

@@ -1,12 +1,18 @@
 """The enforcement-quality join: human outcomes meet the automatic decisions they judge.
 
 It runs where both are at hand, in the content family: a video's state remembers the
-decisions made on it (at most DECISION_CAP, newest kept), the first review verdict per policy
-area and the areas it was reported in. Each decision, review, appeal and report then becomes
-facts for the quality family (signals.quality), keyed by the decision's rule, version, area,
-region and pack, or, for reports, by area and region. Every fact has a deterministic id, so
-replay and the worker emit the same facts, and the worker's ledger drops one that went out
-before a crash.
+decisions made on it, the reviews and appeals about it (at most CAP of each, newest kept) and
+the areas it was reported in. A human outcome judges a decision it concerns
+(signals.judgement) that is no later in event time. Kafka may deliver an appeal before the
+report that made the decision, so the join is symmetric: a new decision meets the outcomes
+already there, a new outcome the decisions; either way the same pairs meet, with the same
+fact ids, so replay and the worker count the same judgements. Reviewer agreement pairs two
+reviews of one video and area, the earlier in event time as the first rater.
+
+Each decision, judgement, agreement and report becomes facts for the quality family
+(signals.quality), keyed by the decision's rule, version, area, region and pack, or, for
+reports, by area and region. A creator's region is that of whichever upload reached it last
+(arrival order), so creator decisions are filed under region `-`.
 """
 
 from typing import Any
@@ -15,15 +21,17 @@ from schemas.inputs import Report, Review
 from schemas.outputs import Decision
 from signals.content import ContentState
 from signals.decode import Event
-from signals.judgement import judges, verdict
+from signals.judgement import concerns
 from signals.quality import NONE, QualityFact
+from signals.records import QualityDecision, QualityReview
 
-DECISION_CAP = 16
+CAP = 16  # decisions, and human outcomes, a video remembers
 
 
 def decided(d: Decision, state: Any, ts: int) -> list[QualityFact]:
-    """The facts of a decision just made; a video's state remembers it for the join."""
-    region = d.region or NONE
+    """The facts of a decision just made, with the outcomes already known that judge it; a
+    video's state remembers it for the outcomes to come."""
+    region = (d.region or NONE) if d.target.type == "content" else NONE
     first_evidence = getattr(state, "upload_ts", 0)
     ms = ts - first_evidence if first_evidence and ts >= first_evidence else -1
     out = [
@@ -32,60 +40,109 @@ def decided(d: Decision, state: Any, ts: int) -> list[QualityFact]:
             d.kind, d.outcome, ms,
         )
     ]  # fmt: skip
-    if isinstance(state, ContentState) and d.target.type == "content":
-        state.decisions.append(
-            (d.id, d.rule.id, d.rule.version, d.policy_area, region, d.pack_hash, d.kind, ts, 0)
-        )
-        if len(state.decisions) > DECISION_CAP:
-            del state.decisions[0]
-        if d.kind == "action" and d.policy_area in state.reported:
-            out.append(_area_fact(d.id + ":ra", "reported_actioned", d.policy_area, state, ts))
+    if not isinstance(state, ContentState) or d.target.type != "content":
+        return out
+    dec: QualityDecision = (
+        d.id, d.rule.id, d.rule.version, d.policy_area, region, d.pack_hash, d.kind, ts, 0,
+    )  # fmt: skip
+    _remember(state.decisions, dec)
+    if d.kind != "shadow":
+        judging = [r for r in state.reviews if _judges(r, dec)]
+        out += [_judgement(r, dec) for r in judging]
+        out += _agreements(judging, dec)
+    if d.kind == "action" and d.policy_area in state.reported:
+        out.append(_area_fact(d.id + ":ra", "reported_actioned", d.policy_area, NONE, ts))
     return out
 
 
 def reviewed(ev: Event, state: ContentState) -> list[QualityFact]:
-    """The facts of a review or appeal: for each decision it judges, the review (or appeal),
-    the first judgement of the decision, and the reviewers' agreement where the video was
-    reviewed before in the same area."""
+    """The facts of a review or appeal: a judgement of each decision it judges, and the
+    agreement with each other review of the video in the area that judges the same one."""
     r = ev.record
     assert isinstance(r, Review)
-    v = verdict(r)
-    area_key = r.policy_area or ""
-    first = state.verdicts.get(area_key) if r.kind == "review" else None
-    if r.kind == "review" and first is None:
-        state.verdicts[area_key] = v
+    new: QualityReview = (
+        r.event_id,
+        ev.ts,
+        r.kind,
+        r.outcome,
+        r.policy_area or "",
+        r.action_id or "",
+    )
     out = []
-    for i, (did, rule, version, area, region, pack, kind, ts, judged) in enumerate(state.decisions):
-        if kind == "shadow" or not judges(r, did, r.content_id, area):
+    for dec in state.decisions:
+        if dec[6] == "shadow" or not _judges(new, dec):
             continue
-        base = (rule, version, area, region, pack, ev.ts)
-        fid = f"{r.event_id}:{did}"
-        out.append(QualityFact(fid, r.kind, *base, r.kind, v))
-        if not judged:
-            state.decisions[i] = (did, rule, version, area, region, pack, kind, ts, 1)
-            out.append(QualityFact(fid + ":j", "judged", *base, r.kind, v, max(0, ev.ts - ts)))
-        if first is not None:
-            out.append(QualityFact(fid + ":a", "agree", *base, first, v))
+        out.append(_judgement(new, dec))
+        if r.kind == "review":
+            others = [o for o in state.reviews if o[2] == "review" and o[4] == new[4]]
+            out += _agreements([o for o in others if _judges(o, dec)] + [new], dec, new)
+    _remember(state.reviews, new)
     return out
 
 
 def reported(ev: Event, state: ContentState) -> list[QualityFact]:
-    """The facts of a report: its area's report count, and the first report of the video in
-    the area (already actioned in it, or not)."""
+    """The facts of a report: its area's report count in the region it was filed in, and
+    the first report of the video in the area (already actioned in it, or not: an action
+    after it says so itself). Reported videos are counted without a region: a report may be
+    applied before its video's upload says where the video is, depending on arrival."""
     r = ev.record
     assert isinstance(r, Report)
     area = r.reason
-    out = [_area_fact(r.event_id, "report", area, state, ev.ts)]
+    out = [_area_fact(r.event_id, "report", area, r.region, ev.ts)]
     if area not in state.reported:
         state.reported.append(area)
         actioned = any(d[6] == "action" and d[3] == area for d in state.decisions)
-        fact = _area_fact(r.event_id + ":r", "reported", area, state, ev.ts)
+        fact = _area_fact(r.event_id + ":r", "reported", area, NONE, ev.ts)
         out.append(fact._replace(a="actioned") if actioned else fact)
     return out
 
 
-def _area_fact(fid: str, kind: str, area: str, state: ContentState, ts: int) -> QualityFact:
-    return QualityFact(fid, kind, NONE, 0, area, state.region or NONE, NONE, ts)
+def _judges(r: QualityReview, dec: QualityDecision) -> bool:
+    """A human outcome judges a decision it concerns that it does not precede."""
+    return r[1] >= dec[7] and concerns(r[5], r[4], dec[0], dec[3])
 
 
-__all__ = ["DECISION_CAP", "decided", "reported", "reviewed"]
+def _judgement(r: QualityReview, dec: QualityDecision) -> QualityFact:
+    eid, ts, kind, outcome = r[0], r[1], r[2], r[3]
+    v = "upheld" if outcome in ("violating", "upheld") else "overturned"
+    return QualityFact(
+        f"{eid}:{dec[0]}", kind, dec[1], dec[2], dec[3], dec[4], dec[5], ts, kind, v, ts - dec[7]
+    )
+
+
+def _agreements(
+    judging: list[QualityReview], dec: QualityDecision, only: QualityReview | None = None
+) -> list[QualityFact]:
+    """Agreement facts for each pair of reviews in one area judging the decision (with
+    `only`: the pairs it is in), the earlier review first."""
+    reviews = sorted((r for r in judging if r[2] == "review"), key=lambda r: (r[1], r[0]))
+    out = []
+    for i, first in enumerate(reviews):
+        for second in reviews[i + 1 :]:
+            if first[4] != second[4] or (only is not None and only not in (first, second)):
+                continue
+            a, b = (_verdict(first), _verdict(second))
+            out.append(
+                QualityFact(
+                    f"{first[0]}:{second[0]}:{dec[0]}", "agree", dec[1], dec[2], dec[3], dec[4],
+                    dec[5], second[1], a, b,
+                )
+            )  # fmt: skip
+    return out
+
+
+def _verdict(r: QualityReview) -> str:
+    return "upheld" if r[3] in ("violating", "upheld") else "overturned"
+
+
+def _remember(items: list[Any], item: Any) -> None:
+    items.append(item)
+    if len(items) > CAP:
+        del items[0]
+
+
+def _area_fact(fid: str, kind: str, area: str, region: str, ts: int) -> QualityFact:
+    return QualityFact(fid, kind, NONE, 0, area, region, NONE, ts)
+
+
+__all__ = ["CAP", "decided", "reported", "reviewed"]

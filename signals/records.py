@@ -62,8 +62,10 @@ class ContentV2(ContentV1, tag=2):
     overflowed: dict[str, int]  # topic -> newest event applied early whose rules still wait
 
 
-# (decision id, rule, rule version, policy area, region, pack hash, kind, ts, judged 0/1)
+# (decision id, rule, rule version, policy area, region, pack hash, kind, ts, unused 0)
 QualityDecision = tuple[str, str, int, str, str, str, str, int, int]
+# (event id, ts, kind review | appeal, outcome, policy area or "", action id or "")
+QualityReview = tuple[str, int, str, str, str, str]
 
 
 class ContentV3(_Record, tag=3):
@@ -93,7 +95,7 @@ class ContentV3(_Record, tag=3):
     late: int
     acted: int
     decisions: list[QualityDecision]
-    verdicts: dict[str, str]  # policy area ("" for none) -> first review's verdict
+    reviews: list[QualityReview]
     reported: list[str]  # policy areas the video was reported in
     waiting: list[tuple[int, str, str, str]]
     overflowed: dict[str, int]

@@ -150,15 +150,15 @@ class Settings:
     web_port: int = setting(
         "VIGIL_WEB_PORT",
         6066,
-        "`/health`, Prometheus `/metrics`, `/trends` and each incident's page",
+        "`/health`, Prometheus `/metrics`, `/trends`, each incident's page and `/enforcement`",
         kind="int",
     )
     # a secret: kept out of repr, so logging the settings never prints it
     api_token: str | None = setting(
         "VIGIL_API_TOKEN",
         None,
-        "bearer token `/trends` requires; unset, it refuses every "
-        "request (`vigil trends` sends it too)",
+        "bearer token `/trends` and `/enforcement` require; unset, they refuse every "
+        "request (`vigil trends` and `vigil report --url` send it too)",
         secret=True,
     )
     # warm copies of other workers' tables, kept by reading their changelogs record by record:

@@ -41,3 +41,9 @@ OUTPUTS_LOST = Counter(
     "dead-letter topic's limit too (logged as output_lost)",
     ["topic"],
 )
+ENFORCEMENT = Gauge(
+    "vigil_enforcement_7d",
+    "enforcement quality over the last 7 days of event time of each quality key this worker "
+    "owns (sum across workers); figure: a count of signals.quality.COUNTERS",
+    ["rule", "policy_area", "region", "figure"],
+)

@@ -6,7 +6,7 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from schemas.common import INPUT_TOPICS, OUTPUT_TOPICS
+from schemas.common import ENFORCEMENT_QUALITY, INPUT_TOPICS, OUTPUT_TOPICS
 from stream.config import Settings
 from stream.errors import TopicMismatch
 
@@ -14,17 +14,18 @@ log = structlog.get_logger("vigil.topics")
 
 CREATOR_FACTS = "vigil-creator-facts"
 TREND_FACTS = "vigil-trend-facts"
-INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS)
+QUALITY_FACTS = "vigil-quality-facts"  # keyed by quality key (signals.quality)
+INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS, QUALITY_FACTS)
 POLICY_UPDATES = "policy-updates"  # compacted: the pack every worker runs (`vigil policy publish`)
 PACK_KEY = b"pack"  # its one key
 
 
-TABLES = ("content-state", "creator-state", "trend-state")
+TABLES = ("content-state", "creator-state", "trend-state", "quality-state")
 
 
 def written_by_worker(settings: Settings) -> list[str]:
     """Every topic a worker writes: outputs, re-keying topics and its tables' changelogs."""
-    return [settings.topic(t) for t in OUTPUT_TOPICS + INTERNAL_TOPICS] + [
+    return [settings.topic(t) for t in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY, *INTERNAL_TOPICS)] + [
         f"{settings.app_id}-{t}-changelog" for t in TABLES
     ]
 
@@ -93,6 +94,17 @@ async def ensure_topics(settings: Settings) -> dict[str, int]:
                 [NewTopic(t, settings.partitions, 1) for t in missing], validate_only=False
             )
             log.info("topics_created", topics=missing, partitions=settings.partitions)
+        quality = settings.topic(ENFORCEMENT_QUALITY)
+        if quality not in existing:
+            # compacted: the newest figures of each quality key are what a dashboard reads
+            await admin.create_topics(
+                [
+                    NewTopic(
+                        quality, settings.partitions, 1, topic_configs={"cleanup.policy": "compact"}
+                    )
+                ],
+                validate_only=False,
+            )
         updates = settings.topic("policy-updates")
         if updates not in existing:
             # one partition, compacted: the latest pack is what every worker should run

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import typer
 
-from schemas.common import DEAD_LETTER, INPUT_TOPICS, OUTPUT_TOPICS
+from schemas.common import DEAD_LETTER, ENFORCEMENT_QUALITY, INPUT_TOPICS, OUTPUT_TOPICS
 from stream.cli.common import app, err
 from stream.config import Settings
 from stream.topics import INTERNAL_TOPICS, POLICY_UPDATES, TABLES
@@ -46,7 +46,7 @@ def acl_commands(
     part: principals as Kafka writes them, `User:name`."""
     t = settings.topic
     inputs = [t(x) for x in INPUT_TOPICS]
-    outputs = [t(x) for x in OUTPUT_TOPICS]
+    outputs = [t(x) for x in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY)]
     facts = [t(x) for x in INTERNAL_TOPICS]
     changelogs = [f"{settings.app_id}-{table}-changelog" for table in TABLES]
     updates = t(POLICY_UPDATES)

@@ -9,7 +9,6 @@ the file does not hold).
 """
 
 import asyncio
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,13 @@ from typing import Any
 
 import orjson
 import typer
-from aiokafka import AIOKafkaConsumer
 
 from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, OUTPUT_TOPICS, SHADOW_ACTIONS
 from signals.catalogue import SIGNALS
 from signals.policy import PolicyPack
 from stream.cli.common import POLICIES_OPT, app, err, load_or_exit, require_file
 from stream.config import Settings
+from stream.readback import read_topics
 
 DECISION_TOPICS = (ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS)
 # what a replay may differ in from the emitted decision without being another decision
@@ -86,36 +85,8 @@ def records_on_kafka(
     settings: Settings, idle_seconds: float = 2.0
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """Every record on the output topics, from their start until no more arrive."""
-    return iter(asyncio.run(_read_topics(settings, idle_seconds)))
-
-
-async def _read_topics(settings: Settings, idle_seconds: float) -> list[tuple[dict[str, Any], str]]:
     topics = [settings.topic(t) for t in OUTPUT_TOPICS]
-    consumer = AIOKafkaConsumer(
-        *topics,
-        **settings.kafka(),
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    out: list[tuple[dict[str, Any], str]] = []
-    try:
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < idle_seconds:
-            batch = await consumer.getmany(timeout_ms=500)
-            if batch:
-                quiet_since = time.monotonic()
-            for tp, msgs in batch.items():
-                for m in msgs:
-                    try:
-                        doc = orjson.loads(m.value or b"")
-                    except orjson.JSONDecodeError:
-                        continue
-                    out.append((doc, f"{tp.topic}[{tp.partition}]@{m.offset}"))
-    finally:
-        await consumer.stop()
-    return out
+    return iter(asyncio.run(read_topics(settings, topics, idle_seconds)))
 
 
 def find(record_id: str, records: Iterable[tuple[dict[str, Any], str]]) -> Found | None:

@@ -1,6 +1,9 @@
 """`vigil report`: enforcement quality per rule, area, region or pack, from the
 `enforcement-quality` records a replay or the workers wrote."""
 
+import asyncio
+import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from schemas.common import ENFORCEMENT_QUALITY
 from schemas.quality import EnforcementQuality
 from signals.policy import PolicyPack
 from signals.qualityreport import (
@@ -20,8 +24,10 @@ from signals.qualityreport import (
     overturns_rose,
     report,
 )
-from stream.cli.common import POLICIES_OPT, app, load_or_exit
+from stream.cli.common import POLICIES_OPT, app, err, load_or_exit
+from stream.config import Settings
 from stream.errors import VigilError
+from stream.readback import read_topics
 
 _RECORD = msgspec.json.Decoder(EnforcementQuality)
 FILE = "enforcement-quality.jsonl"
@@ -29,7 +35,13 @@ FILE = "enforcement-quality.jsonl"
 
 @app.command("report")
 def report_cmd(
-    source: Path = typer.Option(..., "--from", help=f"a replay --out directory or its {FILE}"),
+    source: Path | None = typer.Option(
+        None, "--from", help=f"a replay --out directory or its {FILE}"
+    ),
+    url: list[str] = typer.Option(
+        [], "--url", help="a worker's web address (repeatable: every worker's keys)"
+    ),
+    kafka: bool = typer.Option(False, "--kafka", help="read the enforcement-quality topic"),
     by: str = typer.Option("rule", "--by", help="group by rule, area, region or pack"),
     window: str = typer.Option("7d", "--window", help="1d, 7d or 28d of event time"),
     policies: Path = POLICIES_OPT,
@@ -41,7 +53,15 @@ def report_cmd(
         raise typer.BadParameter(f"must be one of {', '.join(GROUPINGS)}", param_hint="--by")
     if window not in WINDOWS:
         raise typer.BadParameter(f"must be one of {', '.join(WINDOWS)}", param_hint="--window")
-    records = read_records(source)
+    if sum((source is not None, bool(url), kafka)) != 1:
+        err.print("error: give one of --from (a replay output), --url (workers) or --kafka")
+        raise typer.Exit(2)
+    if source is not None:
+        records = read_records(source)
+    elif url:
+        records = from_workers(url, Settings().api_token)
+    else:
+        records = on_kafka(Settings())
     pack = load_or_exit(policies)
     end = newest_day(records)
     groups = report(records, by, WINDOWS[window], end)
@@ -84,6 +104,37 @@ def read_records(source: Path) -> list[EnforcementQuality]:
                 raise VigilError(f"{path}:{n}: not an enforcement-quality record: {exc}") from None
             newest[rec.key] = rec  # compacted: the last record of a key stands
     return list(newest.values())
+
+
+def newest_per_key(docs: Iterable[Any]) -> list[EnforcementQuality]:
+    """Records in order of production; the last of each key stands, as compaction keeps it."""
+    newest: dict[str, EnforcementQuality] = {}
+    for doc in docs:
+        rec = _RECORD.decode(orjson.dumps(doc))
+        newest[rec.key] = rec
+    return list(newest.values())
+
+
+def from_workers(urls: Iterable[str], token: str | None) -> list[EnforcementQuality]:
+    """The records every worker's /enforcement view serves (each holds its own keys)."""
+    docs = []
+    for url in urls:
+        req = urllib.request.Request(url.rstrip("/") + "/enforcement")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                docs += orjson.loads(resp.read())["records"]
+        except (OSError, KeyError, orjson.JSONDecodeError) as exc:
+            raise VigilError(f"{url}/enforcement: {exc}") from None
+    return newest_per_key(docs)
+
+
+def on_kafka(settings: Settings, idle_seconds: float = 2.0) -> list[EnforcementQuality]:
+    """The enforcement-quality topic from its start until no more records arrive."""
+    topic = [settings.topic(ENFORCEMENT_QUALITY)]
+    docs = asyncio.run(read_topics(settings, topic, idle_seconds))
+    return newest_per_key(doc for doc, _ in docs)  # one key lives in one partition, in order
 
 
 def rule_flags(

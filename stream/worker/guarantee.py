@@ -3,8 +3,9 @@
 1. Apply (stream/worker/runtime.py): the batch's records are decoded, folded into their
    keys' states and run through the rules; each touched state is written to its table's
    store, not yet to its changelog, and its changelog record waits in the batch's outbox.
-2. Ledger check: a decision whose id the ledger already holds went out before a crash and
-   a redelivery; it is dropped (counted as a duplicate).
+2. Ledger check: a decision or an enforcement-quality fact whose id the ledger already holds
+   went out before a crash and a redelivery; it is dropped (a decision counted as a
+   duplicate). Quality facts are counted where they land, so a repeated one would count twice.
 3. Outputs: decisions, trend alerts, dead letters and the re-keyed facts are sent, one record
    batch per partition (stream/worker/outbox.py), and every ack awaited.
 4. Ledger record: the ids just acknowledged.
@@ -34,8 +35,10 @@ import msgspec
 
 from schemas.common import DEAD_LETTER, TREND_ALERTS
 from signals.engine import Emit
+from signals.quality import QualityFact
 from stream import metrics
 from stream.config import Settings
+from stream.topics import QUALITY_FACTS
 from stream.worker.ledger import Ledger
 from stream.worker.outbox import Outbox
 from stream.worker.tables import Written, persisted
@@ -50,11 +53,18 @@ async def publish(
     producer: Any,
     ledger: Ledger,
     settings: Settings,
+    quality: Sequence[QualityFact] = (),
 ) -> list[Emit]:
-    """Steps 2 to 5 for an applied batch: the emits that went out (none the ledger knew)."""
+    """Steps 2 to 5 for an applied batch: the emits that went out (none the ledger knew),
+    and its quality facts the ledger did not know."""
     # 2. ledger check
     keyed = [e for e in emits if e.topic != DEAD_LETTER]
-    fresh = await ledger.unseen([e.record.id for e in keyed])  # type: ignore[attr-defined]
+    fresh = await ledger.unseen([e.record.id for e in keyed] + [f.id for f in quality])  # type: ignore[attr-defined]
+    fresh_facts = [f for f, new in zip(quality, fresh[len(keyed) :], strict=True) if new]
+    fresh = fresh[: len(keyed)]
+    facts_topic = settings.topic(QUALITY_FACTS)
+    for f in fresh_facts:
+        box.add_fact(facts_topic, f.table_key.encode(), list(f.fields()))
     known = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
     sent = []
     for e in emits:
@@ -70,6 +80,8 @@ async def publish(
     dead = settings.topic(DEAD_LETTER)
     # 3. outputs, then 4. the ledger, then 5. changelogs
     await box.send_outputs(producer, dead)
-    await ledger.record([e.record.id for e in sent if e.topic != DEAD_LETTER])  # type: ignore[attr-defined]
+    await ledger.record(
+        [e.record.id for e in sent if e.topic != DEAD_LETTER] + [f.id for f in fresh_facts]  # type: ignore[attr-defined]
+    )
     persisted(written, await box.send_changelogs(producer, dead))
     return sent

@@ -1,10 +1,15 @@
-"""The Faust worker: three agents, one per state family, each with a changelog-backed table.
+"""The Faust worker: four agents, one per state family, each with a changelog-backed table.
 
 content agent   <- uploads, reports, model-scores, reviews (keyed content_id)
                 -> decisions, dead letters; creator facts and trend facts re-keyed onto
                    vigil-creator-facts (creator_id) and vigil-trend-facts (trend key)
 creator agent   <- vigil-creator-facts -> creator decisions
 trend agent     <- vigil-trend-facts   -> trend alerts
+quality agent   <- vigil-quality-facts -> enforcement-quality (compacted: a key's newest figures)
+
+Every family's decisions, and the content family's join of reviews and appeals to them, make
+quality facts (signals.qualityjoin), re-keyed by quality key once the ledger has them
+(stream/worker/guarantee.py).
 
 Records arrive a poll at a time (stream/worker/transport/fetch.py, below Faust's per-record
 machinery); within a batch every event is applied and evaluated in order (the same Engine
@@ -16,47 +21,54 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-import faust
 import msgspec
 import structlog
 
-from schemas.common import INPUT_TOPICS, MAX_FUTURE_SKEW_MS, TREND_ALERTS, UPLOADS
+from schemas.common import (
+    ENFORCEMENT_QUALITY,
+    INPUT_TOPICS,
+    MAX_FUTURE_SKEW_MS,
+    TREND_ALERTS,
+    UPLOADS,
+)
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine
-from signals.facts import unpack
 from signals.policy import PolicyPack
-from signals.records import CREATOR_FACT_PACK, TREND_FACT_PACK, FactsV1, UnknownEncoding
-from signals.stages import ContentStage, CreatorStage
+from signals.quality import QualityFact, QualityState
+from signals.records import (
+    CREATOR_FACT_PACK,
+    QUALITY_FACT_PACK,
+    TREND_FACT_PACK,
+)
+from signals.stages import ContentStage, CreatorStage, QualityStage
 from signals.trend import TrendFact, TrendState
 from stream import metrics
 from stream.config import Settings
-from stream.errors import StateVersionError
 from stream.notify import Notifier, configured_sinks, notifier_config
-from stream.topics import CREATOR_FACTS, TREND_FACTS, size_limits, written_by_worker
-from stream.worker import guarantee, views
+from stream.topics import (
+    CREATOR_FACTS,
+    QUALITY_FACTS,
+    TREND_FACTS,
+)
+from stream.worker import guarantee
 from stream.worker.app import make_app
+from stream.worker.batchstates import BatchStates, facts_of
 from stream.worker.family import Family
 from stream.worker.incidents import ActiveTrends
 from stream.worker.ledger import Ledger
 from stream.worker.outbox import Outbox
-from stream.worker.policyreload import PackSwitch, follow_topic, watch_directory
+from stream.worker.policyreload import PackSwitch
+from stream.worker.qualitygauges import QualityGauges
 from stream.worker.statecache import StateCache
-from stream.worker.sweep import sweep
-from stream.worker.tables import Written, mark_dirty, write_back
-from stream.worker.transport import Producer, compat, fetch
+from stream.worker.tables import Written, entries, mark_dirty, write_back
+from stream.worker.transport import Producer, compat
 from stream.worker.transport.fetch import Publish, Record
 from stream.worker.vitals import Vitals
+from stream.worker.wiring import wire
 
 log = structlog.get_logger("vigil.worker")
 T = TypeVar("T")
-LIMITS_REFRESH_SECONDS = 60.0
-
-
-def _raw() -> faust.Schema:  # type: ignore[type-arg]
-    """A fresh raw-bytes schema for a topic. Never share one object: Faust mutates a Schema it
-    is given, which once silently turned a shared topic's keys into JSON and stalled it."""
-    return faust.Schema(key_serializer="raw", value_serializer="raw")
 
 
 _encode = msgspec.json.Encoder().encode
@@ -87,11 +99,15 @@ class Runtime:
             "creator-state", partitions=n, key_type=bytes, value_type=bytes
         )
         self.trends = self.app.Table("trend-state", partitions=n, key_type=bytes, value_type=bytes)
+        self.quality = self.app.Table(
+            "quality-state", partitions=n, key_type=bytes, value_type=bytes
+        )
         keys = settings.state_cache_keys
         self.caches = {
             "content": StateCache(self.content, ContentState.decode, keys),
             "creator": StateCache(self.creators, CreatorState.decode, keys),
             "trend": StateCache(self.trends, TrendState.decode, keys),
+            "quality": StateCache(self.quality, QualityState.decode, keys),
         }
         for cache in self.caches.values():  # a partition that leaves may come back changed
             self.app.on_partitions_revoked.connect(cache.clear)
@@ -101,6 +117,9 @@ class Runtime:
         # partition: the sweep registers the holds a restored state still has
         self.content_stage = ContentStage(self.engine)
         self.creator_stage = CreatorStage(self.engine)
+        self.quality_stage = QualityStage()
+        self.gauges = QualityGauges()
+        self.app.on_partitions_revoked.connect(self.gauges.clear)
         self.families = [
             Family(
                 "content",
@@ -121,6 +140,13 @@ class Runtime:
             Family(
                 "trend", self.trends, self.caches["trend"], TrendState, settings.topic(TREND_FACTS)
             ),
+            Family(
+                "quality",
+                self.quality,
+                self.caches["quality"],
+                QualityState,
+                settings.topic(QUALITY_FACTS),
+            ),
         ]
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
@@ -136,70 +162,7 @@ class Runtime:
 
     # -- wiring ----------------------------------------------------------------------------
     def _wire(self) -> None:
-        s, app = self.settings, self.app
-        n = s.partitions
-        inputs = app.topic(*[s.topic(t) for t in INPUT_TOPICS], schema=_raw())
-        creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
-        trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
-
-        # The agents subscribe the topics and tie the tables to their partitions; the records
-        # themselves reach the batch functions through fetch.route, a poll at a time. Were
-        # one to reach an agent's stream anyway, it is processed all the same.
-        def agent(batch: fetch.Handler) -> Callable[[Any], Any]:
-            async def run(stream: Any) -> None:  # faust.Stream; its stubs lack take_events
-                async for events in stream.take_events(s.batch_size, 0.05):
-                    publish = await batch([e.message for e in events])
-                    await publish()
-
-            return run
-
-        app.agent(inputs, name="vigil.content")(agent(self.content_batch))
-        app.agent(creator_topic, name="vigil.creator")(agent(self.creator_batch))
-        app.agent(trend_topic, name="vigil.trend")(agent(self.trend_batch))
-        fetch.route(
-            app,
-            {
-                **{s.topic(t): self.content_batch for t in INPUT_TOPICS},
-                s.topic(CREATOR_FACTS): self.creator_batch,
-                s.topic(TREND_FACTS): self.trend_batch,
-            },
-            aligned=[s.topic(t) for t in INPUT_TOPICS],
-        )  # every family's clock is fed from them
-
-        views.install(app, s.api_token, self.vitals, lambda: self.engine.pack, self.active)
-
-        async def sweep_tables() -> None:
-            await sweep(
-                self.families,
-                self.watermark,
-                self.engine,
-                self.publish,
-                self.limits,
-                self.settings.partitions,
-                self.content_stage.trend_clock(),
-            )
-
-        app.timer(s.sweep_seconds)(sweep_tables)
-
-        async def policy_files() -> None:
-            await watch_directory(self.packs, s.policies, s.policy_poll_seconds)
-
-        async def policy_topic() -> None:
-            await follow_topic(self.packs, s)
-
-        async def topic_limits() -> None:  # changelogs appear after start; limits may change
-            self.limits.update(await size_limits(s, written_by_worker(s)))
-
-        app.task(policy_files)
-        app.task(policy_topic)
-        app.timer(LIMITS_REFRESH_SECONDS)(topic_limits)
-        if self.notifier is not None:
-            notifier = self.notifier
-
-            async def notify() -> None:
-                await notifier.run()
-
-            app.task(notify)
+        wire(self)
 
     # -- batches ---------------------------------------------------------------------------
     # Each batch function applies its records and returns the step that publishes the results
@@ -215,6 +178,18 @@ class Runtime:
     async def trend_batch(self, records: Sequence[Record]) -> Publish:
         """Apply trend facts and run the detector; write each trend key once."""
         return self._guarded("trend", lambda: self._trend_batch(records))
+
+    async def quality_batch(self, records: Sequence[Record]) -> Publish:
+        """Fold quality facts; write each quality key once and publish its newest figures."""
+        return self._guarded("quality", lambda: self._quality_batch(records))
+
+    def figures(self) -> list[dict[str, Any]]:
+        """The enforcement-quality records of the keys this worker holds (/enforcement)."""
+        return [
+            msgspec.to_builtins(QualityState.decode(v).record())
+            for _, v in entries(self.quality)
+            if v
+        ]
 
     @property
     def watermark(self) -> int:
@@ -274,7 +249,7 @@ class Runtime:
             metrics.EVENTS.labels(topic=topic).inc(n)
         written = self._write_back("content", table, states.states, states.sources, box)
         self._gauges()
-        return self._publishing("content", t0, box, emits, written)
+        return self._publishing("content", t0, box, emits, written, self.engine.take_quality())
 
     def _creator_batch(self, records: Sequence[Record]) -> Publish:
         t0 = time.perf_counter()
@@ -283,11 +258,11 @@ class Runtime:
         emits: list[Emit] = []
         for msg in records:
             states.source = msg
-            for fields in _facts(msg, CREATOR_FACT_PACK):
+            for fields in facts_of(msg, CREATOR_FACT_PACK):
                 emits.extend(stage.feed(CreatorFact(*fields), msg.partition, states))
         box = Outbox(self.limits)
         written = self._write_back("creator", self.creators, states.states, states.sources, box)
-        return self._publishing("creator", t0, box, emits, written)
+        return self._publishing("creator", t0, box, emits, written, self.engine.take_quality())
 
     def _trend_batch(self, records: Sequence[Record]) -> Publish:
         """A batch of trend facts; a key still in the sketch tier has no exact state."""
@@ -299,7 +274,7 @@ class Runtime:
         on_trend = self.engine.on_trend
         advance = self.families[2].advance
         for msg in records:
-            for fields in _facts(msg, TREND_FACT_PACK):
+            for fields in facts_of(msg, TREND_FACT_PACK):
                 fact = TrendFact(*fields)
                 advance(msg.partition, fact.ts)
                 bkey = fact.table_key.encode()
@@ -316,16 +291,41 @@ class Runtime:
         self.engine.budget.share = min(1.0, len(clock) / self.settings.partitions)
         box = Outbox(self.limits)
         written = self._write_back("trend", self.trends, states, sources, box)
-        return self._publishing("trend", t0, box, emits, written)
+        return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
+
+    def _quality_batch(self, records: Sequence[Record]) -> Publish:
+        """A batch of quality facts: a record a key applied already (a redelivery) is
+        skipped by its offset; each changed key's figures go to enforcement-quality."""
+        t0 = time.perf_counter()
+        states = BatchStates(self.caches["quality"].load)
+        changed: set[str] = set()
+        for msg in records:
+            states.source = msg
+            facts = [QualityFact(*f) for f in facts_of(msg, QUALITY_FACT_PACK)]
+            changed |= self.quality_stage.feed(facts, states, msg.partition, msg.offset)
+        box = Outbox(self.limits)
+        out = self.settings.topic(ENFORCEMENT_QUALITY)
+        touched = [states.states[k.encode()] for k in sorted(changed)]
+        for st in touched:
+            box.add(out, st.table_key.encode(), _encode(st.record()))
+        self.gauges.update(touched)
+        written = self._write_back("quality", self.quality, states.states, states.sources, box)
+        return self._publishing("quality", t0, box, [], written)
 
     def _publishing(
-        self, family: str, t0: float, box: Outbox, emits: list[Emit], written: Written
+        self,
+        family: str,
+        t0: float,
+        box: Outbox,
+        emits: list[Emit],
+        written: Written,
+        quality: Sequence[QualityFact] = (),
     ) -> Publish:
         """The publish step of an applied batch; the batch's time runs until it is done."""
 
         async def publish() -> None:
             try:
-                await self.publish(box, emits, written)
+                await self.publish(box, emits, written, quality)
             except BaseException:
                 self._unpublished(family)  # its states may never reach the changelog
                 raise
@@ -350,11 +350,17 @@ class Runtime:
         cache.hits = cache.misses = 0
         return written
 
-    async def publish(self, box: Outbox, emits: list[Emit], written: Written) -> None:
+    async def publish(
+        self,
+        box: Outbox,
+        emits: list[Emit],
+        written: Written,
+        quality: Sequence[QualityFact] = (),
+    ) -> None:
         """Steps 2 to 5 of the delivery guarantee (stream/worker/guarantee.py) for a batch."""
         producer = cast(Producer, self.app.producer)  # vigil's transport's; it holds the client
         sent = await guarantee.publish(
-            box, emits, written, producer.client(), self.ledger, self.settings
+            box, emits, written, producer.client(), self.ledger, self.settings, quality
         )
         for e in sent:
             if e.topic == TREND_ALERTS:
@@ -369,42 +375,8 @@ class Runtime:
         metrics.SUPPRESSED.set(c.suppressed_by_human)
 
 
-class BatchStates:
-    """A batch's view of a family's states (signals.stages.States): those the batch touched,
-    else the cache or the table; each touched key remembers the record that touched it last,
-    whose partition its changelog record goes to (co-partitioned)."""
-
-    def __init__(self, load: Callable[[bytes], Any]) -> None:
-        self._load = load
-        self.states: dict[bytes, Any] = {}
-        self.sources: dict[bytes, Record] = {}
-        self.source: Record | None = None  # the record being applied
-
-    def get(self, key: str) -> Any | None:
-        bkey = key.encode()
-        st = self.states.get(bkey)
-        return self._load(bkey) if st is None else st
-
-    def __setitem__(self, key: str, state: Any) -> None:
-        bkey = key.encode()
-        self.states[bkey] = state
-        assert self.source is not None
-        self.sources[bkey] = self.source
-
-
 def create_runtime(
     settings: Settings, pack: PolicyPack, limits: dict[str, int] | None = None
 ) -> Runtime:
     """Build the worker for these settings, this validated pack and the topics' size limits."""
     return Runtime(settings, pack, limits)
-
-
-def _facts(msg: Record, decoder: "msgspec.json.Decoder[FactsV1[T]]") -> list[T]:
-    """The facts a record of our own content stage carries; a record of an encoding this build
-    does not read (a newer worker's, during a rollback) stops the worker, naming where it is."""
-    try:
-        return unpack(msg.value or b"", decoder)
-    except UnknownEncoding as exc:
-        raise StateVersionError(
-            f"topic {msg.topic}, partition {msg.partition}, offset {msg.offset}: {exc}"
-        ) from None

@@ -1,9 +1,11 @@
-"""The worker's web views: /health and /metrics (open), /trends and incident pages (token).
+"""The worker's web views: /health and /metrics (open), /trends, incident pages and
+/enforcement (token).
 
 /health answers 503 while the worker cannot make progress (stream/worker/vitals.py), so a supervisor
 or load balancer takes it out. /metrics is Prometheus. /trends lists the worker's open
 incidents and /trends/{kind}/{value} shows one key's: the default VIGIL_DASHBOARD_LINK of
-every trend alert points there.
+every trend alert points there. /enforcement serves the enforcement-quality records of the
+quality keys the worker holds.
 """
 
 from collections.abc import Callable
@@ -27,6 +29,7 @@ def install(
     vitals: Vitals,
     pack: Callable[[], PolicyPack],
     active: ActiveTrends,
+    figures: Callable[[], list[dict[str, Any]]],
 ) -> None:
     """Register the views on a Faust app."""
 
@@ -62,13 +65,19 @@ def install(
             )
         return web.json({"trends": rows})
 
+    async def enforcement(web: Any, request: Any) -> Any:
+        # the quality keys of the partitions this worker holds: `vigil report --url` merges
+        # every worker's, or reads the compacted enforcement-quality topic (--kafka)
+        return web.json({"records": figures()})
+
     if not token:
         log.warning(
             "api_token_missing",
-            detail="VIGIL_API_TOKEN is unset: /trends refuses "
+            detail="VIGIL_API_TOKEN is unset: /trends and /enforcement refuse "
             "every request; /health and /metrics stay open",
         )
     app.page("/trends")(require_token(token, trends))
     app.page("/trends/{kind}/{value}")(require_token(token, incident))
+    app.page("/enforcement")(require_token(token, enforcement))
     app.page("/health")(health)
     app.page("/metrics")(prometheus)

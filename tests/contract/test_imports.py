@@ -111,8 +111,8 @@ def test_only_the_transport_reaches_into_faust_privately() -> None:
 
 
 def test_the_contract_sees_the_imports_it_checks() -> None:
-    """The checks above read real imports: the worker's runtime does import Faust."""
-    names = {name for _, name in imported(ROOT / "stream/worker/runtime.py")}
+    """The checks above read real imports: the worker's wiring does import Faust."""
+    names = {name for _, name in imported(ROOT / "stream/worker/wiring.py")}
     assert "faust" in names and "stream.worker.transport" in names
 
 

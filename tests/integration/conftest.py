@@ -28,7 +28,14 @@ from stream.topics import drop_topics
 BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP", "127.0.0.1:9092")
 REDIS_URL = os.environ.get("VIGIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 VIGIL = str(Path(sys.executable).parent / "vigil")
-OUTPUTS = ("enforcement-actions", "escalations", "trend-alerts", "shadow-actions", "dead-letter")
+OUTPUTS = (
+    "enforcement-actions",
+    "escalations",
+    "trend-alerts",
+    "shadow-actions",
+    "dead-letter",
+    "enforcement-quality",
+)
 SOURCES = (
     "uploads",
     "reports",
@@ -36,6 +43,7 @@ SOURCES = (
     "reviews",
     "vigil-creator-facts",
     "vigil-trend-facts",
+    "vigil-quality-facts",
 )
 
 

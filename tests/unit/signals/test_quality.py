@@ -26,7 +26,7 @@ facts = st.lists(
     st.builds(
         fact,
         st.integers(0, 10_000),
-        st.sampled_from(["decided", "judged", "review", "appeal", "agree", "report", "reported"]),
+        st.sampled_from(["decided", "review", "appeal", "agree", "report", "reported"]),
         st.integers(0, 40 * DAY).map(lambda t: T0 + t),
         st.sampled_from(["action", "escalation", "shadow", "upheld", "overturned", "actioned", ""]),
         st.sampled_from(["upheld", "overturned", ""]),
@@ -66,14 +66,13 @@ def test_counts_of_each_kind_of_fact() -> None:
     fs = [
         fact(1, "decided", T0, "action", "remove", 5 * MINUTE),
         fact(2, "decided", T0, "escalation", "review"),
-        fact(3, "judged", T0 + MINUTE, "review", "upheld", 2 * MINUTE),
-        fact(4, "review", T0 + MINUTE, "review", "upheld"),
-        fact(5, "appeal", T0 + MINUTE, "appeal", "overturned"),
+        fact(4, "review", T0 + MINUTE, "review", "upheld", 2 * MINUTE),
+        fact(5, "appeal", T0 + MINUTE, "appeal", "overturned", 3 * MINUTE),
         fact(6, "agree", T0 + MINUTE, "upheld", "overturned"),
     ]
     (day,) = _fold(fs).record().days
     c = day.counts
-    assert (c["actions"], c["routed"], c["judged"], c["upheld"]) == (1, 1, 1, 1)
+    assert (c["actions"], c["routed"], c["judged"], c["upheld"]) == (1, 1, 2, 1)
     assert (c["reviews"], c["reviews_violating"], c["appeals"], c["appeals_overturned"]) == (
         1,
         1,
@@ -82,6 +81,7 @@ def test_counts_of_each_kind_of_fact() -> None:
     )
     assert c["agree_vn"] == 1
     assert day.to_action == {str(bucket(5 * MINUTE)): 1}
+    assert sum(day.to_review.values()) == 2
 
 
 def test_redelivered_records_are_skipped_by_offset() -> None:

@@ -28,7 +28,7 @@ ADDED = {"content": {2: [[], {}]}, "creator": {2: [[]]}, "trend": {}}
 CURRENT = {"content": 3, "creator": 2, "trend": 2}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
 # stays last, for the sweep's triage): decisions, verdicts, reported
-CONTENT_V3_ADDED = [[], {}, []]
+CONTENT_V3_ADDED = [[], [], []]
 
 
 def fixtures(encoding: int) -> list[dict[str, str]]:
