@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: help venv lock native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka soak schemas clean
+.PHONY: help venv lock native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka soak schemas report-picture clean
 
 help:
 	@echo "make demo           - replay a synthetic day through vigil (no broker needed)"
@@ -15,6 +15,7 @@ help:
 	@echo "make lock           - re-pin constraints.txt to the newest versions pyproject.toml allows"
 	@echo "make bench-kafka    - worker on Kafka vs raw aiokafka ceiling, latency, scale-out, memory"
 	@echo "make soak           - a worker at half its sustained rate for SOAK_MINUTES (20): memory, lag"
+	@echo "make report-picture - two weeks of demo reviews and a pack change -> docs/enforcement-report.png"
 
 # constraints.txt pins every package to the versions the suite last passed with: a release
 # upstream (msgspec 0.23 changed the JSON Schema it generates) must not break a fresh clone.
@@ -78,6 +79,13 @@ bench-kafka: native services-up
 # SOAK_MINUTES (20) of traffic at half the worker's sustained rate, SOAK_DAYS (21) of event time
 soak: native services-up
 	$(BIN)/python scripts/soak.py
+
+# two weeks of labelled demo videos, simulated reviewers and a pack change: docs/enforcement-report.png
+report-picture: native
+	$(BIN)/python scripts/quality_demo.py .local/quality-demo
+	$(BIN)/vigil report --from .local/quality-demo --window 28d --rule hate.model_limit \
+		--rule hate.model_remove --rule harassment.model_and_reports_remove \
+		--png docs/enforcement-report.png --html .local/quality-demo/report.html
 
 schemas: venv
 	$(BIN)/vigil schemas export schemas/json

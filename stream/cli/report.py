@@ -46,6 +46,15 @@ def report_cmd(
     window: str = typer.Option("7d", "--window", help="1d, 7d or 28d of event time"),
     policies: Path = POLICIES_OPT,
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
+    png: Path | None = typer.Option(
+        None, "--png", help="draw upheld and overturn rates per rule over time to this file"
+    ),
+    page: Path | None = typer.Option(
+        None, "--html", help="write the table and the chart as one self-contained page"
+    ),
+    rules: list[str] = typer.Option(
+        [], "--rule", help="a rule to draw (repeatable; default: the most judged)"
+    ),
 ) -> None:
     """Enforcement quality: actions, reviews, upheld and overturn rates, agreement, reports,
     time to action and to review; flags rules below min_precision or with rising overturns."""
@@ -76,14 +85,27 @@ def report_cmd(
         }
         typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
         return
-    console = Console(width=180, highlight=False)
+    console = Console(width=180, highlight=False, record=page is not None)
     if end is None:
         console.print("no enforcement-quality records")
         return
-    console.print(f"enforcement quality over {window} of event time up to {end}, by {by}")
+    title = f"enforcement quality over {window} of event time up to {end}, by {by}"
+    console.print(title)
     console.print(_table(groups, by))
     for rule, why in flags.items():
         console.print(f"[red]FLAG[/red] {rule}: {'; '.join(why)}")
+    if png is None and page is None:
+        return
+    from stream.cli import reportplot
+
+    picture = reportplot.png(records, reportplot.chosen_rules(records, rules))
+    if png is not None:
+        reportplot.write(png, picture)
+        err.print(f"wrote {png}")
+    if page is not None:
+        table = console.export_html(inline_styles=True, code_format="<pre>{code}</pre>")
+        reportplot.write(page, reportplot.page(title, table, picture))
+        err.print(f"wrote {page}")
 
 
 def read_records(source: Path) -> list[EnforcementQuality]:

@@ -35,19 +35,20 @@ LATE_LABELS = 0.04  # relabelled after the freeze date (not counted)
 
 
 def golden_set(
-    items: int = 600, seed: int = 7, noise: float = 0.03
+    items: int = 600, seed: int = 7, noise: float = 0.03, start: int = DAY_START, first_id: int = 0
 ) -> tuple[GoldenSet, list[GoldenItem]]:
-    """A header and `items` labelled videos; `noise` is the share of labels that are wrong."""
-    g = TrafficGen(seed, 0.05, DAY_START, 0)
+    """A header and `items` labelled videos; `noise` is the share of labels that are wrong.
+    start and first_id move the day and the id counter (as for the demo day)."""
+    g = TrafficGen(seed, 0.05, start, first_id)
     r = g.r
     areas = [a for a, _ in AREAS]
     weights = [w for _, w in AREAS]
-    frozen = DAY_START + DAY + 12 * HOUR
+    frozen = start + DAY + 12 * HOUR
     truth: dict[str, tuple[str, bool]] = {}
     for i in range(items):
         area = r.choices(areas, weights)[0]
         violating = r.random() < VIOLATING_SHARE
-        ts = DAY_START + int(r.random() * 20 * HOUR)
+        ts = start + int(r.random() * 20 * HOUR)
         creator = f"u-gold-{i:04d}"
         score = _score(r, violating)
         cid = g.upload(ts, creator, [f"tag{r.randint(0, 99)}"], None, {area: score})

@@ -325,6 +325,14 @@ def test_report_reads_a_replays_quality_records(events: Path, tmp_path: Path) ->
     doc = orjson.loads(vigil("report", "--from", str(tmp_path), "--by", "area", "--json").stdout)
     hate = doc["groups"]["hate"]
     assert hate["counts"]["reports"] > 0 and 0 <= hate["reported_actioned"] <= 1
+    png, page = tmp_path / "q.png", tmp_path / "q.html"
+    args = ("--from", str(tmp_path), "--png", str(png), "--html", str(page))
+    r = vigil("report", *args, "--rule", "hate.model_remove")
+    assert r.returncode == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and 'src="data:image/png;base64,' in text
+    assert "hate.model_remove" in text and "<script" not in text
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(lines[0] + b"\n{nope\n")
     r = vigil("report", "--from", str(bad))
