@@ -3,8 +3,9 @@
 Each pack's decisions on an events file are counted per rule, outcome, policy area, region
 and kind. Where the events carry human reviews and appeals, each decision is matched to the
 outcomes that judge it (signals.judgement) wherever they fall in the file, since a review is
-a judgement of the video and holds whichever pack acted on it; a decision's upheld rate is
-then the share of its judged decisions that humans confirmed, with its Wilson interval.
+a judgement of the video and holds whichever pack acted on it. As in the live figures
+(signals.quality), every such outcome is a judgement, and the upheld rate is the share of
+judgements that confirmed the decision, with its Wilson interval.
 """
 
 from collections import Counter
@@ -25,8 +26,9 @@ class Judged:
     """The human side of a group of decisions."""
 
     decisions: int = 0
-    judged: int = 0  # decisions at least one human outcome judged
-    upheld: int = 0  # judged decisions whose newest outcome confirmed them
+    judged_decisions: int = 0  # decisions at least one human outcome judged
+    judged: int = 0  # judgements: human outcomes judging a decision
+    upheld: int = 0  # of those, confirming it
     appeals: int = 0
     overturned_appeals: int = 0
 
@@ -71,10 +73,10 @@ def backtest(decisions: Iterable[Decision], reviews: list[Review]) -> PackRun:
         for grouping, key in zip(GROUPINGS, (d.rule.id, d.policy_area, region), strict=True):
             j = run.quality[grouping].setdefault(key, Judged())
             j.decisions += 1
-            if judging:
-                j.judged += 1
-                j.upheld += verdict(judging[-1]) == "upheld"  # the newest word stands
+            j.judged_decisions += bool(judging)
             for r in judging:
+                j.judged += 1
+                j.upheld += verdict(r) == "upheld"
                 if r.kind == "appeal":
                     j.appeals += 1
                     j.overturned_appeals += r.outcome == "overturned"

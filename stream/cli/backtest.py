@@ -98,8 +98,8 @@ def _volumes(runs: dict[str, PackRun]) -> Table:
 
 def _quality(runs: dict[str, PackRun], by: str) -> Table:
     t = Table(
-        title=f"how humans judged them, by {by}: upheld is the share of judged decisions "
-        "confirmed (95% interval, judged)",
+        title=f"how humans judged them, by {by}: upheld is the share of judgements confirming "
+        "the decision (95% interval, judgements)",
         title_justify="left",
     )
     t.add_column(by, no_wrap=True)
@@ -143,6 +143,7 @@ def _summary(runs: dict[str, PackRun], packs: dict[str, PolicyPack]) -> dict[str
                 g: {
                     key: {
                         "decisions": j.decisions,
+                        "judged_decisions": j.judged_decisions,
                         "judged": j.judged,
                         "upheld": j.upheld,
                         "upheld_rate": j.upheld_rate,

@@ -305,7 +305,7 @@ def test_backtest_compares_volumes_and_upheld_rates(events: Path, tmp_path: Path
     }
     assert removals["new"] > removals["baseline"]
     by_area = doc["new"]["quality"]["area"]
-    assert by_area["hate"]["decisions"] >= by_area["hate"]["judged"] > 0
+    assert by_area["hate"]["decisions"] >= by_area["hate"]["judged_decisions"] > 0
     assert vigil("backtest", str(events), "--by", "nope").returncode == 2
 
 

@@ -55,14 +55,14 @@ def test_upheld_rates_and_appeals(decisions: dict[str, Decision]) -> None:
         _review("v2", 10 * MIN, "not_violating"),  # wrong
         _review("v3", 10 * MIN, "overturned", kind="appeal", action_id=decisions["v3"].id),
         _review("v4", 10 * MIN, "violating", policy_area="hate"),
-        _review("v4", 20 * MIN, "overturned", kind="appeal", policy_area="hate"),  # newest: wrong
+        _review("v4", 20 * MIN, "overturned", kind="appeal", policy_area="hate"),  # two words
         # v5: nobody looked
     ]
     run = backtest(decisions.values(), reviews)
     j = run.quality["rule"]["hate.remove"]
-    assert (j.decisions, j.judged, j.upheld) == (5, 4, 1)
+    assert (j.decisions, j.judged_decisions, j.judged, j.upheld) == (5, 4, 5, 2)
     assert (j.appeals, j.overturned_appeals) == (2, 2)
-    assert j.upheld_rate == 0.25 and j.upheld_ci[0] < 0.25 < j.upheld_ci[1]
-    assert run.quality["area"]["hate"].judged == 4
+    assert j.upheld_rate == 0.4 and j.upheld_ci[0] < 0.4 < j.upheld_ci[1]
+    assert run.quality["area"]["hate"].judged == 5
     assert run.quality["region"]["US"].decisions == 5
     assert run.volumes["hate.remove", "remove", "hate", "US", "action"] == 5
