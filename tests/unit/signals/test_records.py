@@ -4,8 +4,9 @@ misfitting record is refused.
 The fixtures under snapshots/records are states (a sample of the demo day at scale 0.05, seed 11,
 plus a video whose events wait for its upload) as released builds encoded them: encoding 1 is
 vigil before region holds added fields to the content and creator states, encoding 2 is vigil
-before the states became msgspec records. They are never regenerated: they are what a deploy
-finds in a changelog.
+before the states became msgspec records, encoding 3 the build that added the
+enforcement-quality join to the content state and the quality family. They are never
+regenerated: they are what a deploy finds in a changelog.
 """
 
 from pathlib import Path
@@ -19,13 +20,25 @@ from hypothesis import strategies as st
 from signals import records
 from signals.content import ContentState
 from signals.creator import CreatorState
+from signals.quality import QualityState
 from signals.trend import Incident, TrendState
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "records"
-FAMILIES: dict[str, Any] = {"content": ContentState, "creator": CreatorState, "trend": TrendState}
+FAMILIES: dict[str, Any] = {
+    "content": ContentState,
+    "creator": CreatorState,
+    "trend": TrendState,
+    "quality": QualityState,
+}
+EMPTY: dict[str, Any] = {
+    "content": ContentState,
+    "creator": CreatorState,
+    "trend": TrendState,
+    "quality": lambda: QualityState("hate.x", 1, "hate", "US", "sha256:0"),
+}
 # the fields each encoding after the first added at the end, and what an older state reads as
-ADDED = {"content": {2: [[], {}]}, "creator": {2: [[]]}, "trend": {}}
-CURRENT = {"content": 3, "creator": 2, "trend": 2}
+ADDED = {"content": {2: [[], {}]}, "creator": {2: [[]]}, "trend": {}, "quality": {}}
+CURRENT = {"content": 3, "creator": 2, "trend": 2, "quality": 1}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
 # stays last, for the sweep's triage): decisions, verdicts, reported
 CONTENT_V3_ADDED = [[], [], []]
@@ -36,7 +49,7 @@ def fixtures(encoding: int) -> list[dict[str, str]]:
     return [orjson.loads(line) for line in lines]
 
 
-@pytest.mark.parametrize("encoding", [1, 2])
+@pytest.mark.parametrize("encoding", [1, 2, 3])
 def test_states_a_released_version_wrote_restore_with_every_field_in_place(encoding: int) -> None:
     seen = set()
     for item in fixtures(encoding):
@@ -45,7 +58,10 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
         state = FAMILIES[family].decode(data)
         now: list[Any] = orjson.loads(state.encode())
         assert now[0] == CURRENT[family]
-        if family == "trend":
+        seen.add(family)
+        if old[0] == CURRENT[family]:
+            assert now == old, (family, item["key"])
+        elif family == "trend":
             _trend_migrated(records.trend(data), records.trend(state.encode()))
         elif family == "content":
             waited = old[-2:] if old[0] >= 2 else [[], {}]
@@ -53,8 +69,8 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
         else:
             added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
             assert now[1:] == old[1:] + added, (family, item["key"])
-        seen.add(family)
-    assert seen == set(FAMILIES)
+    # the quality family arrived with encoding 3
+    assert seen == set(FAMILIES) - ({"quality"} if encoding < 3 else set())
 
 
 def _trend_migrated(old: Any, now: Any) -> None:
@@ -74,11 +90,14 @@ def test_the_fixtures_hold_what_the_migrations_are_about() -> None:
     assert any(s[-2] for s in old)  # events waiting for their video's region
     trends = [orjson.loads(i["data"]) for i in fixtures(2) if i["family"] == "trend"]
     assert any(s[12] for s in trends) and all(s[5] for s in trends)  # incidents, detectors
+    videos = [orjson.loads(i["data"]) for i in fixtures(3) if i["family"] == "content"]
+    assert any(s[21] and s[22] for s in videos)  # decisions met by reviews or appeals
+    assert any(s[23] for s in videos)  # areas reported
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_a_state_from_a_newer_vigil_is_refused_naming_its_encoding(family: str) -> None:
-    data: list[Any] = orjson.loads(FAMILIES[family]().encode())
+    data: list[Any] = orjson.loads(EMPTY[family]().encode())
     data[0] = CURRENT[family] + 1
     with pytest.raises(records.UnknownEncoding, match=rf"{family} state has encoding "):
         FAMILIES[family].decode(orjson.dumps(data))
@@ -86,8 +105,8 @@ def test_a_state_from_a_newer_vigil_is_refused_naming_its_encoding(family: str) 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_a_record_whose_fields_do_not_fit_its_version_is_refused(family: str) -> None:
-    data: list[Any] = orjson.loads(FAMILIES[family]().encode())
-    data[1] = "not a time"
+    data: list[Any] = orjson.loads(EMPTY[family]().encode())
+    data[2 if family == "quality" else 1] = "not a number"  # a quality key's version; else wm
     with pytest.raises(records.UnknownEncoding, match=r"does not fit its version: Expected `int`"):
         FAMILIES[family].decode(orjson.dumps(data))
     with pytest.raises(records.UnknownEncoding, match="does not fit its version"):
