@@ -208,6 +208,14 @@ class Settings:
         kind="float",
         shown="`300`",
     )
+    quality_publish_seconds: float = setting(
+        "VIGIL_QUALITY_PUBLISH_SECONDS",
+        5.0,
+        "how often the worker publishes the changed enforcement-quality keys (and, every 60th "
+        "time, all it holds) on `enforcement-quality`",
+        kind="float",
+        shown="`5`",
+    )
     shutdown_timeout: float = setting(
         "VIGIL_SHUTDOWN_TIMEOUT_SECONDS",
         30.0,

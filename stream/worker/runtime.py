@@ -118,6 +118,7 @@ class Runtime:
         self.content_stage = ContentStage(self.engine)
         self.creator_stage = CreatorStage(self.engine)
         self.quality_stage = QualityStage()
+        self._changed_quality: set[bytes] = set()  # since the last publish_quality
         self.gauges = QualityGauges()
         self.app.on_partitions_revoked.connect(self.gauges.clear)
         self.families = [
@@ -303,14 +304,32 @@ class Runtime:
             states.source = msg
             facts = [QualityFact(*f) for f in facts_of(msg, QUALITY_FACT_PACK)]
             changed |= self.quality_stage.feed(facts, states, msg.partition, msg.offset)
+        self._changed_quality.update(k.encode() for k in changed)
         box = Outbox(self.limits)
-        out = self.settings.topic(ENFORCEMENT_QUALITY)
-        touched = [states.states[k.encode()] for k in sorted(changed)]
-        for st in touched:
-            box.add(out, st.table_key.encode(), _encode(st.record()))
-        self.gauges.update(touched)
         written = self._write_back("quality", self.quality, states.states, states.sources, box)
         return self._publishing("quality", t0, box, [], written)
+
+    async def publish_quality(self, everything: bool = False) -> None:
+        """Publish the newest figures of the quality keys changed since the last call (of
+        every key this worker holds, with `everything`: a restart forgets which changed) and
+        refresh their gauges. On a timer, not per batch: a key's record is a few kB and
+        dashboards need it every few seconds, not for every batch of facts."""
+        keys = (
+            [k for k, v in entries(self.quality) if v]
+            if everything
+            else sorted(self._changed_quality)
+        )
+        self._changed_quality.clear()
+        load = self.caches["quality"].load
+        states = [st for st in map(load, keys) if st is not None]
+        if not states:
+            return
+        box = Outbox(self.limits)
+        out = self.settings.topic(ENFORCEMENT_QUALITY)
+        for st in states:
+            box.add(out, st.table_key.encode(), _encode(st.record()))
+        await self.publish(box, [], {})
+        self.gauges.update(states)
 
     def _publishing(
         self,

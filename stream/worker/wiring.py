@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from stream.worker.runtime import Runtime
 
 LIMITS_REFRESH_SECONDS = 60.0
+FULL_PUBLISH_EVERY = 60  # quality publishes between two of every key the worker holds
 
 
 def _raw() -> faust.Schema:  # type: ignore[type-arg]
@@ -80,6 +81,13 @@ def wire(rt: "Runtime") -> None:
         )
 
     app.timer(s.sweep_seconds)(sweep_tables)
+    ticks = [0]
+
+    async def quality_figures() -> None:
+        ticks[0] += 1
+        await rt.publish_quality(everything=ticks[0] % FULL_PUBLISH_EVERY == 1)
+
+    app.timer(s.quality_publish_seconds)(quality_figures)
 
     async def policy_files() -> None:
         await watch_directory(rt.packs, s.policies, s.policy_poll_seconds)

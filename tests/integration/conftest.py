@@ -109,6 +109,7 @@ class Deployment:
             "VIGIL_PARTITIONS": "4",
             "VIGIL_LOG_FORMAT": "json",
             "VIGIL_API_TOKEN": self.token,
+            "VIGIL_QUALITY_PUBLISH_SECONDS": "1",
             **extra,
         }
 

@@ -67,6 +67,21 @@ def newest_figures(outputs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
+def assert_same_figures(
+    deployment: Deployment, local: dict[str, list[dict[str, Any]]], timeout: float = 30
+) -> dict[str, Any]:
+    """The worker's enforcement-quality topic reaches the replay's figures, key by key (it
+    publishes changed keys every VIGIL_QUALITY_PUBLISH_SECONDS, 1 here)."""
+    want = newest_figures(local)
+    deadline = time.monotonic() + timeout
+    while True:
+        got = newest_figures(deployment.outputs())
+        if got == want or time.monotonic() > deadline:
+            assert got == want
+            return got
+        time.sleep(1)
+
+
 def assert_same_report(deployment: Deployment, port: int, replay_out: Path) -> None:
     """`vigil report` gives the same counts from the compacted topic, from the worker's
     /enforcement view and from the replay's output; the view wants the token."""
@@ -124,8 +139,7 @@ def test_kafka_worker_and_replay_make_the_same_decisions(
 
     assert_same_decisions(kafka, local)
     # the enforcement-quality figures a worker computes on Kafka are the replay's, key by key
-    figures = newest_figures(kafka)
-    assert figures == newest_figures(local)
+    figures = assert_same_figures(deployment, local)
     actions = sum(c["actions"] for days in figures.values() for c, _, _ in days.values())
     assert actions == len(local["enforcement-actions"])
     assert metric(port, "vigil_enforcement_7d") > 0  # and the Prometheus family has them
@@ -186,4 +200,4 @@ def test_a_restarted_worker_resumes_from_its_changelog(
 
     outputs, local = deployment.outputs(), replay(day_file, tmp_path / "replay")
     assert_same_decisions(outputs, local)
-    assert newest_figures(outputs) == newest_figures(local)  # quality state came back too
+    assert_same_figures(deployment, local)  # the quality state came back from its changelog too
