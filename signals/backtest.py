@@ -57,7 +57,7 @@ class PackRun:
 def backtest(decisions: Iterable[Decision], reviews: list[Review]) -> PackRun:
     """Count a pack's decisions and judge them against the reviews and appeals."""
     by_content: dict[str, list[Review]] = {}
-    for r in sorted(reviews, key=lambda r: _ts(r)):
+    for r in sorted(reviews, key=lambda r: epoch_ms(r.ts)):
         by_content.setdefault(r.content_id, []).append(r)
     run = PackRun(quality={g: {} for g in GROUPINGS})
     for d in decisions:
@@ -81,10 +81,6 @@ def backtest(decisions: Iterable[Decision], reviews: list[Review]) -> PackRun:
                     j.appeals += 1
                     j.overturned_appeals += r.outcome == "overturned"
     return run
-
-
-def _ts(r: Review) -> int:
-    return epoch_ms(r.ts)
 
 
 __all__ = ["GROUPINGS", "Judged", "PackRun", "backtest"]

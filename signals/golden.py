@@ -194,7 +194,8 @@ def run_item(engine: Engine, item: GoldenItem, reads: tuple[str, ...] = ()) -> I
     pipe = LocalPipeline(engine)
     states: dict[str, Any] = pipe.content if item.target == "content" else pipe.creators
     run = ItemRun(item)
-    for ev in sorted(item.events, key=lambda e: _event_ts(e.value)):
+    timed = sorted(((_event_ts(e.value), n, e) for n, e in enumerate(item.events)))
+    for ts, _, ev in timed:
         key = ev.value.get("content_id")
         raw = _encode(ev.value)
         for e in pipe.feed(ev.topic, key.encode() if isinstance(key, str) else None, raw):
@@ -208,7 +209,6 @@ def run_item(engine: Engine, item: GoldenItem, reads: tuple[str, ...] = ()) -> I
                 run.decisions.append(d)
         state = states.get(item.id)
         if reads and state is not None and state.region:
-            ts = _event_ts(ev.value)
             values = {n: SIGNALS[n].read(state, ts) for n in reads}
             run.snapshots.append(Snapshot(ts, state.region, values))
     run.refused = pipe.dead_letters
@@ -262,13 +262,9 @@ def _event_ts(value: dict[str, object]) -> int:
     """An event's time for ordering (unreadable times sort first; the decoder refuses them)."""
     ts = value.get("ts")
     try:
-        if isinstance(ts, int):
-            return epoch_ms(ts)
-        if isinstance(ts, str):
-            return parse_ts(ts)
+        return parse_ts(ts) if isinstance(ts, str | int) else 0
     except ValueError:
-        pass
-    return 0
+        return 0
 
 
 def summary(result: GoldenResult) -> dict[str, object]:

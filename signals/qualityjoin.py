@@ -43,7 +43,7 @@ def decided(d: Decision, state: Any, ts: int) -> list[QualityFact]:
     if not isinstance(state, ContentState) or d.target.type != "content":
         return out
     dec: QualityDecision = (
-        d.id, d.rule.id, d.rule.version, d.policy_area, region, d.pack_hash, d.kind, ts, 0,
+        d.id, d.rule.id, d.rule.version, d.policy_area, region, d.pack_hash, d.kind, ts,
     )  # fmt: skip
     _remember(state.decisions, dec)
     if d.kind != "shadow":

@@ -62,8 +62,8 @@ class ContentV2(ContentV1, tag=2):
     overflowed: dict[str, int]  # topic -> newest event applied early whose rules still wait
 
 
-# (decision id, rule, rule version, policy area, region, pack hash, kind, ts, unused 0)
-QualityDecision = tuple[str, str, int, str, str, str, str, int, int]
+# (decision id, rule, rule version, policy area, region, pack hash, kind, ts)
+QualityDecision = tuple[str, str, int, str, str, str, str, int]
 # (event id, ts, kind review | appeal, outcome, policy area or "", action id or "")
 QualityReview = tuple[str, int, str, str, str, str]
 

@@ -113,7 +113,7 @@ def read_records(source: Path) -> list[EnforcementQuality]:
     path = source / FILE if source.is_dir() else source
     if not path.is_file():
         raise VigilError(f"{path} does not exist (replay with --out writes it)")
-    newest: dict[str, EnforcementQuality] = {}
+    records = []
     with path.open("rb") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
@@ -121,20 +121,19 @@ def read_records(source: Path) -> list[EnforcementQuality]:
             try:
                 doc = orjson.loads(line)
                 value = doc["value"] if isinstance(doc, dict) and "topic" in doc else doc
-                rec = _RECORD.decode(orjson.dumps(value))
+                records.append(_RECORD.decode(orjson.dumps(value)))
             except (orjson.JSONDecodeError, msgspec.DecodeError, KeyError) as exc:
                 raise VigilError(f"{path}:{n}: not an enforcement-quality record: {exc}") from None
-            newest[rec.key] = rec  # compacted: the last record of a key stands
-    return list(newest.values())
+    return newest_per_key(records)
 
 
-def newest_per_key(docs: Iterable[Any]) -> list[EnforcementQuality]:
+def newest_per_key(records: Iterable[EnforcementQuality]) -> list[EnforcementQuality]:
     """Records in order of production; the last of each key stands, as compaction keeps it."""
-    newest: dict[str, EnforcementQuality] = {}
-    for doc in docs:
-        rec = _RECORD.decode(orjson.dumps(doc))
-        newest[rec.key] = rec
-    return list(newest.values())
+    return list({rec.key: rec for rec in records}.values())
+
+
+def _decoded(docs: Iterable[Any]) -> list[EnforcementQuality]:
+    return [_RECORD.decode(orjson.dumps(doc)) for doc in docs]
 
 
 def from_workers(urls: Iterable[str], token: str | None) -> list[EnforcementQuality]:
@@ -149,14 +148,14 @@ def from_workers(urls: Iterable[str], token: str | None) -> list[EnforcementQual
                 docs += orjson.loads(resp.read())["records"]
         except (OSError, KeyError, orjson.JSONDecodeError) as exc:
             raise VigilError(f"{url}/enforcement: {exc}") from None
-    return newest_per_key(docs)
+    return newest_per_key(_decoded(docs))
 
 
 def on_kafka(settings: Settings, idle_seconds: float = 2.0) -> list[EnforcementQuality]:
     """The enforcement-quality topic from its start until no more records arrive."""
     topic = [settings.topic(ENFORCEMENT_QUALITY)]
     docs = asyncio.run(read_topics(settings, topic, idle_seconds))
-    return newest_per_key(doc for doc, _ in docs)  # one key lives in one partition, in order
+    return newest_per_key(_decoded(doc for doc, _ in docs))  # a key keeps to one partition
 
 
 def rule_flags(
