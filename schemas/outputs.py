@@ -15,6 +15,12 @@ Outcome = Literal[
     "suspend_creator",
     "review",
     "escalate",
+    # creator strike ladder steps (signals.ladder)
+    "warn",
+    "feature_limit",
+    "ban_creator",
+    # a reversal undoes the decision it names
+    "reinstate",
 ]
 TargetType = Literal["content", "creator", "trend"]
 
@@ -39,11 +45,16 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     id is a deterministic hash of rule id, rule version, target and decision window, so a
     redelivered or replayed decision carries the same id. ts is the event time of the event
     that triggered it.
+
+    A reversal (kind `reversal`, outcome `reinstate`) undoes the action named by `reverses`:
+    a human found the content did not violate, or an appeal was overturned. Downstream
+    systems undo that action from this message alone; `strike_removed` says the strike the
+    action put on its creator is gone too. Its id is a hash of the id it reverses.
     """
 
     id: str
     ts: str
-    kind: Literal["action", "escalation", "shadow"]
+    kind: Literal["action", "escalation", "shadow", "reversal"]
     target: Target
     policy_area: PolicyArea
     rule: RuleRef
@@ -57,6 +68,10 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     region: str | None = None
     queue: str | None = None
     priority: int | None = None
+    reverses: str | None = None  # a reversal: the id of the decision it undoes
+    strike_removed: bool | None = None  # a reversal: the action's creator strike is removed
+    # a temporary measure (a ladder's suspension or feature limit): when it ends
+    expires: str | None = None
     schema_version: SchemaVersion = 1
 
 

@@ -392,7 +392,7 @@ assert all(sig.touched_by for sig in SIGNALS.values()), "every signal names what
 # The event kinds each target's rules can be triggered by.
 EVENT_KINDS = {
     "content": tuple(sorted(ANY_CONTENT)),
-    "creator": ("action", "confirmed", "overturned", "report", "upload"),
+    "creator": ("action", "confirmed", "overturned", "report", "reversed", "upload"),
     "trend": ("upload",),
 }
 

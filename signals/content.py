@@ -42,6 +42,7 @@ class ContentState:
         "rep_wm",
         "reported",
         "reporters",
+        "reversed",
         "reviews",
         "score_latest",
         "score_max",
@@ -80,14 +81,15 @@ class ContentState:
         self.overflowed: dict[str, int] = {}
         # for the enforcement-quality join (signals.qualityjoin): the decisions on the video,
         # the reviews and appeals about it, the areas it was reported in
-        self.decisions: list[records.QualityDecision] = []
+        self.decisions: list[records.ActedDecision] = []
         self.reviews: list[records.QualityReview] = []
         self.reported: list[str] = []
+        self.reversed: list[str] = []  # the actions a human outcome reversed (signals.reversal)
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record (signals.records)."""
         return records.encode(
-            records.ContentV3(
+            records.ContentV4(
                 self.wm,
                 self.rep_wm,
                 self.verdict_ts,
@@ -111,6 +113,7 @@ class ContentState:
                 self.decisions,
                 self.reviews,
                 self.reported,
+                self.reversed,
                 self.waiting,
                 self.overflowed,
             )
@@ -141,21 +144,27 @@ class ContentState:
         s.recent = r.recent
         s.late = r.late
         s.acted = r.acted
-        # version 1: nothing waited before holds existed; before 3, no quality join
-        if isinstance(r, records.ContentV2 | records.ContentV3):
+        # version 1: nothing waited before holds existed; before 3, no quality join; before
+        # 4, decisions without outcome and window (a reversal of one says "") and none reversed
+        if isinstance(r, records.ContentV2 | records.ContentV3 | records.ContentV4):
             s.waiting = r.waiting
             s.overflowed = r.overflowed
         if isinstance(r, records.ContentV3):
+            s.decisions = [(*d, "", "") for d in r.decisions]
+            s.reviews = r.reviews
+            s.reported = r.reported
+        elif isinstance(r, records.ContentV4):
             s.decisions = r.decisions
             s.reviews = r.reviews
             s.reported = r.reported
+            s.reversed = r.reversed
         return s
 
     @staticmethod
     def triage(data: bytes, now: int) -> int:
         """What the sweep must do with this encoded state: KEEP it (alive, nothing waits),
         drop it as EXPIRED, or DECODE it (events wait for the region)."""
-        return triage_encoded(data, now, TTL, b",[],{}]", (b"[2,", b"[3,"))
+        return triage_encoded(data, now, TTL, b",[],{}]", (b"[2,", b"[3,", b"[4,"))
 
     def expired(self, now: int) -> bool:
         """True when the newest event is more than TTL before now (event time), counting the

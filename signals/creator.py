@@ -22,6 +22,7 @@ ACTION_HORIZON = 90 * DAY
 # Fact kinds forwarded from the content stage.
 UPLOAD, REPORT, ACTION = "upload", "report", "action"
 CONFIRMED, OVERTURNED = "confirmed", "overturned"
+REVERSED = "reversed"  # an action reversed by a human outcome: party is the action's id
 
 
 class CreatorFact:
@@ -98,6 +99,9 @@ class CreatorState:
         "rep_wm",
         "reported_content",
         "reporters",
+        "revoked",
+        "steps",
+        "strikes",
         "up_hour",
         "up_min",
         "up_wm",
@@ -125,11 +129,16 @@ class CreatorState:
         self.recent: list[str] = []
         # (event time, kind) of each event whose rules wait for the region (signals.regionhold)
         self.held: list[tuple[int, str]] = []
+        # the strike ladder (signals.ladder): strikes, oldest first; actions whose strike a
+        # reversal removed; the ladder steps taken
+        self.strikes: list[records.Strike] = []
+        self.revoked: list[str] = []
+        self.steps: list[records.LadderStep] = []
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record (signals.records)."""
         return records.encode(
-            records.CreatorV2(
+            records.CreatorV3(
                 self.wm,
                 self.up_wm,
                 self.rep_wm,
@@ -146,6 +155,9 @@ class CreatorState:
                 self.fired,
                 self.recent,
                 self.region,
+                self.strikes,
+                self.revoked,
+                self.steps,
                 self.held,
             )
         )
@@ -162,15 +174,18 @@ class CreatorState:
         s.actions_day, s.removals_day = w.unflatten(r.actions_day), w.unflatten(r.removals_day)
         s.confirmed, s.overturned = r.confirmed, r.overturned
         s.fired, s.recent, s.region = r.fired, r.recent, r.region
-        if isinstance(r, records.CreatorV2):  # version 1: nothing waited for the region
+        # version 1: nothing waited for the region; before 3, no strike ladder
+        if isinstance(r, records.CreatorV2 | records.CreatorV3):
             s.held = r.held
+        if isinstance(r, records.CreatorV3):
+            s.strikes, s.revoked, s.steps = r.strikes, r.revoked, r.steps
         return s
 
     @staticmethod
     def triage(data: bytes, now: int) -> int:
         """What the sweep must do with this encoded state: KEEP it (alive, nothing waits),
         drop it as EXPIRED, or DECODE it (triggers wait for the region)."""
-        return triage_encoded(data, now, TTL, b",[]]")
+        return triage_encoded(data, now, TTL, b",[]]", (b"[2,", b"[3,"))
 
     def expired(self, now: int) -> bool:
         """True when the newest fact is more than TTL before now (event time)."""

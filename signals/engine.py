@@ -14,14 +14,14 @@ from urllib.parse import quote
 
 import msgspec
 
-from schemas.common import REPORTS, REVIEWS, TREND_ALERTS, UPLOADS
+from schemas.common import ENFORCEMENT_ACTIONS, REPORTS, REVIEWS, TREND_ALERTS, UPLOADS
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
-from signals import content, creator, qualityjoin, regionhold, rules, trend
+from signals import content, creator, ladder, qualityjoin, regionhold, reversal, rules, trend
 from signals.budget import PageBudget
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
 from signals.decode import Event
-from signals.eventtime import DAY, MINUTE, format_ts
+from signals.eventtime import DAY, MINUTE, format_ts, parse_ts
 from signals.forward import forward, on_arrival
 from signals.policy.model import ACTION_SEVERITY, PolicyPack
 from signals.quality import QualityFact
@@ -211,18 +211,40 @@ class Engine:
             self.counters.redelivered += 1
             return ContentStep(state, [], [], [])
         self.counters.late_events += state.late - late_before
+        creator_facts, trend_facts = ([], []) if waited and on_arrival(ev) else forward(ev, state)
+        reversals: list[Emit] = []
         if ev.topic == REVIEWS:  # judged before rules run: it judges what was decided before
             self.quality.extend(qualityjoin.reviewed(ev, state))
+            reversals = self._reversals(
+                reversal.on_outcome(
+                    qualityjoin.as_review(ev), state, ev.record.content_id, self.pack.hash,
+                    self.pack.earns,
+                ),
+                creator_facts,
+            )  # fmt: skip
         elif ev.topic == REPORTS:
             self.quality.extend(qualityjoin.reported(ev, state))
-        creator_facts, trend_facts = ([], []) if waited and on_arrival(ev) else forward(ev, state)
         if rules_wait:
-            return ContentStep(state, [], creator_facts, trend_facts)
+            return ContentStep(state, reversals, creator_facts, trend_facts)
         region = rules.REGION_UNKNOWN if unknown else state.region
         target = Target(type="content", id=ev.record.content_id)
         hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, region)
         emits = self._content_decisions(hits, state, ev.ts, target, region, creator_facts)
-        return ContentStep(state, emits, creator_facts, trend_facts)
+        return ContentStep(state, reversals + emits, creator_facts, trend_facts)
+
+    def _reversals(
+        self, decisions: list[Decision], creator_facts: list[creator.CreatorFact]
+    ) -> list[Emit]:
+        """Emit reversals; each that removes a strike tells the creator family which."""
+        for d in decisions:
+            if d.strike_removed and d.creator_id and d.reverses:
+                creator_facts.append(
+                    creator.CreatorFact(
+                        creator.REVERSED, parse_ts(d.ts), d.creator_id, d.target.id, d.id,
+                        party=d.reverses, area=d.policy_area,
+                    )
+                )  # fmt: skip
+        return [Emit(ENFORCEMENT_ACTIONS, d.target.id, d) for d in decisions]
 
     def _content_decisions(
         self,
@@ -239,7 +261,7 @@ class Engine:
             self.counters.suppressed_by_human += len(hits) - len(kept)
             hits = kept
         emits = self._decide(hits, state, ts, target, region, state.creator_id)
-        for e in emits:
+        for e in list(emits):
             d = e.record
             if isinstance(d, Decision) and d.kind == "action":
                 state.acted = max(state.acted, ACTION_SEVERITY[d.outcome])
@@ -255,6 +277,14 @@ class Engine:
                             outcome=d.outcome,
                         )
                     )
+                # a human outcome Kafka delivered before this action's trigger overturns it
+                emits += self._reversals(
+                    reversal.on_action(
+                        qualityjoin.remembered(d, ts), state, target.id, self.pack.hash,
+                        self.pack.earns,
+                    ),
+                    creator_facts,
+                )  # fmt: skip
         return emits
 
     def hold_deadline(self, state: Any) -> int:
@@ -289,6 +319,12 @@ class Engine:
         if self._eval.held:
             regionhold.remember(state.held, fact.ts, fact.kind)
         emits += self._decide(hits, state, fact.ts, target, state.region, fact.creator_id, acted=0)
+        strikes = self.pack.strikes
+        if strikes is not None and ladder.record(state, fact, strikes):
+            emits += [
+                Emit(ENFORCEMENT_ACTIONS, fact.creator_id, d)
+                for d in ladder.steps(state, fact, strikes, self.pack.hash)
+            ]
         return CreatorStep(state, emits, self.hold_deadline(state))
 
     def release_creator(self, creator_id: str, state: creator.CreatorState) -> CreatorStep:

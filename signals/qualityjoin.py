@@ -23,7 +23,7 @@ from signals.content import ContentState
 from signals.decode import Event
 from signals.judgement import concerns
 from signals.quality import NONE, QualityFact
-from signals.records import QualityDecision, QualityReview
+from signals.records import ActedDecision, QualityReview
 
 CAP = 16  # decisions, and human outcomes, a video remembers
 
@@ -42,9 +42,7 @@ def decided(d: Decision, state: Any, ts: int) -> list[QualityFact]:
     ]  # fmt: skip
     if not isinstance(state, ContentState) or d.target.type != "content":
         return out
-    dec: QualityDecision = (
-        d.id, d.rule.id, d.rule.version, d.policy_area, region, d.pack_hash, d.kind, ts,
-    )  # fmt: skip
+    dec = remembered(d, ts)
     _remember(state.decisions, dec)
     if d.kind != "shadow":
         judging = [r for r in state.reviews if _judges(r, dec)]
@@ -55,25 +53,32 @@ def decided(d: Decision, state: Any, ts: int) -> list[QualityFact]:
     return out
 
 
+def remembered(d: Decision, ts: int) -> ActedDecision:
+    """What a video's state remembers of a decision on it, for the joins to come."""
+    region = d.region or NONE
+    return (
+        d.id, d.rule.id, d.rule.version, d.policy_area, region, d.pack_hash, d.kind, ts,
+        d.outcome, d.window,
+    )  # fmt: skip
+
+
+def as_review(ev: Event) -> QualityReview:
+    """What a video's state remembers of a review or appeal about it."""
+    r = ev.record
+    assert isinstance(r, Review)
+    return (r.event_id, ev.ts, r.kind, r.outcome, r.policy_area or "", r.action_id or "")
+
+
 def reviewed(ev: Event, state: ContentState) -> list[QualityFact]:
     """The facts of a review or appeal: a judgement of each decision it judges, and the
     agreement with each other review of the video in the area that judges the same one."""
-    r = ev.record
-    assert isinstance(r, Review)
-    new: QualityReview = (
-        r.event_id,
-        ev.ts,
-        r.kind,
-        r.outcome,
-        r.policy_area or "",
-        r.action_id or "",
-    )
+    new = as_review(ev)
     out = []
     for dec in state.decisions:
         if dec[6] == "shadow" or not _judges(new, dec):
             continue
         out.append(_judgement(new, dec))
-        if r.kind == "review":
+        if new[2] == "review":
             others = [o for o in state.reviews if o[2] == "review" and o[4] == new[4]]
             out += _agreements([o for o in others if _judges(o, dec)] + [new], dec, new)
     _remember(state.reviews, new)
@@ -97,12 +102,12 @@ def reported(ev: Event, state: ContentState) -> list[QualityFact]:
     return out
 
 
-def _judges(r: QualityReview, dec: QualityDecision) -> bool:
+def _judges(r: QualityReview, dec: ActedDecision) -> bool:
     """A human outcome judges a decision it concerns that it does not precede."""
     return r[1] >= dec[7] and concerns(r[5], r[4], dec[0], dec[3])
 
 
-def _judgement(r: QualityReview, dec: QualityDecision) -> QualityFact:
+def _judgement(r: QualityReview, dec: ActedDecision) -> QualityFact:
     eid, ts, kind, outcome = r[0], r[1], r[2], r[3]
     v = "upheld" if outcome in ("violating", "upheld") else "overturned"
     return QualityFact(
@@ -111,7 +116,7 @@ def _judgement(r: QualityReview, dec: QualityDecision) -> QualityFact:
 
 
 def _agreements(
-    judging: list[QualityReview], dec: QualityDecision, only: QualityReview | None = None
+    judging: list[QualityReview], dec: ActedDecision, only: QualityReview | None = None
 ) -> list[QualityFact]:
     """Agreement facts for each pair of reviews in one area judging the decision (with
     `only`: the pairs it is in), the earlier review first."""
@@ -145,4 +150,4 @@ def _area_fact(fid: str, kind: str, area: str, region: str, ts: int) -> QualityF
     return QualityFact(fid, kind, NONE, 0, area, region, NONE, ts)
 
 
-__all__ = ["CAP", "decided", "reported", "reviewed"]
+__all__ = ["CAP", "as_review", "decided", "remembered", "reported", "reviewed"]

@@ -64,6 +64,8 @@ class ContentV2(ContentV1, tag=2):
 
 # (decision id, rule, rule version, policy area, region, pack hash, kind, ts)
 QualityDecision = tuple[str, str, int, str, str, str, str, int]
+# a QualityDecision and (outcome, decision window): what a reversal of it must say
+ActedDecision = tuple[str, str, int, str, str, str, str, int, str, str]
 # (event id, ts, kind review | appeal, outcome, policy area or "", action id or "")
 QualityReview = tuple[str, int, str, str, str, str]
 
@@ -101,6 +103,38 @@ class ContentV3(_Record, tag=3):
     overflowed: dict[str, int]
 
 
+class ContentV4(_Record, tag=4):
+    """Each remembered decision adds its outcome and window, and the actions reversed by a
+    human outcome are remembered (signals.reversal). What waits for the region stays last."""
+
+    wm: int
+    rep_wm: int
+    verdict_ts: int
+    upload_ts: int
+    creator_id: str
+    region: str
+    language: str
+    rep_min: list[int]
+    rep_hour: list[int]
+    rep_total: int
+    reporters: dict[str, int]
+    area_hour: dict[str, list[int]]
+    score_max: dict[str, float]
+    score_latest: dict[str, float]
+    verdict: str
+    appeal: str
+    fired: dict[str, int]
+    recent: list[str]
+    late: int
+    acted: int
+    decisions: list[ActedDecision]
+    reviews: list[QualityReview]
+    reported: list[str]
+    reversed: list[str]  # ids of the actions reversed
+    waiting: list[tuple[int, str, str, str]]
+    overflowed: dict[str, int]
+
+
 # -- creator state ---------------------------------------------------------------------------
 class CreatorV1(_Record, tag=1):
     """Per-creator state as vigil wrote it before region holds."""
@@ -126,6 +160,38 @@ class CreatorV1(_Record, tag=1):
 class CreatorV2(CreatorV1, tag=2):
     """Adds the creator facts whose rules wait for the region: [event time, kind]."""
 
+    held: list[tuple[int, str]]
+
+
+# (event time, policy area, the action's decision id, content id)
+Strike = tuple[int, str, str, str]
+# (decision id, policy area, outcome, event time reached, 1 once reversed)
+LadderStep = tuple[str, str, str, int, int]
+
+
+class CreatorV3(_Record, tag=3):
+    """Adds the creator's strikes, the actions whose strikes were removed and the ladder
+    steps taken (signals.ladder). What waits for the region stays last."""
+
+    wm: int
+    up_wm: int
+    rep_wm: int
+    up_min: list[int]
+    up_hour: list[int]
+    rep_min: list[int]
+    rep_hour: list[int]
+    reporters: dict[str, int]
+    reported_content: dict[str, int]
+    actions_day: list[int]
+    removals_day: list[int]
+    confirmed: list[int]
+    overturned: list[int]
+    fired: dict[str, int]
+    recent: list[str]
+    region: str
+    strikes: list[Strike]
+    revoked: list[str]
+    steps: list[LadderStep]
     held: list[tuple[int, str]]
 
 
@@ -249,8 +315,8 @@ class FactsV1(_Record, Generic[T], tag=1):
 # -- encoding and decoding -------------------------------------------------------------------
 encode = msgspec.json.Encoder().encode
 
-_CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2 | ContentV3)
-_CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2)
+_CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2 | ContentV3 | ContentV4)
+_CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2 | CreatorV3)
 _TREND = msgspec.json.Decoder(TrendV1 | TrendV2)
 CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields])
 TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields])
@@ -282,15 +348,15 @@ def _version(data: bytes) -> object:
     return value[0] if isinstance(value, list) and value else "missing"
 
 
-def content(data: bytes) -> ContentV1 | ContentV3:
+def content(data: bytes) -> ContentV1 | ContentV3 | ContentV4:
     """A stored content state, in any version this build reads."""
-    rec: ContentV1 | ContentV3 = decode("content state", _CONTENT, data)
+    rec: ContentV1 | ContentV3 | ContentV4 = decode("content state", _CONTENT, data)
     return rec
 
 
-def creator(data: bytes) -> CreatorV1:
+def creator(data: bytes) -> CreatorV1 | CreatorV3:
     """A stored creator state, in any version this build reads."""
-    rec: CreatorV1 = decode("creator state", _CREATOR, data)
+    rec: CreatorV1 | CreatorV3 = decode("creator state", _CREATOR, data)
     return rec
 
 

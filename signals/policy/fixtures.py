@@ -175,8 +175,8 @@ def _from_events(pack: PolicyPack, spec: dict[str, Any]) -> dict[str, tuple[str,
         topic, value = _event(ev, i, spec.get("region", "US"))
         for e in pipe.feed(topic, value["content_id"].encode(), orjson.dumps(value)):
             d = e.record
-            if not isinstance(d, Decision):
-                continue
+            if not isinstance(d, Decision) or "signals" not in d.evidence:
+                continue  # a ladder step or a reversal: not a rule's decision
             out[d.rule.id] = (d.outcome, d.evidence["signals"])
             for other in d.evidence.get("also_matched", []):
                 out.setdefault(other["rule"], ("outranked", {}))

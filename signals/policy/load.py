@@ -19,7 +19,18 @@ from schemas.common import POLICY_AREAS, REGIONS
 from signals.catalogue import SAMPLE_SETS, SIGNALS, for_target
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError, PolicyPackInvalid
-from signals.policy.model import MODES, OUTCOMES, TARGETS, Bands, PolicyPack, Rule
+from signals.policy.ladders import parse_strikes
+from signals.policy.model import (
+    MODES,
+    RULE_OUTCOMES,
+    TARGETS,
+    Bands,
+    PolicyPack,
+    Rule,
+    StrikePolicy,
+)
+from signals.policy.nodes import at as _at
+from signals.policy.nodes import scalar as _scalar
 from signals.policy.plain import Predicate, compile_plain
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -40,6 +51,7 @@ FIELDS = (
     "min_precision",
     "regions",
 )
+SECTIONS = ("rules", "strikes")  # what a policy file may declare
 REQUIRED = ("id", "version", "owner", "description", "policy_area", "target", "outcome")
 # what a region may override (local law and cultural context differ)
 REGION_FIELDS = ("when", "enforce_at", "review_at", "outcome", "mode", "queue", "priority")
@@ -56,8 +68,28 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
     errors: list[PolicyError] = []
     rules: list[Rule] = []
     seen: dict[str, tuple[str, int]] = {}
+    strikes: StrikePolicy | None = None
+    strikes_at: tuple[str, int] | None = None
     for fname in sorted(sources):
-        for rule, errs in _parse_file(fname, sources[fname]):
+        parsed = _parse_file(fname, sources[fname])
+        errors.extend(parsed.errors)
+        if parsed.strikes_line:
+            if strikes_at is not None:
+                errors.append(
+                    PolicyError(
+                        fname,
+                        parsed.strikes_line,
+                        1,
+                        "a second `strikes:` section",
+                        None,
+                        f"the pack's strike ladders are at {strikes_at[0]}:{strikes_at[1]}; "
+                        "a pack has one set of ladders",
+                    )
+                )
+            else:
+                strikes_at = (fname, parsed.strikes_line)
+                strikes = parsed.strikes
+        for rule, errs in parsed.rules:
             errors.extend(errs)
             if rule is not None:
                 if rule.id in seen:
@@ -83,57 +115,62 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
     digest = hashlib.sha256()
     for fname in sorted(sources):
         digest.update(PurePath(fname).name.encode() + b"\0" + sources[fname].encode() + b"\0")
-    return PolicyPack(tuple(rules), "sha256:" + digest.hexdigest()[:16], source)
+    return PolicyPack(tuple(rules), "sha256:" + digest.hexdigest()[:16], source, strikes)
 
 
-def _parse_file(fname: str, text: str) -> list[tuple[Rule | None, list[PolicyError]]]:
+class _File:
+    """What one policy file declares: its rules, and its strike ladders if it has them."""
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[Rule | None, list[PolicyError]]] = []
+        self.errors: list[PolicyError] = []
+        self.strikes: StrikePolicy | None = None
+        self.strikes_line = 0  # where its `strikes:` section starts (0: it has none)
+
+
+def _parse_file(fname: str, text: str) -> _File:
+    out = _File()
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return [(None, [PolicyError(fname, line, col, f"YAML: {exc.problem or exc}")])]
+        out.errors.append(PolicyError(fname, line, col, f"YAML: {exc.problem or exc}"))
+        return out
     if root is None:
-        return []
-    if not isinstance(root, yaml.MappingNode) or "rules" not in _keys(root):
-        return [
-            (
-                None,
-                [
-                    PolicyError(
-                        fname,
-                        root.start_mark.line + 1,
-                        1,
-                        "a policy file is a mapping with a `rules:` list",
-                    )
-                ],
+        return out
+    keys = _keys(root) if isinstance(root, yaml.MappingNode) else {}
+    if not keys or not set(keys) & set(SECTIONS):
+        out.errors.append(
+            PolicyError(
+                fname,
+                root.start_mark.line + 1,
+                1,
+                "a policy file is a mapping with a `rules:` list (and/or `strikes:` ladders)",
             )
-        ]
-    rules_node = _keys(root)["rules"][1]
-    if not isinstance(rules_node, yaml.SequenceNode):
-        return [(None, [_at(fname, rules_node, "`rules` must be a list of rules")])]
-    return [_parse_rule(fname, text, n) for n in rules_node.value]
+        )
+        return out
+    for key, (knode, _) in keys.items():
+        if key not in SECTIONS:
+            close = difflib.get_close_matches(key, SECTIONS, 1)
+            hint = f"did you mean {close[0]!r}?" if close else f"sections: {', '.join(SECTIONS)}"
+            out.errors.append(_at(fname, knode, f"unknown policy file section {key!r}", None, hint))
+    if "strikes" in keys:
+        knode, snode = keys["strikes"]
+        out.strikes, errs = parse_strikes(fname, snode)
+        out.strikes_line = knode.start_mark.line + 1
+        out.errors += errs
+    if "rules" in keys:
+        rules_node = keys["rules"][1]
+        if not isinstance(rules_node, yaml.SequenceNode):
+            out.errors.append(_at(fname, rules_node, "`rules` must be a list of rules"))
+        else:
+            out.rules = [_parse_rule(fname, text, n) for n in rules_node.value]
+    return out
 
 
 def _keys(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {str(k.value): (k, v) for k, v in node.value}
-
-
-def _at(
-    fname: str, node: yaml.Node, msg: str, rule_id: str | None = None, hint: str | None = None
-) -> PolicyError:
-    width = (
-        max(1, node.end_mark.column - node.start_mark.column)
-        if (node.start_mark.line == node.end_mark.line)
-        else 1
-    )
-    return PolicyError(
-        fname, node.start_mark.line + 1, node.start_mark.column + 1, msg, rule_id, hint, width
-    )
-
-
-def _scalar(node: yaml.Node) -> Any:
-    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def _parse_rule(fname: str, text: str, node: yaml.Node) -> tuple[Rule | None, list[PolicyError]]:
@@ -301,12 +338,12 @@ class _Reader:
         before = len(self.errors)
         target = common["target"]
         outcome, onode = v.get("outcome", (_MISSING, self.node))
-        if outcome is not _MISSING and outcome not in OUTCOMES:
-            close = difflib.get_close_matches(str(outcome), OUTCOMES, 1)
+        if outcome is not _MISSING and outcome not in RULE_OUTCOMES:
+            close = difflib.get_close_matches(str(outcome), RULE_OUTCOMES, 1)
             outcome = self.fail(
                 onode,
                 f"unknown outcome {outcome!r}",
-                f"did you mean {close[0]!r}?" if close else f"outcomes: {', '.join(OUTCOMES)}",
+                f"did you mean {close[0]!r}?" if close else f"outcomes: {', '.join(RULE_OUTCOMES)}",
             )
         if (
             outcome is not _MISSING

@@ -4,7 +4,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, Final, get_args
 
 from schemas.outputs import Outcome, TargetType
 
@@ -23,7 +23,24 @@ ACTION_SEVERITY: dict[str, int] = {
     "suspend_creator": 6,
 }
 ROUTING_URGENCY: dict[str, int] = {"review": 1, "escalate": 2}
-assert set(ACTION_SEVERITY) | set(ROUTING_URGENCY) == set(OUTCOMES)  # every outcome ranked
+# what a creator's strike ladder may do at a step (signals.ladder), least to most severe;
+# ladders are not rules, so these are never settled against rule actions
+LADDER_OUTCOMES: tuple[str, ...] = (
+    "warn",
+    "feature_limit",
+    "limit_distribution",
+    "suspend_creator",
+    "ban_creator",
+)
+REINSTATE: Final = "reinstate"  # the outcome of a reversal
+# what a rule may decide: the ranked outcomes
+RULE_OUTCOMES: tuple[str, ...] = tuple(
+    o for o in OUTCOMES if o in ACTION_SEVERITY or o in ROUTING_URGENCY
+)
+# every outcome is ranked, or belongs to the ladder or to reversals
+assert set(ACTION_SEVERITY) | set(ROUTING_URGENCY) | set(LADDER_OUTCOMES) | {REINSTATE} == set(
+    OUTCOMES
+)
 MODES: tuple[str, ...] = ("enforce", "shadow", "disabled")
 TARGETS: tuple[str, ...] = get_args(TargetType)
 
@@ -154,12 +171,48 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One step of a strike ladder: what happens once a creator has this many active
+    strikes in the ladder's policy area; `duration` (ms) makes the measure temporary."""
+
+    strikes: int
+    outcome: str
+    duration: int = 0
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class StrikePolicy:
+    """The pack's creator strike ladders (signals.ladder): which content actions earn their
+    creator a strike in the action's policy area, how long a strike stays active, and the
+    steps per area (`default` for the areas without a ladder of their own)."""
+
+    expiry: int  # ms a strike stays active
+    earned_by: frozenset[str]  # content action outcomes that earn a strike
+    ladders: dict[str, tuple[Step, ...]]
+    file: str = ""
+    line: int = 0
+
+    def ladder(self, area: str) -> tuple[str, tuple[Step, ...]]:
+        """The ladder that applies in a policy area, by name (the area, or `default`)."""
+        if area in self.ladders:
+            return area, self.ladders[area]
+        return "default", self.ladders.get("default", ())
+
+
+@dataclass(frozen=True)
 class PolicyPack:
     """A validated set of rules and the hash every decision carries."""
 
     rules: tuple[Rule, ...]
     hash: str
     source: str
+    strikes: StrikePolicy | None = None  # without one, no action earns a strike
+
+    @property
+    def earns(self) -> frozenset[str]:
+        """The content action outcomes that earn their creator a strike."""
+        return self.strikes.earned_by if self.strikes else frozenset()
 
     def active(self, target: str) -> tuple[Rule, ...]:
         """Rules of a target that run (enforce or shadow) in some region, in file order."""

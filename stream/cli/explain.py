@@ -102,6 +102,8 @@ def find(record_id: str, records: Iterable[tuple[dict[str, Any], str]]) -> Found
 def explain_decision(decision: dict[str, Any], pack: PolicyPack | None) -> list[str]:
     """A decision in words, from its own evidence; the pack adds the rule's owner and intent."""
     ev = decision["evidence"]
+    if decision["kind"] == "reversal" or "active_strikes" in ev:
+        return _explain_undo_or_step(decision)
     kind = {
         "action": "enforcement action",
         "escalation": "escalation to humans",
@@ -163,6 +165,42 @@ def explain_decision(decision: dict[str, Any], pack: PolicyPack | None) -> list[
         )
     if decision["outcome"] == "review":
         lines.append(f"Routed to queue {decision['queue']} with priority {decision['priority']}.")
+    lines.append("Source events: " + ", ".join(decision["source_event_ids"]))
+    return lines
+
+
+def _explain_undo_or_step(decision: dict[str, Any]) -> list[str]:
+    """A reversal, or a step of a creator's strike ladder, in words."""
+    ev, target = decision["evidence"], decision["target"]
+    lines = []
+    if decision["kind"] == "reversal":
+        lines.append(
+            f"Decision {decision['id']}: reversal of {decision['reverses']} "
+            f"(`{ev.get('reversed_outcome')}` on {target['type']} {target['id']}), at "
+            f"{decision['ts']}: undo it."
+        )
+        human = ev.get("human")
+        if human:
+            lines.append(
+                f"A human {human['kind']} found `{human['outcome']}` ({human['event_id']})."
+            )
+        if ev.get("removed_strike"):
+            lines.append(f"The strike from action {ev['removed_strike']} was removed.")
+        if decision.get("strike_removed"):
+            lines.append("The strike this action put on its creator is removed.")
+    else:
+        lines.append(
+            f"Decision {decision['id']}: strike ladder `{ev['ladder']}` step at "
+            f"{ev['step']} active strikes: `{decision['outcome']}` on creator {target['id']} "
+            f"in {decision['policy_area']}, at {decision['ts']}"
+            + (f", until {decision['expires']}." if decision.get("expires") else ".")
+        )
+    if "active_strikes" in ev:
+        lines.append(f"Active strikes ({len(ev['active_strikes'])}):")
+        for s in ev["active_strikes"]:
+            lines.append(
+                f"  {s['ts']} {s['policy_area']}: action {s['decision_id']} on {s['content_id']}"
+            )
     lines.append("Source events: " + ", ".join(decision["source_event_ids"]))
     return lines
 

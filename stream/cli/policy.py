@@ -76,7 +76,9 @@ def policy_check(
         )
     n = len(warnings)
     typer.echo(
-        f"ok: {len(pack.rules)} rules, pack {pack.hash}"
+        f"ok: {len(pack.rules)} rules"
+        + (f", {len(pack.strikes.ladders)} strike ladders" if pack.strikes else "")
+        + f", pack {pack.hash}"
         + (f", {n} warning{'s' if n != 1 else ''}" if n else "")
     )
     if strict and warnings:

@@ -65,7 +65,7 @@ def print_diff(
         console.print(f"{sign}  {rule}  {outcome} ({kind})  area={area} region={region}")
         for label, items in (("added", ch.added), ("removed", ch.removed)):
             for d in items[:3]:
-                sig = ", ".join(f"{k}={v}" for k, v in d["evidence"]["signals"].items())
+                sig = ", ".join(f"{k}={v}" for k, v in d["evidence"].get("signals", {}).items())
                 console.print(
                     f"      {label}: {d['target']['type']} {d['target']['id']} "
                     f"at {d['ts']}  [dim]{sig}[/dim]"

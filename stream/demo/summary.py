@@ -32,6 +32,8 @@ def summarise(
         t.add_row(rule, outcome, target, str(n))
     console.print(t)
 
+    _humans_outrank_machines(actions, console)
+
     esc = sink.records(ESCALATIONS)
     t = Table(title=f"Escalations to humans ({len(esc)})")
     for col in ("rule", "outcome", "queue", "priority", "count"):
@@ -91,4 +93,37 @@ def summarise(
     console.print(
         f"\nDead letters: {sum(dl.values())}"
         + (" (" + ", ".join(f"{k} {v}" for k, v in dl.items()) + ")" if dl else "")
+    )
+
+
+def _humans_outrank_machines(actions: list[dict[str, Any]], console: Console) -> None:
+    """The reversals human outcomes made, and the strike ladder steps, with one example."""
+    reversals = [a for a in actions if a["kind"] == "reversal"]
+    steps = [a for a in actions if a["kind"] == "action" and a["rule"]["id"].startswith("ladder.")]
+    struck = sum(1 for r in reversals if r.get("strike_removed"))
+    console.print(
+        f"Reversals (a human found an action wrong): {len(reversals)}, "
+        f"{struck} with the creator's strike removed"
+    )
+    by_id = {a["id"]: a for a in actions}
+    example = next((r for r in reversals if r.get("strike_removed")), None)
+    if example is not None:
+        undone = by_id.get(example["reverses"] or "", {})
+        human = example["evidence"].get("human", {})
+        console.print(
+            f"  e.g. {example['target']['id']}: {human.get('kind')} {human.get('outcome')} "
+            f"-> reinstate (undoes {undone.get('rule', {}).get('id')} "
+            f"{undone.get('outcome')}), strike removed from {example['creator_id']}"
+        )
+        for r in reversals:
+            if r["target"]["id"] == example["creator_id"]:
+                console.print(
+                    f"  and creator {r['target']['id']}: ladder step "
+                    f"{r['evidence'].get('reversed_outcome')} reversed, "
+                    f"{len(r['evidence'].get('active_strikes', []))} strikes still active"
+                )
+    by_step = Counter(a["outcome"] for a in steps)
+    console.print(
+        "Strike ladder steps: "
+        + (", ".join(f"{o} x{n}" for o, n in by_step.most_common()) or "none")
     )

@@ -310,9 +310,9 @@ def _hate_cluster(g: TrafficGen) -> None:
     for i in range(60):
         ts = start + g.r.randint(0, 50 * MINUTE)
         creator = f"u-hm-{min(i % 25, i % 6):02d}"  # a few core accounts post most of it
-        cid = g.upload(
-            ts, creator, ["meme"], HATE_AUDIO, {"hate": round(g.r.uniform(0.9, 0.999), 3)}
-        )
+        score = round(g.r.uniform(0.9, 0.999), 3)
+        # the appeals that win are of removals: each reverses the removal and its strike
+        cid = g.upload(ts, creator, ["meme"], HATE_AUDIO, {"hate": 0.99 if i % 30 == 0 else score})
         for _ in range(g.r.randint(0, 3)):
             g.report(
                 ts + g.r.randint(MINUTE, 30 * MINUTE), cid, creator, g.r.choice(g.reporters), "hate"

@@ -64,8 +64,15 @@ def test_every_output_round_trips_through_its_contract(outputs: list) -> None:
 def test_output_keys_are_target_ids(outputs: list) -> None:
     for e in outputs:
         if isinstance(e.record, Decision):
-            assert e.key == e.record.target.id
-            assert e.record.evidence["condition"] and e.record.evidence["signals"]
+            d = e.record
+            assert e.key == d.target.id
+            if d.kind == "reversal":  # what it undoes, and which human outcome or strike
+                assert d.reverses and d.outcome == "reinstate"
+                assert d.evidence.get("human") or d.evidence.get("removed_strike")
+            elif d.rule.id.startswith("ladder."):  # a strike ladder step and its strikes
+                assert d.evidence["active_strikes"] and d.evidence["step"]
+            else:
+                assert d.evidence["condition"] and d.evidence["signals"]
 
 
 def test_signal_catalogue_document_is_current() -> None:

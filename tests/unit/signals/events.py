@@ -76,7 +76,9 @@ def review(
     outcome: str = "not_violating",
     at: int = 0,
     creator: str = "u1",
+    area: str | None = None,
 ) -> tuple[str, bytes, bytes]:
+    extra = {"policy_area": area} if area else {}
     return raw(
         "reviews",
         content_id=cid,
@@ -85,6 +87,7 @@ def review(
         reviewer="rev-1",
         at=at,
         creator_id=creator,
+        **extra,
     )
 
 

@@ -3,6 +3,7 @@
 import random
 from collections import defaultdict
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from signals.policy import parse_pack
 from signals.policy.model import ACTION_SEVERITY, ROUTING_URGENCY
 from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
+from tests.decisions import ladder_in_force
 
 from .events import MIN, report, review, score, upload
 
@@ -37,7 +39,12 @@ def test_high_confidence_hate_is_removed_once_with_evidence() -> None:
     out, _ = run(
         [upload("v1"), score("v1", hate=0.99, at=MIN), score("v1", hate=0.995, at=2 * MIN)]
     )
-    assert rules(out) == [("enforcement-actions", "hate.model_remove", "v1")]
+    # the removal, and the first step of its creator's strike ladder
+    assert rules(out) == [
+        ("enforcement-actions", "hate.model_remove", "v1"),
+        ("enforcement-actions", "ladder.default", "u1"),
+    ]
+    assert out[1].record.outcome == "warn"
     d = out[0].record
     assert d.evidence["signals"] == {"score_max_hate": 0.99}
     assert d.pack_hash == PACK.hash and d.window == "lifetime"
@@ -79,15 +86,61 @@ def test_human_clearance_stops_later_automatic_actions() -> None:
     assert pipe.engine.counters.suppressed_by_human == 1
 
 
-def test_an_appeal_decided_later_does_not_rewrite_earlier_decisions() -> None:
-    out, _ = run(
-        [
-            upload("v1"),
-            score("v1", hate=0.99, at=MIN),
-            review("v1", kind="appeal", outcome="overturned", at=3 * HOUR),
-        ]
-    )
-    assert rules(out) == [("enforcement-actions", "hate.model_remove", "v1")]
+def test_an_overturned_appeal_reverses_the_removal_and_its_strike_once() -> None:
+    appeal = review("v1", kind="appeal", outcome="overturned", at=3 * HOUR)
+    out, _ = run([upload("v1"), score("v1", hate=0.99, at=MIN), appeal, appeal])
+    removal, warn, reversal, unwarn = (e.record for e in out)
+    assert (removal.outcome, warn.outcome) == ("remove", "warn")  # the decisions stand as made
+    assert reversal.kind == "reversal" and reversal.outcome == "reinstate"
+    assert reversal.reverses == removal.id and reversal.strike_removed
+    assert reversal.target == removal.target and reversal.rule == removal.rule
+    assert reversal.evidence["human"]["outcome"] == "overturned"
+    # the strike is gone, so is the ladder step it reached
+    assert (unwarn.kind, unwarn.reverses, unwarn.target.id) == ("reversal", warn.id, "u1")
+    assert unwarn.evidence["active_strikes"] == []
+
+
+def test_a_review_naming_only_content_and_area_finds_the_action() -> None:
+    cleared = review("v1", outcome="not_violating", at=HOUR)
+    other_area = review("v1", outcome="not_violating", at=HOUR, area="spam")
+    out, _ = run([upload("v1"), score("v1", hate=0.99, at=MIN), other_area])
+    assert [e.record.kind for e in out] == ["action", "action"]  # spam: not the removal
+    out, _ = run([upload("v1"), score("v1", hate=0.99, at=MIN), cleared])
+    kinds = [(e.record.kind, e.record.target.type) for e in out]
+    assert kinds == [
+        ("action", "content"),
+        ("action", "creator"),
+        ("reversal", "content"),
+        ("reversal", "creator"),
+    ]
+
+
+def test_an_outcome_delivered_before_the_trigger_still_reverses_its_action() -> None:
+    """Kafka may deliver the appeal before the score whose removal it overturns."""
+    appeal = review("v1", kind="appeal", outcome="overturned", at=3 * HOUR)
+    early = run([upload("v1"), appeal, score("v1", hate=0.99, at=MIN)])[0]
+    late = run([upload("v1"), score("v1", hate=0.99, at=MIN), appeal])[0]
+    assert {e.record.id for e in early} == {e.record.id for e in late}
+
+
+def test_the_ladder_climbs_per_area_and_severe_areas_are_stricter() -> None:
+    msgs = []
+    for i in range(3):
+        msgs += [upload(f"v{i}", at=i * MIN), score(f"v{i}", hate=0.99, at=i * MIN + 1000)]
+    msgs += [upload("c1", at=10 * MIN), score("c1", child_safety=0.99, at=11 * MIN)]
+    out, _ = run(msgs)
+    steps = [
+        (e.record.policy_area, e.record.outcome, e.record.expires)
+        for e in out
+        if e.record.rule.id.startswith("ladder.")
+    ]
+    assert steps[:3] == [
+        ("hate", "warn", None),
+        ("hate", "feature_limit", "2026-11-27T10:01:01Z"),
+        ("hate", "suspend_creator", "2026-12-04T10:02:01Z"),
+    ]
+    if len(steps) > 3:  # the child-safety model rule may remove: one strike bans
+        assert steps[3][:2] == ("child_safety", "ban_creator")
 
 
 def test_repeat_removals_earn_a_strike_once_per_window() -> None:
@@ -187,19 +240,20 @@ def interleave(msgs: list[tuple[str, bytes, bytes]], rng: random.Random) -> list
 
 def strongest(out: list) -> set[tuple[object, ...]]:
     """What no interleaving may change: per target the most severe action and the most urgent
-    routing, and every shadow and creator decision.
+    routing, every shadow, reversal and creator decision, and the ladder steps in force.
 
     Which *lesser* actions also go out can depend on arrival order when conflicting rules are
     triggered by different topics: a lesser action that arrives first is emitted before the
     greater one exists. That is inherent to deciding in a stream and is documented.
     """
     best: dict[tuple[str, str], tuple[object, ...]] = {}
-    rest = set()
+    decisions = [e.record for e in out if hasattr(e.record, "rule")]
+    rest: set[tuple[object, ...]] = ladder_in_force([msgspec.to_builtins(d) for d in decisions])
     for e in out:
         d = e.record
-        if not hasattr(d, "rule"):
+        if not hasattr(d, "rule") or d.rule.id.startswith("ladder."):
             continue
-        if d.target.type == "creator" or e.topic == "shadow-actions":
+        if d.target.type == "creator" or e.topic == "shadow-actions" or d.kind == "reversal":
             rest.add((e.topic, d.id))
             continue
         rank = (

@@ -25,7 +25,28 @@ GOOD_RULE = """\
     outcome: remove
 """
 
+LADDER = """\
+strikes:
+  expiry: 90d
+  earned_by: [remove]
+  ladders:
+    default:
+      - {strikes: 1, outcome: warn}
+      - {strikes: 3, outcome: suspend_creator, duration: 7d}
+    child_safety:
+      - {strikes: 1, outcome: ban_creator}
+"""
+WITH_LADDER = "rules:\n" + GOOD_RULE + LADDER
+
 CASES = {
+    # the strike ladders: every problem at once, each where it is
+    "ladder_errors": WITH_LADDER.replace("expiry: 90d", "expiry: 3 months")
+    .replace("earned_by: [remove]", "earned_by: [remove, review]")
+    .replace("strikes: 3, outcome: suspend_creator, duration: 7d", "strikes: 1, outcome: suspend")
+    .replace("child_safety:", "child_safty:"),
+    "ladder_suspension_without_duration": WITH_LADDER.replace(", duration: 7d", ""),
+    "ladder_without_default": WITH_LADDER.replace("    default:\n", "    hate:\n"),
+    "unknown_section": "rules:\n" + GOOD_RULE + "strike:\n  expiry: 90d\n",
     "yaml_syntax": "rules:\n  - id: x\n    when: [unclosed\n",
     "unknown_signal": GOOD_RULE.replace(
         "score_max_hate >= 0.9", "score_max_hate >= 0.9 && reports_2h > 3"
@@ -87,6 +108,16 @@ def test_error_messages_match_snapshots(case: str) -> None:
     if os.environ.get("UPDATE_SNAPSHOTS") or not snap.exists():
         snap.write_text(rendered)
     assert rendered == snap.read_text()
+
+
+def test_a_pack_has_one_set_of_ladders_and_they_compile() -> None:
+    pack = parse_pack({"policies/a.yaml": WITH_LADDER})
+    assert pack.strikes is not None and pack.earns == {"remove"}
+    assert pack.strikes.ladder("child_safety")[1][0].outcome == "ban_creator"
+    assert pack.strikes.ladder("spam")[0] == "default"
+    assert pack.strikes.ladder("spam")[1][1].duration == 7 * 24 * 3600 * 1000
+    with pytest.raises(PolicyPackInvalid, match="a second `strikes:` section"):
+        parse_pack({"policies/a.yaml": WITH_LADDER, "policies/b.yaml": LADDER})
 
 
 def test_every_error_names_file_line_and_rule() -> None:

@@ -5,7 +5,8 @@ The fixtures under snapshots/records are states (a sample of the demo day at sca
 plus a video whose events wait for its upload) as released builds encoded them: encoding 1 is
 vigil before region holds added fields to the content and creator states, encoding 2 is vigil
 before the states became msgspec records, encoding 3 the build that added the
-enforcement-quality join to the content state and the quality family. They are never
+enforcement-quality join to the content state and the quality family. Encoding 4 (content)
+and 3 (creator) add reversals and the strike ladder, with nothing new to read. They are never
 regenerated: they are what a deploy finds in a changelog.
 """
 
@@ -37,11 +38,14 @@ EMPTY: dict[str, Any] = {
     "quality": lambda: QualityState("hate.x", 1, "hate", "US", "sha256:0"),
 }
 # the fields each encoding after the first added at the end, and what an older state reads as
-ADDED = {"content": {2: [[], {}]}, "creator": {2: [[]]}, "trend": {}, "quality": {}}
-CURRENT = {"content": 3, "creator": 2, "trend": 2, "quality": 1}
+ADDED = {"trend": {}, "quality": {}}
+CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 1}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
-# stays last, for the sweep's triage): decisions, verdicts, reported
+# stays last, for the sweep's triage): decisions, verdicts, reported; 4 adds each decision's
+# outcome and window (an older one reads as "", "") and the actions reversed
 CONTENT_V3_ADDED = [[], [], []]
+# creator encoding 3 adds strikes, removed strikes and ladder steps before what waits
+CREATOR_V3_ADDED = [[], [], []]
 
 
 def fixtures(encoding: int) -> list[dict[str, str]]:
@@ -65,7 +69,15 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
             _trend_migrated(records.trend(data), records.trend(state.encode()))
         elif family == "content":
             waited = old[-2:] if old[0] >= 2 else [[], {}]
-            assert now[1:] == old[1:21] + CONTENT_V3_ADDED + waited, item["key"]
+            joined = (
+                [[[*d, "", ""] for d in old[21]], old[22], old[23]]
+                if old[0] == 3
+                else CONTENT_V3_ADDED
+            )
+            assert now[1:] == old[1:21] + joined + [[]] + waited, item["key"]
+        elif family == "creator":
+            held = [old[-1]] if old[0] >= 2 else [[]]
+            assert now[1:] == old[1:17] + CREATOR_V3_ADDED + held, item["key"]
         else:
             added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
             assert now[1:] == old[1:] + added, (family, item["key"])
