@@ -27,6 +27,7 @@ from signals.decision import stable_id
 from signals.eventtime import format_ts
 from signals.policy.model import REINSTATE, Step, StrikePolicy
 from signals.records import Strike
+from signals.reversal import reversal_id
 
 CAP = 64  # strikes, removed strikes and steps a creator remembers (newest kept)
 
@@ -137,7 +138,7 @@ def steps(
         state.steps = [(*s[:4], 1) if s[0] == did else s for s in state.steps]
         out.append(
             Decision(
-                id=stable_id("reversal", did),
+                id=reversal_id(did),
                 ts=format_ts(fact.ts),
                 kind="reversal",
                 target=Target(type="creator", id=creator_id),

@@ -45,7 +45,7 @@ def decided(d: Decision, state: Any, ts: int) -> list[QualityFact]:
     dec = remembered(d, ts)
     _remember(state.decisions, dec)
     if d.kind != "shadow":
-        judging = [r for r in state.reviews if _judges(r, dec)]
+        judging = [r for r in state.reviews if judges(r, dec)]
         out += [_judgement(r, dec) for r in judging]
         out += _agreements(judging, dec)
     if d.kind == "action" and d.policy_area in state.reported:
@@ -75,12 +75,12 @@ def reviewed(ev: Event, state: ContentState) -> list[QualityFact]:
     new = as_review(ev)
     out = []
     for dec in state.decisions:
-        if dec[6] == "shadow" or not _judges(new, dec):
+        if dec[6] == "shadow" or not judges(new, dec):
             continue
         out.append(_judgement(new, dec))
         if new[2] == "review":
             others = [o for o in state.reviews if o[2] == "review" and o[4] == new[4]]
-            out += _agreements([o for o in others if _judges(o, dec)] + [new], dec, new)
+            out += _agreements([o for o in others if judges(o, dec)] + [new], dec, new)
     _remember(state.reviews, new)
     return out
 
@@ -102,14 +102,14 @@ def reported(ev: Event, state: ContentState) -> list[QualityFact]:
     return out
 
 
-def _judges(r: QualityReview, dec: ActedDecision) -> bool:
+def judges(r: QualityReview, dec: ActedDecision) -> bool:
     """A human outcome judges a decision it concerns that it does not precede."""
     return r[1] >= dec[7] and concerns(r[5], r[4], dec[0], dec[3])
 
 
 def _judgement(r: QualityReview, dec: ActedDecision) -> QualityFact:
-    eid, ts, kind, outcome = r[0], r[1], r[2], r[3]
-    v = "upheld" if outcome in ("violating", "upheld") else "overturned"
+    eid, ts, kind = r[0], r[1], r[2]
+    v = verdict_of(r)
     return QualityFact(
         f"{eid}:{dec[0]}", kind, dec[1], dec[2], dec[3], dec[4], dec[5], ts, kind, v, ts - dec[7]
     )
@@ -126,7 +126,7 @@ def _agreements(
         for second in reviews[i + 1 :]:
             if first[4] != second[4] or (only is not None and only not in (first, second)):
                 continue
-            a, b = (_verdict(first), _verdict(second))
+            a, b = (verdict_of(first), verdict_of(second))
             out.append(
                 QualityFact(
                     f"{first[0]}:{second[0]}:{dec[0]}", "agree", dec[1], dec[2], dec[3], dec[4],
@@ -136,7 +136,8 @@ def _agreements(
     return out
 
 
-def _verdict(r: QualityReview) -> str:
+def verdict_of(r: QualityReview) -> str:
+    """What a remembered human outcome says of the decisions it judges."""
     return "upheld" if r[3] in ("violating", "upheld") else "overturned"
 
 
@@ -150,4 +151,6 @@ def _area_fact(fid: str, kind: str, area: str, region: str, ts: int) -> QualityF
     return QualityFact(fid, kind, NONE, 0, area, region, NONE, ts)
 
 
-__all__ = ["CAP", "as_review", "decided", "remembered", "reported", "reviewed"]
+__all__ = [
+    "CAP", "as_review", "decided", "judges", "remembered", "reported", "reviewed", "verdict_of",
+]  # fmt: skip

@@ -17,12 +17,11 @@ from schemas.outputs import Decision, RuleRef, Target
 from signals.content import ContentState
 from signals.decision import stable_id
 from signals.eventtime import format_ts
-from signals.judgement import concerns
 from signals.policy.model import REINSTATE
 from signals.quality import NONE
+from signals.qualityjoin import judges, verdict_of
 from signals.records import ActedDecision, QualityReview
 
-OVERTURNING = frozenset({"not_violating", "overturned"})
 CAP = 16  # reversed action ids a video remembers (as many as the decisions it remembers)
 
 
@@ -39,7 +38,7 @@ def on_outcome(
     earns: frozenset[str],
 ) -> list[Decision]:
     """The reversals a new human outcome makes: of each action on the video it overturns."""
-    if review[3] not in OVERTURNING:
+    if verdict_of(review) != "overturned":
         return []
     return [
         _reverse(dec, review, state, content_id, pack_hash, earns)
@@ -53,19 +52,14 @@ def on_action(
 ) -> list[Decision]:
     """The reversal of an action just made, when an outcome already known overturns it."""
     for review in state.reviews:
-        if review[3] in OVERTURNING and _reverses(review, dec, state):
+        if verdict_of(review) == "overturned" and _reverses(review, dec, state):
             return [_reverse(dec, review, state, content_id, pack_hash, earns)]
     return []
 
 
 def _reverses(review: QualityReview, dec: ActedDecision, state: ContentState) -> bool:
     """An overturning outcome reverses an action it judges that is not yet reversed."""
-    return (
-        dec[6] == "action"
-        and review[1] >= dec[7]
-        and concerns(review[5], review[4], dec[0], dec[3])
-        and dec[0] not in state.reversed
-    )
+    return dec[6] == "action" and judges(review, dec) and dec[0] not in state.reversed
 
 
 def _reverse(
@@ -104,4 +98,4 @@ def _reverse(
     )
 
 
-__all__ = ["OVERTURNING", "on_action", "on_outcome", "reversal_id"]
+__all__ = ["on_action", "on_outcome", "reversal_id"]
