@@ -22,7 +22,7 @@ Outcome = Literal[
     # a reversal undoes the decision it names
     "reinstate",
 ]
-TargetType = Literal["content", "creator", "trend"]
+TargetType = Literal["content", "creator", "trend", "rule"]
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,6 +45,10 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     id is a deterministic hash of rule id, rule version, target and decision window, so a
     redelivered or replayed decision carries the same id. ts is the event time of the event
     that triggered it.
+
+    An escalation with `held_action` is an automatic action its rule's circuit breaker held
+    for a human: nothing was enforced. One with target type `rule` pages on-call that the
+    breaker of that rule tripped.
 
     A reversal (kind `reversal`, outcome `reinstate`) undoes the action named by `reverses`:
     a human found the content did not violate, or an appeal was overturned. Downstream
@@ -72,6 +76,34 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     strike_removed: bool | None = None  # a reversal: the action's creator strike is removed
     # a temporary measure (a ladder's suspension or feature limit): when it ends
     expires: str | None = None
+    # routed to review because the rule's circuit breaker is open: the id of the action it
+    # would have been (signals.breaker); the item carries that action's evidence
+    held_action: str | None = None
+    schema_version: SchemaVersion = 1
+
+
+class RuleStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """An automatic rule's circuit breaker (topic `rule-state`, compacted, key: rule id).
+
+    Published when the breaker trips or resets, and as each period of its counts closes.
+    mode `automatic`: the rule's actions are enforced; `held`: they go to review instead,
+    each as an escalation with `held_action`, until a reset by command or a quiet period.
+    """
+
+    rule_id: str
+    ts: str  # the event time of this status
+    mode: Literal["automatic", "held"]
+    since: str | None  # when the mode last changed (None: never tripped)
+    reason: str | None  # why: cap, cap:<region>, spike, quiet_period, reset: <reason>
+    changed_by: str | None  # who reset it by command
+    rate_hour: int  # would-be actions in the last hour
+    normal_hour: float  # what the rule's own history expects in an hour
+    cap: int | None  # max_actions_per_hour, if the pack sets one
+    held: int  # actions held since it last tripped
+    passed: int  # actions enforced, ever
+    trips: int
+    model_versions: dict[str, int]  # behind the would-be actions of the last hour
+    examples: list[str]  # content ids of the newest would-be actions
     schema_version: SchemaVersion = 1
 
 

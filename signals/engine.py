@@ -14,9 +14,29 @@ from urllib.parse import quote
 
 import msgspec
 
-from schemas.common import ENFORCEMENT_ACTIONS, REPORTS, REVIEWS, TREND_ALERTS, UPLOADS
+from schemas.common import (
+    ENFORCEMENT_ACTIONS,
+    ESCALATIONS,
+    REPORTS,
+    REVIEWS,
+    RULE_STATE,
+    TREND_ALERTS,
+    UPLOADS,
+)
+from schemas.inputs import ModelScore
 from schemas.outputs import Decision, Target, TrendAlert, TrendKey
-from signals import content, creator, ladder, qualityjoin, regionhold, reversal, rules, trend
+from signals import (
+    breaker,
+    breakeroutputs,
+    content,
+    creator,
+    ladder,
+    qualityjoin,
+    regionhold,
+    reversal,
+    rules,
+    trend,
+)
 from signals.budget import PageBudget
 from signals.catalogue import EVENT_KINDS, SIGNALS
 from signals.decision import KIND_TOPIC, build, stable_id
@@ -87,6 +107,15 @@ class CreatorStep(NamedTuple):
     hold: int = 0  # as ContentStep.hold
 
 
+class RuleStep(NamedTuple):
+    """Result of one rule fact: what the rule's breaker let through or held, its statuses,
+    and the creator facts of the actions it let through."""
+
+    state: breaker.RuleState
+    emits: list[Emit]
+    creator_facts: list[creator.CreatorFact]
+
+
 class Engine:
     """Pure decision logic for all three state families."""
 
@@ -107,6 +136,9 @@ class Engine:
         # facts for the enforcement-quality family, as the content, creator and trend steps
         # make them; the driver takes them after each message (take_quality)
         self.quality: list[QualityFact] = []
+        # automatic actions (and their reversals) for their rule's breaker, as the content
+        # and creator steps make them; the driver takes them after each step (take_rule_facts)
+        self.rule_facts: list[breaker.RuleFact] = []
         self.set_pack(pack)
 
     def set_pack(self, pack: PolicyPack) -> None:
@@ -133,6 +165,48 @@ class Engine:
         """The quality facts made since the last call."""
         out, self.quality = self.quality, []
         return out
+
+    def take_rule_facts(self) -> list[breaker.RuleFact]:
+        """The rule facts made since the last call."""
+        out, self.rule_facts = self.rule_facts, []
+        return out
+
+    def _gate(self, emits: list[Emit], ts: int, model: str = "") -> list[Emit]:
+        """Hand every automatic action among emits to its rule's breaker (signals.breaker)
+        instead of enforcing it here; the rest go out as they are."""
+        out = []
+        for e in emits:
+            d = e.record
+            if isinstance(d, Decision) and d.kind in ("action", "reversal"):
+                kind = breaker.ACTION if d.kind == "action" else breaker.REVERSAL
+                self.rule_facts.append(breaker.RuleFact(kind, d.rule.id, ts, d, model))
+            else:
+                out.append(e)
+        return out
+
+    # -- rule (breaker) ------------------------------------------------------------------
+    def on_rule(self, fact: breaker.RuleFact, state: breaker.RuleState | None) -> RuleStep:
+        """Pass an automatic action through its rule's breaker: enforce it, or route it to
+        review; publish the breaker's changes and page on-call when it trips."""
+        if state is None or state.expired(fact.ts):
+            state = breaker.RuleState(fact.rule_id)
+        limits = self.pack.guardrails.breaker(fact.rule_id)
+        verdict = breaker.apply(state, fact, limits)
+        emits: list[Emit] = []
+        for ch in verdict.changes:
+            emits.append(
+                Emit(RULE_STATE, state.rule_id, breakeroutputs.status(state, ch.at, limits))
+            )
+            if ch.tripped and fact.decision is not None:
+                page = breakeroutputs.page(state, fact.decision, limits)
+                emits.append(Emit(ESCALATIONS, state.rule_id, page))
+        d, facts = fact.decision, []
+        if d is not None and verdict.held:
+            emits.append(Emit(ESCALATIONS, d.target.id, breakeroutputs.held_item(d, state)))
+        elif d is not None and verdict.go:
+            emits.append(Emit(ENFORCEMENT_ACTIONS, d.target.id, d))
+            facts = _enforced(d)
+        return RuleStep(state, emits, facts)
 
     # -- content -------------------------------------------------------------------------
     def on_content(self, ev: Event, state: content.ContentState | None) -> ContentStep:
@@ -169,7 +243,7 @@ class Engine:
         emits: list[Emit] = []
         for ts, topic in sorted((ts, t) for t, ts in state.overflowed.items()):
             hits = self._eval.hits(self._plans["content", topic], state, ts, region)
-            emits.extend(self._content_decisions(hits, state, ts, target, region, facts))
+            emits.extend(self._content_decisions(hits, state, ts, target, region))
         state.overflowed = {}
         step = ContentStep(state, emits, facts, [])
         for waited in regionhold.take(state):
@@ -215,12 +289,14 @@ class Engine:
         reversals: list[Emit] = []
         if ev.topic == REVIEWS:  # judged before rules run: it judges what was decided before
             self.quality.extend(qualityjoin.reviewed(ev, state))
-            reversals = self._reversals(
-                reversal.on_outcome(
-                    qualityjoin.as_review(ev), state, ev.record.content_id, self.pack.hash,
-                    self.pack.earns,
+            reversals = self._gate(
+                self._reversals(
+                    reversal.on_outcome(
+                        qualityjoin.as_review(ev), state, ev.record.content_id, self.pack.hash,
+                        self.pack.earns,
+                    )
                 ),
-                creator_facts,
+                ev.ts,
             )  # fmt: skip
         elif ev.topic == REPORTS:
             self.quality.extend(qualityjoin.reported(ev, state))
@@ -229,21 +305,14 @@ class Engine:
         region = rules.REGION_UNKNOWN if unknown else state.region
         target = Target(type="content", id=ev.record.content_id)
         hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, region)
-        emits = self._content_decisions(hits, state, ev.ts, target, region, creator_facts)
+        rec = ev.record
+        model = f"{rec.model}@{rec.model_version}" if isinstance(rec, ModelScore) else ""
+        emits = self._content_decisions(hits, state, ev.ts, target, region, model)
         return ContentStep(state, reversals + emits, creator_facts, trend_facts)
 
-    def _reversals(
-        self, decisions: list[Decision], creator_facts: list[creator.CreatorFact]
-    ) -> list[Emit]:
-        """Emit reversals; each that removes a strike tells the creator family which."""
-        for d in decisions:
-            if d.strike_removed and d.creator_id and d.reverses:
-                creator_facts.append(
-                    creator.CreatorFact(
-                        creator.REVERSED, parse_ts(d.ts), d.creator_id, d.target.id, d.id,
-                        party=d.reverses, area=d.policy_area,
-                    )
-                )  # fmt: skip
+    def _reversals(self, decisions: list[Decision]) -> list[Emit]:
+        """Reversals of a video's actions, for their rule's breaker to send (one of an action
+        it held undoes nothing)."""
         return [Emit(ENFORCEMENT_ACTIONS, d.target.id, d) for d in decisions]
 
     def _content_decisions(
@@ -253,9 +322,10 @@ class Engine:
         ts: int,
         target: Target,
         region: str,
-        creator_facts: list[creator.CreatorFact],
+        model: str = "",
     ) -> list[Emit]:
-        """Decide on a video's hits, human verdicts first; each action is a creator fact."""
+        """Decide on a video's hits, human verdicts first; the actions go to their rules'
+        breakers (`model`: the model whose score triggered them, if one did)."""
         if hits and content.human_cleared(state, ts):
             kept = [h for h in hits if h.channel != "action"]
             self.counters.suppressed_by_human += len(hits) - len(kept)
@@ -265,27 +335,14 @@ class Engine:
             d = e.record
             if isinstance(d, Decision) and d.kind == "action":
                 state.acted = max(state.acted, ACTION_SEVERITY[d.outcome])
-                if state.creator_id:
-                    creator_facts.append(
-                        creator.CreatorFact(
-                            creator.ACTION,
-                            ts,
-                            state.creator_id,
-                            target.id,
-                            d.id,
-                            area=d.policy_area,
-                            outcome=d.outcome,
-                        )
-                    )
                 # a human outcome Kafka delivered before this action's trigger overturns it
                 emits += self._reversals(
                     reversal.on_action(
                         qualityjoin.remembered(d, ts), state, target.id, self.pack.hash,
                         self.pack.earns,
-                    ),
-                    creator_facts,
+                    )
                 )  # fmt: skip
-        return emits
+        return self._gate(emits, ts, model)
 
     def hold_deadline(self, state: Any) -> int:
         """When a state's region hold ends (its first waiting event or trigger plus the hold),
@@ -319,6 +376,7 @@ class Engine:
         if self._eval.held:
             regionhold.remember(state.held, fact.ts, fact.kind)
         emits += self._decide(hits, state, fact.ts, target, state.region, fact.creator_id, acted=0)
+        emits = self._gate(emits, fact.ts)
         strikes = self.pack.strikes
         if strikes is not None and ladder.record(state, fact, strikes):
             emits += [
@@ -346,7 +404,9 @@ class Engine:
         emits: list[Emit] = []
         for ts, kind in triggers:
             hits = self._eval.hits(self._plans["creator", kind + VARIANTS], state, ts, region)
-            emits.extend(self._decide(hits, state, ts, target, region, target.id, acted=0))
+            emits += self._gate(
+                self._decide(hits, state, ts, target, region, target.id, acted=0), ts
+            )
         return emits
 
     def _decide(
@@ -527,10 +587,33 @@ class Engine:
         return Emit(TREND_ALERTS, state.table_key, alert)
 
 
+def _enforced(d: Decision) -> list[creator.CreatorFact]:
+    """What the creator family learns from a video's action or reversal that went out: the
+    action (a strike, if it earns one), or the strike a reversal removed."""
+    if d.target.type != "content" or not d.creator_id:
+        return []
+    ts = parse_ts(d.ts)
+    if d.kind == "action":
+        return [
+            creator.CreatorFact(
+                creator.ACTION, ts, d.creator_id, d.target.id, d.id,
+                area=d.policy_area, outcome=d.outcome,
+            )
+        ]  # fmt: skip
+    if d.strike_removed and d.reverses:
+        return [
+            creator.CreatorFact(
+                creator.REVERSED, ts, d.creator_id, d.target.id, d.id,
+                party=d.reverses, area=d.policy_area,
+            )
+        ]  # fmt: skip
+    return []
+
+
 def _merged(a: ContentStep, b: ContentStep) -> ContentStep:
     return ContentStep(
         b.state, a.emits + b.emits, a.creator_facts + b.creator_facts, a.trend_facts + b.trend_facts
     )
 
 
-__all__ = ["ContentStep", "CreatorStep", "Decision", "Emit", "Engine", "EngineConfig"]
+__all__ = ["ContentStep", "CreatorStep", "Decision", "Emit", "Engine", "EngineConfig", "RuleStep"]

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from schemas.common import DEAD_LETTER
+from signals.breaker import RuleState
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.deadletter import dead_letter, dead_letter_key
@@ -19,7 +20,7 @@ from signals.trend import TrendState
 
 
 class LocalPipeline:
-    """All three state families in memory, fed one raw input message at a time."""
+    """All the state families in memory, fed one raw input message at a time."""
 
     def __init__(self, engine: Engine, not_after: int | None = None) -> None:
         self.engine = engine
@@ -28,6 +29,7 @@ class LocalPipeline:
         self.creators: dict[str, CreatorState] = {}
         self.trends: dict[str, TrendState] = {}
         self.quality: dict[str, QualityState] = {}
+        self.rules: dict[str, RuleState] = {}
         self.events = 0
         self.dead_letters = 0
         # the stages the worker runs too, on one partition
@@ -60,6 +62,7 @@ class LocalPipeline:
         out = list(fed.emits)
         for cf in fed.creator_facts:
             out.extend(self.creator_stage.feed(cf, 0, self.creators))
+        out.extend(self.pass_breakers())
         after = self.watermark
         if crossed(before, after, EXPIRE_EVERY):
             self.sweep()
@@ -75,6 +78,22 @@ class LocalPipeline:
         quality = engine.take_quality()
         if quality:
             self.quality_stage.feed(quality, self.quality)
+        return out
+
+    def pass_breakers(self) -> list[Emit]:
+        """Take the engine's automatic actions through their rules' breakers; the creator
+        facts of those let through may make creator actions, which pass theirs in turn."""
+        out: list[Emit] = []
+        engine = self.engine
+        facts = engine.take_rule_facts()
+        while facts:
+            for rf in facts:
+                step = engine.on_rule(rf, self.rules.get(rf.rule_id))
+                self.rules[rf.rule_id] = step.state
+                out.extend(step.emits)
+                for cf in step.creator_facts:
+                    out.extend(self.creator_stage.feed(cf, 0, self.creators))
+            facts = engine.take_rule_facts()
         return out
 
     def reject(
@@ -109,6 +128,7 @@ class LocalPipeline:
             self.creators,
             self.trends,
             self.quality,
+            self.rules,
         )
         for store in stores:
             for k in [k for k, s in store.items() if s.expired(now)]:
@@ -122,3 +142,4 @@ class LocalPipeline:
         yield "creator", len(self.creators)
         yield "trend", len(self.trends)
         yield "quality", len(self.quality)
+        yield "rule", len(self.rules)

@@ -287,6 +287,36 @@ CreatorFields = tuple[str, int, str, str, str, str, str, str, str]
 TrendFields = tuple[str, str, int, str, str, str, str]
 
 
+# RuleFact.fields: kind, rule_id, ts, decision (its output form), model, reason, by
+RuleFields = tuple[str, str, int, dict[str, Any] | None, str, str, str]
+
+
+# -- rule (breaker) state --------------------------------------------------------------------
+# (event time, mode, reason, by): one change of a breaker
+BreakerChange = tuple[int, str, str, str]
+
+
+class RuleV1(_Record, tag=1):
+    """One automatic rule's circuit breaker (signals.breaker)."""
+
+    wm: int
+    rule_id: str
+    mode: str  # automatic | held
+    changes: list[BreakerChange]  # newest last
+    hot_at: int  # the newest event time a trip condition held
+    minutes: list[int]  # would-be actions per minute, the last hour (flattened)
+    regions: dict[str, list[int]]  # the same per region
+    det: DetectorV2 | None
+    cur_period: int  # the oldest period not yet fed to the detector
+    judged: int  # the newest minute judged
+    models: dict[str, list[int]]  # per model version: would-be actions per minute (flattened)
+    examples: list[str]  # newest would-be actions' content ids
+    recent: list[str]  # newest decision ids applied (the redelivery guard)
+    held: list[str]  # decision ids held since the rule last tripped
+    counts: tuple[int, int, int]  # actions passed, held, trips
+    rate: float  # would-be actions per period: a day's weighted mean
+
+
 # -- quality state ---------------------------------------------------------------------------
 class QualityV1(_Record, tag=1):
     """The enforcement-quality figures of one key (signals.quality)."""
@@ -318,7 +348,9 @@ encode = msgspec.json.Encoder().encode
 _CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2 | ContentV3 | ContentV4)
 _CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2 | CreatorV3)
 _TREND = msgspec.json.Decoder(TrendV1 | TrendV2)
+_RULE = msgspec.json.Decoder(RuleV1)
 CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields])
+RULE_FACT_PACK = msgspec.json.Decoder(FactsV1[RuleFields])
 TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields])
 QUALITY_FACT_PACK = msgspec.json.Decoder(FactsV1[QualityFields])
 _QUALITY = msgspec.json.Decoder(QualityV1)
@@ -363,6 +395,12 @@ def creator(data: bytes) -> CreatorV1 | CreatorV3:
 def trend(data: bytes) -> TrendV1 | TrendV2:
     """A stored trend state, in any version this build reads."""
     rec: TrendV1 | TrendV2 = decode("trend state", _TREND, data)
+    return rec
+
+
+def rule(data: bytes) -> RuleV1:
+    """A stored rule state, in any version this build reads."""
+    rec: RuleV1 = decode("rule state", _RULE, data)
     return rec
 
 

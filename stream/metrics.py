@@ -11,6 +11,11 @@ DUPLICATES = Counter(
 TREND_ALERTS = Counter("vigil_trend_alerts_total", "trend alert messages", ["status"])
 LEDGER_ERRORS = Counter("vigil_ledger_errors_total", "Redis ledger failures (failed open)", ["op"])
 RULE_ERRORS = Gauge("vigil_rule_errors", "rule conditions that raised at evaluation")
+BREAKER_HELD = Gauge(
+    "vigil_breaker_held",
+    "1 while a rule's circuit breaker routes its automatic actions to review",
+    ["rule"],
+)
 SUPPRESSED = Gauge("vigil_human_suppressed", "automatic actions suppressed by a human verdict")
 BATCH_SECONDS = Histogram("vigil_batch_seconds", "time to process one batch", ["family"])
 STATE_READS = Counter(

@@ -1,13 +1,45 @@
-"""Reading vigil's own output topics back, from their start until nothing more arrives (for
-`vigil explain --kafka` and `vigil report --kafka`)."""
+"""Reading vigil's own outputs back: a topic from its start until nothing more arrives (for
+`vigil explain --kafka`, `vigil report --kafka`, `vigil rules status --kafka`), or one output
+topic of a replay's --out directory."""
 
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+import msgspec
 import orjson
 from aiokafka import AIOKafkaConsumer
 
 from stream.config import Settings
+from stream.errors import VigilError
+
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+def read_output_file(source: Path, topic: str, record: type[R]) -> list[R]:
+    """Every record of one output topic in a replay's output (its --out directory, or the
+    topic's .jsonl: envelope lines or bare records), in order. A line that is not such a record
+    is an error naming its file and line."""
+    path = source / f"{topic}.jsonl" if source.is_dir() else source
+    if not path.is_file():
+        raise VigilError(f"{path} does not exist (replay with --out writes it)")
+    decoder = msgspec.json.Decoder(record)
+    out = []
+    with path.open("rb") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = orjson.loads(line)
+                value = doc["value"] if isinstance(doc, dict) and "topic" in doc else doc
+                out.append(decoder.decode(orjson.dumps(value)))
+            except (orjson.JSONDecodeError, msgspec.DecodeError, KeyError, TypeError) as exc:
+                raise VigilError(f"{path}:{n}: not {_a(topic)} {topic} record: {exc}") from None
+    return out
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 async def read_topics(

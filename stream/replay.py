@@ -14,7 +14,13 @@ from typing import IO, Any
 
 import msgspec
 
-from schemas.common import DEAD_LETTER, ENFORCEMENT_QUALITY, MAX_FUTURE_SKEW_MS, OUTPUT_TOPICS
+from schemas.common import (
+    DEAD_LETTER,
+    ENFORCEMENT_QUALITY,
+    MAX_FUTURE_SKEW_MS,
+    OUTPUT_TOPICS,
+    RULE_STATE,
+)
 from signals.engine import Emit, Engine
 from signals.pipeline import LocalPipeline
 from signals.policy import PolicyPack
@@ -117,7 +123,7 @@ class DirSink(Sink):
         directory.mkdir(parents=True, exist_ok=True)
         self.files = {
             t: stack.enter_context((directory / f"{t}.jsonl").open("wb"))
-            for t in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY)
+            for t in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY, RULE_STATE)
         }
 
     def write(self, emit: Emit) -> None:

@@ -6,7 +6,7 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from schemas.common import ENFORCEMENT_QUALITY, INPUT_TOPICS, OUTPUT_TOPICS
+from schemas.common import ENFORCEMENT_QUALITY, INPUT_TOPICS, OUTPUT_TOPICS, RULE_STATE
 from stream.config import Settings
 from stream.errors import TopicMismatch
 
@@ -15,17 +15,19 @@ log = structlog.get_logger("vigil.topics")
 CREATOR_FACTS = "vigil-creator-facts"
 TREND_FACTS = "vigil-trend-facts"
 QUALITY_FACTS = "vigil-quality-facts"  # keyed by quality key (signals.quality)
-INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS, QUALITY_FACTS)
+RULE_FACTS = "vigil-rule-facts"  # keyed by rule id: automatic actions for their breaker
+INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS, QUALITY_FACTS, RULE_FACTS)
 POLICY_UPDATES = "policy-updates"  # compacted: the pack every worker runs (`vigil policy publish`)
 PACK_KEY = b"pack"  # its one key
 
 
-TABLES = ("content-state", "creator-state", "trend-state", "quality-state")
+TABLES = ("content-state", "creator-state", "trend-state", "quality-state", "breaker-state")
+COMPACTED_OUTPUTS = (ENFORCEMENT_QUALITY, RULE_STATE)  # a key's newest record is what counts
 
 
 def written_by_worker(settings: Settings) -> list[str]:
     """Every topic a worker writes: outputs, re-keying topics and its tables' changelogs."""
-    return [settings.topic(t) for t in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY, *INTERNAL_TOPICS)] + [
+    return [settings.topic(t) for t in (*OUTPUT_TOPICS, *COMPACTED_OUTPUTS, *INTERNAL_TOPICS)] + [
         f"{settings.app_id}-{t}-changelog" for t in TABLES
     ]
 
@@ -94,14 +96,15 @@ async def ensure_topics(settings: Settings) -> dict[str, int]:
                 [NewTopic(t, settings.partitions, 1) for t in missing], validate_only=False
             )
             log.info("topics_created", topics=missing, partitions=settings.partitions)
-        quality = settings.topic(ENFORCEMENT_QUALITY)
-        if quality not in existing:
-            # compacted: the newest figures of each quality key are what a dashboard reads
+        compacted = [settings.topic(t) for t in COMPACTED_OUTPUTS]
+        if [t for t in compacted if t not in existing]:
+            # compacted: the newest figures of each quality key, the newest status of each
+            # rule's breaker, are what a dashboard and `vigil rules status` read
             await admin.create_topics(
                 [
-                    NewTopic(
-                        quality, settings.partitions, 1, topic_configs={"cleanup.policy": "compact"}
-                    )
+                    NewTopic(t, settings.partitions, 1, topic_configs={"cleanup.policy": "compact"})
+                    for t in compacted
+                    if t not in existing
                 ],
                 validate_only=False,
             )

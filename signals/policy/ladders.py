@@ -26,7 +26,7 @@ from signals.eventtime import DAY, parse_duration
 from signals.policy.errors import PolicyError
 from signals.policy.model import LADDER_OUTCOMES, Step, StrikePolicy
 from signals.policy.nodes import at as at_node
-from signals.policy.nodes import scalar
+from signals.policy.nodes import known_fields, scalar
 
 FIELDS = ("expiry", "earned_by", "ladders")
 STEP_FIELDS = ("strikes", "outcome", "duration")
@@ -46,7 +46,7 @@ def parse_strikes(fname: str, node: yaml.Node) -> tuple[StrikePolicy | None, lis
     if not isinstance(node, yaml.MappingNode):
         fail(node, "`strikes` is a mapping: expiry, earned_by, ladders")
         return None, errors
-    fields = _fields(node, FIELDS, "strikes", fail)
+    fields = known_fields(node, FIELDS, "strikes", fail)
     expiry = DEFAULT_EXPIRY
     if "expiry" in fields:
         expiry = _duration(fields["expiry"], fail) or DEFAULT_EXPIRY
@@ -95,7 +95,7 @@ def _steps(node: yaml.Node, area: str, fail: Any) -> tuple[Step, ...]:
             fail(snode, "a ladder step is a mapping: strikes, outcome, duration")
             ok = False
             continue
-        f = _fields(snode, STEP_FIELDS, "ladder step", fail)
+        f = known_fields(snode, STEP_FIELDS, "ladder step", fail)
         for req in ("strikes", "outcome"):
             if req not in f:
                 fail(snode, f"a ladder step is missing required field `{req}`")
@@ -171,24 +171,6 @@ def _duration(node: yaml.Node, fail: Any) -> int:
     except ValueError as exc:
         fail(node, str(exc))
         return 0
-
-
-def _fields(
-    node: yaml.MappingNode, allowed: tuple[str, ...], what: str, fail: Any
-) -> dict[str, yaml.Node]:
-    out = {}
-    for knode, vnode in node.value:
-        key = str(knode.value)
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, 1)
-            fail(
-                knode,
-                f"unknown {what} field {key!r}",
-                f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(allowed)}",
-            )
-            continue
-        out[key] = vnode
-    return out
 
 
 __all__ = ["parse_strikes"]

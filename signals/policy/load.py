@@ -19,17 +19,20 @@ from schemas.common import POLICY_AREAS, REGIONS
 from signals.catalogue import SAMPLE_SETS, SIGNALS, for_target
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError, PolicyPackInvalid
+from signals.policy.guardrails import Parsed, parse_guardrails
 from signals.policy.ladders import parse_strikes
 from signals.policy.model import (
     MODES,
     RULE_OUTCOMES,
     TARGETS,
     Bands,
+    Guardrails,
     PolicyPack,
     Rule,
     StrikePolicy,
 )
 from signals.policy.nodes import at as _at
+from signals.policy.nodes import known_fields
 from signals.policy.nodes import scalar as _scalar
 from signals.policy.plain import Predicate, compile_plain
 
@@ -51,7 +54,7 @@ FIELDS = (
     "min_precision",
     "regions",
 )
-SECTIONS = ("rules", "strikes")  # what a policy file may declare
+SECTIONS = ("rules", "strikes", "guardrails")  # what a policy file may declare
 REQUIRED = ("id", "version", "owner", "description", "policy_area", "target", "outcome")
 # what a region may override (local law and cultural context differ)
 REGION_FIELDS = ("when", "enforce_at", "review_at", "outcome", "mode", "queue", "priority")
@@ -69,26 +72,26 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
     rules: list[Rule] = []
     seen: dict[str, tuple[str, int]] = {}
     strikes: StrikePolicy | None = None
-    strikes_at: tuple[str, int] | None = None
+    guardrails: Parsed | None = None
+    once: dict[str, tuple[str, int]] = {}  # the sections a pack has one of: where each is
     for fname in sorted(sources):
         parsed = _parse_file(fname, sources[fname])
         errors.extend(parsed.errors)
-        if parsed.strikes_line:
-            if strikes_at is not None:
+        for section, line in parsed.singles.items():
+            if section in once:
+                first = once[section]
                 errors.append(
                     PolicyError(
-                        fname,
-                        parsed.strikes_line,
-                        1,
-                        "a second `strikes:` section",
-                        None,
-                        f"the pack's strike ladders are at {strikes_at[0]}:{strikes_at[1]}; "
-                        "a pack has one set of ladders",
+                        fname, line, 1, f"a second `{section}:` section", None,
+                        f"the pack's {section} are at {first[0]}:{first[1]}; a pack has one",
                     )
-                )
-            else:
-                strikes_at = (fname, parsed.strikes_line)
+                )  # fmt: skip
+                continue
+            once[section] = (fname, line)
+            if section == "strikes":
                 strikes = parsed.strikes
+            else:
+                guardrails = parsed.guardrails
         for rule, errs in parsed.rules:
             errors.extend(errs)
             if rule is not None:
@@ -108,6 +111,8 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
                     continue
                 seen[rule.id] = (fname, rule.line)
                 rules.append(rule)
+    if guardrails is not None:
+        errors += _unknown_rules(guardrails, {r.id: r for r in rules}, once["guardrails"][0])
     if not sources:
         errors.append(PolicyError(source, 0, 0, "no policy files (*.yaml) found"))
     if errors:
@@ -115,17 +120,44 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
     digest = hashlib.sha256()
     for fname in sorted(sources):
         digest.update(PurePath(fname).name.encode() + b"\0" + sources[fname].encode() + b"\0")
-    return PolicyPack(tuple(rules), "sha256:" + digest.hexdigest()[:16], source, strikes)
+    return PolicyPack(
+        tuple(rules),
+        "sha256:" + digest.hexdigest()[:16],
+        source,
+        strikes,
+        guardrails.guardrails if guardrails and guardrails.guardrails else Guardrails(),
+    )
+
+
+def _unknown_rules(parsed: Parsed, rules: dict[str, Rule], fname: str) -> list[PolicyError]:
+    """A breaker names a rule of the pack that can act automatically."""
+    out = []
+    for rid, node in parsed.rule_nodes.items():
+        rule = rules.get(rid)
+        if rule is None:
+            close = difflib.get_close_matches(rid, list(rules), 1)
+            hint = f"did you mean {close[0]!r}?" if close else "a breaker names a rule by its id"
+            out.append(_at(fname, node, f"a breaker for unknown rule {rid!r}", None, hint))
+        elif not rule.acts:
+            out.append(
+                _at(
+                    fname, node, f"rule {rid!r} never acts automatically", None,
+                    "breakers hold automatic actions; this rule only routes to review",
+                )
+            )  # fmt: skip
+    return out
 
 
 class _File:
-    """What one policy file declares: its rules, and its strike ladders if it has them."""
+    """What one policy file declares: its rules, and its strike ladders and guardrails if it
+    has them."""
 
     def __init__(self) -> None:
         self.rules: list[tuple[Rule | None, list[PolicyError]]] = []
         self.errors: list[PolicyError] = []
         self.strikes: StrikePolicy | None = None
-        self.strikes_line = 0  # where its `strikes:` section starts (0: it has none)
+        self.guardrails: Parsed | None = None
+        self.singles: dict[str, int] = {}  # a section a pack has one of -> the line it starts
 
 
 def _parse_file(fname: str, text: str) -> _File:
@@ -146,7 +178,7 @@ def _parse_file(fname: str, text: str) -> _File:
                 fname,
                 root.start_mark.line + 1,
                 1,
-                "a policy file is a mapping with a `rules:` list (and/or `strikes:` ladders)",
+                "a policy file is a mapping of sections: `rules:`, `strikes:`, `guardrails:`",
             )
         )
         return out
@@ -158,7 +190,12 @@ def _parse_file(fname: str, text: str) -> _File:
     if "strikes" in keys:
         knode, snode = keys["strikes"]
         out.strikes, errs = parse_strikes(fname, snode)
-        out.strikes_line = knode.start_mark.line + 1
+        out.singles["strikes"] = knode.start_mark.line + 1
+        out.errors += errs
+    if "guardrails" in keys:
+        knode, gnode = keys["guardrails"]
+        out.guardrails, errs = parse_guardrails(fname, gnode)
+        out.singles["guardrails"] = knode.start_mark.line + 1
         out.errors += errs
     if "rules" in keys:
         rules_node = keys["rules"][1]
@@ -210,11 +247,7 @@ class _Reader:
     ) -> dict[str, tuple[Any, yaml.Node]]:
         """{field: (value, value node)} of the known fields; unknown and missing ones fail."""
         fields = _keys(node)
-        for key, (knode, _) in fields.items():
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, 1)
-                hint = f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(allowed)}"
-                self.fail(knode, f"unknown {what} field {key!r}", hint)
+        known_fields(node, allowed, what, self.fail)
         for key in required:
             if key not in fields:
                 self.fail(node, f"{what} is missing required field `{key}`")

@@ -158,6 +158,11 @@ class Rule:
         return self.regions.get(region, self) if self.regions else self
 
     @property
+    def acts(self) -> bool:
+        """Whether the rule can take an automatic action, in some region."""
+        return any(v.outcome in ACTION_SEVERITY for v in (self, *self.regions.values()))
+
+    @property
     def all_reads(self) -> tuple[str, ...]:
         """Signals read by this rule in any region."""
         out = dict.fromkeys(self.reads)
@@ -201,6 +206,32 @@ class StrikePolicy:
 
 
 @dataclass(frozen=True)
+class Breaker:
+    """A rule's circuit breaker (signals.breaker): when its automatic actions switch to
+    routing to review, and when they switch back by themselves."""
+
+    max_per_hour: int = 0  # would-be actions in an hour past which it trips (0: no cap)
+    per_region: dict[str, int] = field(default_factory=dict)  # the same, per region
+    spike: bool = True  # trip when the rule's own count rises far above its normal rate
+    quiet_period: int = 0  # ms without a trip condition after which it resets (0: by command)
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """The pack's guardrails on automation: each automatic rule's breaker (`default` for the
+    rules without one of their own)."""
+
+    default: Breaker = field(default_factory=Breaker)
+    rules: dict[str, Breaker] = field(default_factory=dict)
+    file: str = ""
+    line: int = 0
+
+    def breaker(self, rule_id: str) -> Breaker:
+        """The breaker of a rule."""
+        return self.rules.get(rule_id, self.default)
+
+
+@dataclass(frozen=True)
 class PolicyPack:
     """A validated set of rules and the hash every decision carries."""
 
@@ -208,6 +239,8 @@ class PolicyPack:
     hash: str
     source: str
     strikes: StrikePolicy | None = None  # without one, no action earns a strike
+    # without a guardrails section every automatic rule has the default breaker
+    guardrails: Guardrails = field(default_factory=Guardrails)
 
     @property
     def earns(self) -> frozenset[str]:

@@ -12,6 +12,7 @@ from stream.cli import (  # noqa: F401  (each module registers its commands)
     produce,
     replay,
     report,
+    rules,
     schemas,
     signals,
     trends,

@@ -19,10 +19,10 @@ from collections.abc import Iterable
 
 import typer
 
-from schemas.common import DEAD_LETTER, ENFORCEMENT_QUALITY, INPUT_TOPICS, OUTPUT_TOPICS
+from schemas.common import DEAD_LETTER, INPUT_TOPICS, OUTPUT_TOPICS
 from stream.cli.common import app, err
 from stream.config import Settings
-from stream.topics import INTERNAL_TOPICS, POLICY_UPDATES, TABLES
+from stream.topics import COMPACTED_OUTPUTS, INTERNAL_TOPICS, POLICY_UPDATES, RULE_FACTS, TABLES
 
 
 def _grant(principal: str, operations: Iterable[str], topics: Iterable[str]) -> list[str]:
@@ -46,7 +46,7 @@ def acl_commands(
     part: principals as Kafka writes them, `User:name`."""
     t = settings.topic
     inputs = [t(x) for x in INPUT_TOPICS]
-    outputs = [t(x) for x in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY)]
+    outputs = [t(x) for x in (*OUTPUT_TOPICS, *COMPACTED_OUTPUTS)]
     facts = [t(x) for x in INTERNAL_TOPICS]
     changelogs = [f"{settings.app_id}-{table}-changelog" for table in TABLES]
     updates = t(POLICY_UPDATES)
@@ -58,8 +58,8 @@ def acl_commands(
     ]
     for p in producers:
         out.append(_grant(p, ["Write", "Describe", "Create"], [*inputs, t(DEAD_LETTER)]))
-    for p in publishers:
-        out.append(_grant(p, ["Write", "Describe", "Create"], [updates]))
+    for p in publishers:  # policy packs, and resets of rules' breakers (`vigil rules reset`)
+        out.append(_grant(p, ["Write", "Describe", "Create"], [updates, t(RULE_FACTS)]))
     for p in readers:
         out.append(_grant(p, ["Read", "Describe"], outputs))
         out.append(

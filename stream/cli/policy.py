@@ -78,6 +78,12 @@ def policy_check(
     typer.echo(
         f"ok: {len(pack.rules)} rules"
         + (f", {len(pack.strikes.ladders)} strike ladders" if pack.strikes else "")
+        + f", {sum(r.acts for r in pack.rules)} automatic rules behind breakers"
+        + (
+            f" ({len(pack.guardrails.rules)} with a breaker of its own)"
+            if pack.guardrails.rules
+            else ""
+        )
         + f", pack {pack.hash}"
         + (f", {n} warning{'s' if n != 1 else ''}" if n else "")
     )

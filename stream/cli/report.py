@@ -27,7 +27,7 @@ from signals.qualityreport import (
 from stream.cli.common import POLICIES_OPT, app, err, load_or_exit
 from stream.config import Settings
 from stream.errors import VigilError
-from stream.readback import read_topics
+from stream.readback import read_output_file, read_topics
 
 _RECORD = msgspec.json.Decoder(EnforcementQuality)
 FILE = "enforcement-quality.jsonl"
@@ -110,21 +110,7 @@ def report_cmd(
 
 def read_records(source: Path) -> list[EnforcementQuality]:
     """The newest record per key in a replay's output (envelope lines or bare records)."""
-    path = source / FILE if source.is_dir() else source
-    if not path.is_file():
-        raise VigilError(f"{path} does not exist (replay with --out writes it)")
-    records = []
-    with path.open("rb") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = orjson.loads(line)
-                value = doc["value"] if isinstance(doc, dict) and "topic" in doc else doc
-                records.append(_RECORD.decode(orjson.dumps(value)))
-            except (orjson.JSONDecodeError, msgspec.DecodeError, KeyError) as exc:
-                raise VigilError(f"{path}:{n}: not an enforcement-quality record: {exc}") from None
-    return newest_per_key(records)
+    return newest_per_key(read_output_file(source, ENFORCEMENT_QUALITY, EnforcementQuality))
 
 
 def newest_per_key(records: Iterable[EnforcementQuality]) -> list[EnforcementQuality]:

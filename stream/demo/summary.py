@@ -6,7 +6,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS, TREND_ALERTS
+from schemas.common import (
+    ENFORCEMENT_ACTIONS,
+    ESCALATIONS,
+    RULE_STATE,
+    SHADOW_ACTIONS,
+    TREND_ALERTS,
+)
 from stream.notify.grouping import merge
 from stream.replay import MemorySink, ReplayStats
 
@@ -33,8 +39,9 @@ def summarise(
     console.print(t)
 
     _humans_outrank_machines(actions, console)
-
     esc = sink.records(ESCALATIONS)
+    _breakers(sink.records(RULE_STATE), esc, console)
+
     t = Table(title=f"Escalations to humans ({len(esc)})")
     for col in ("rule", "outcome", "queue", "priority", "count"):
         t.add_column(col)
@@ -94,6 +101,32 @@ def summarise(
         f"\nDead letters: {sum(dl.values())}"
         + (" (" + ", ".join(f"{k} {v}" for k, v in dl.items()) + ")" if dl else "")
     )
+
+
+def _breakers(statuses: list[dict[str, Any]], esc: list[dict[str, Any]], console: Console) -> None:
+    """Each breaker that tripped: when and why, the page, what it held and when it reset."""
+    pages = [e for e in esc if e["target"]["type"] == "rule"]
+    held = Counter(e["rule"]["id"] for e in esc if e.get("held_action"))
+    console.print(f"Circuit breakers tripped: {len(pages)}")
+    for p in pages:
+        rule, ev = p["target"]["id"], p["evidence"]
+        models = ", ".join(f"{m} x{n}" for m, n in ev["model_versions"].items())
+        console.print(
+            f"  {rule} tripped {p['ts']} ({ev['breaker']}): {ev['rate_hour']} would-be "
+            f"{ev['would_be']} in the hour vs {ev['normal_hour']} normal; models {models}; "
+            f"on-call paged"
+        )
+        resets = [
+            s
+            for s in statuses
+            if s["rule_id"] == rule and s["mode"] == "automatic" and (s["since"] or "") > p["ts"]
+        ]
+        passed = max((s["passed"] for s in statuses if s["rule_id"] == rule), default=0)
+        until = f", reset {resets[0]['since']} ({resets[0]['reason']})" if resets else ""
+        console.print(
+            f"  -> {held[rule]} actions routed to review instead (marked held_action), "
+            f"{passed} enforced all day{until}"
+        )
 
 
 def _humans_outrank_machines(actions: list[dict[str, Any]], console: Console) -> None:

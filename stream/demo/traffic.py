@@ -54,6 +54,8 @@ HATE_AUDIO = "a-meme-1488"
 SPAM_TAG = "freegiftcards"
 BRIGADE_TARGET = "u-brigade-target"
 SPAMMER = "u-spam-0001"
+MODEL_VERSION = "2026.11.1"  # the safety model in production
+BAD_RELEASE = "2026.12.0"  # a release that misfires on hate (_bad_model_release)
 # the same caption copied with small edits: one near-duplicate fingerprint
 CHALLENGE_CAPTIONS = [
     "hold your breath as long as you can and tag three friends to try it",
@@ -124,6 +126,7 @@ class TrafficGen:
         audio: str | None,
         scores: dict[str, float] | None = None,
         caption: str = "",
+        model_version: str = MODEL_VERSION,
     ) -> str:
         cid = f"v{self.n + 1:08d}"
         region, lang = self.creator_region.get(creator) or self._region()
@@ -141,10 +144,17 @@ class TrafficGen:
                 "caption": caption or "new video",
             },
         )
-        self.score(ts + self.r.randint(5_000, 90_000), cid, creator, scores)
+        self.score(ts + self.r.randint(5_000, 90_000), cid, creator, scores, model_version)
         return cid
 
-    def score(self, ts: int, cid: str, creator: str, scores: dict[str, float] | None) -> None:
+    def score(
+        self,
+        ts: int,
+        cid: str,
+        creator: str,
+        scores: dict[str, float] | None,
+        model_version: str = MODEL_VERSION,
+    ) -> None:
         base = {a: round(min(0.99, self.r.betavariate(1.0, 40.0)), 4) for a in POLICY_AREAS}
         base.update(scores or {})
         self.emit(
@@ -155,7 +165,7 @@ class TrafficGen:
                 "content_id": cid,
                 "creator_id": creator,
                 "model": "mm-safety",
-                "model_version": "2026.11.1",
+                "model_version": model_version,
                 "scores": base,
             },
         )
@@ -256,6 +266,8 @@ def synthetic_day(
         _hate_cluster(g)
         _spam_flood(g)
         _child_safety(g)
+        _hate_every_hour(g)
+        _bad_model_release(g)
     g.out.sort(key=lambda t: (t[0], t[1]))
     return [m for _, _, m in g.out]
 
@@ -345,6 +357,26 @@ def _child_safety(g: TrafficGen) -> None:
     for i, score in enumerate((0.97, 0.99, 0.72, 0.81)):
         ts = g.day + (3 + 5 * i) * HOUR
         g.upload(ts, f"u-cs-{i}", [], None, {"child_safety": score})
+
+
+def _hate_every_hour(g: TrafficGen) -> None:
+    """Clear hate the model catches all day: hate.model_remove's normal rate, a few an hour,
+    which its breaker learns (and judges the misfiring release against)."""
+    for i in range(int(72 * g.scale)):
+        ts = g.day + g.r.randint(0, 24 * HOUR - 2 * MINUTE)
+        g.upload(
+            ts, f"u-hx-{i % 40:02d}", ["meme"], None, {"hate": round(g.r.uniform(0.96, 0.99), 3)}
+        )
+
+
+def _bad_model_release(g: TrafficGen) -> None:
+    """A model release that misfires: for an hour from 12:00 it scores ordinary uploads as
+    near-certain hate. hate.model_remove would remove every one; its breaker holds them."""
+    start = g.day + 12 * HOUR
+    for _ in range(int(1200 * g.scale)):
+        ts = start + g.r.randint(0, HOUR - 2 * MINUTE)
+        tags = [g.zipf(g.tags) for _ in range(g.r.randint(0, 2))]
+        g.upload(ts, g.pick_creator(), tags, None, {"hate": 0.98}, model_version=BAD_RELEASE)
 
 
 def iter_lines(messages: list[Message]) -> Iterator[bytes]:

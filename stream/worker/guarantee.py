@@ -33,7 +33,7 @@ from typing import Any
 
 import msgspec
 
-from schemas.common import DEAD_LETTER, TREND_ALERTS
+from schemas.common import DEAD_LETTER, RULE_STATE, TREND_ALERTS
 from signals.engine import Emit
 from signals.quality import QualityFact
 from stream import metrics
@@ -44,6 +44,7 @@ from stream.worker.outbox import Outbox
 from stream.worker.tables import Written, persisted
 
 _encode = msgspec.json.Encoder().encode
+UNLEDGERED = frozenset({DEAD_LETTER, RULE_STATE})
 
 
 async def publish(
@@ -57,9 +58,10 @@ async def publish(
 ) -> list[Emit]:
     """Steps 2 to 5 for an applied batch: the emits that went out (none the ledger knew),
     and its quality facts the ledger did not know."""
-    # 2. ledger check
-    keyed = [e for e in emits if e.topic != DEAD_LETTER]
-    fresh = await ledger.unseen([e.record.id for e in keyed] + [f.id for f in quality])  # type: ignore[attr-defined]
+    # 2. ledger check (a dead letter, and a breaker's status on its compacted topic, may
+    # go out twice harmlessly: neither has an id of its own)
+    keyed = [e for e in emits if e.topic not in UNLEDGERED]
+    fresh = await ledger.unseen([e.record.id for e in keyed] + [_fact_key(f) for f in quality])  # type: ignore[attr-defined]
     fresh_facts = [f for f, new in zip(quality, fresh[len(keyed) :], strict=True) if new]
     fresh = fresh[: len(keyed)]
     facts_topic = settings.topic(QUALITY_FACTS)
@@ -75,13 +77,21 @@ async def publish(
         sent.append(e)
         if e.topic == TREND_ALERTS:
             metrics.TREND_ALERTS.labels(status=e.record.status).inc()  # type: ignore[attr-defined]
-        elif e.topic != DEAD_LETTER:
+        elif e.topic not in UNLEDGERED:
             metrics.DECISIONS.labels(topic=e.topic, rule=e.record.rule.id).inc()  # type: ignore[attr-defined]
     dead = settings.topic(DEAD_LETTER)
     # 3. outputs, then 4. the ledger, then 5. changelogs
     await box.send_outputs(producer, dead)
     await ledger.record(
-        [e.record.id for e in sent if e.topic != DEAD_LETTER] + [f.id for f in fresh_facts]  # type: ignore[attr-defined]
+        [e.record.id for e in sent if e.topic not in UNLEDGERED]  # type: ignore[attr-defined]
+        + [_fact_key(f) for f in fresh_facts]
     )
     persisted(written, await box.send_changelogs(producer, dead))
     return sent
+
+
+def _fact_key(fact: QualityFact) -> str:
+    """A quality fact's ledger key. Its id may be its decision's (a `decided` fact), and the
+    decision may go out from another family's batch (an automatic action, from its rule's
+    breaker): apart, neither hides the other."""
+    return "q:" + fact.id

@@ -6,6 +6,10 @@ content agent   <- uploads, reports, model-scores, reviews (keyed content_id)
 creator agent   <- vigil-creator-facts -> creator decisions
 trend agent     <- vigil-trend-facts   -> trend alerts
 quality agent   <- vigil-quality-facts -> enforcement-quality (compacted: a key's newest figures)
+rule agent      <- vigil-rule-facts (rule id: the content and creator families' automatic
+                   actions) -> the actions its breaker lets through, the review items of those
+                   it holds, on-call pages, rule-state (compacted: each breaker's newest status)
+                   and the creator facts of the actions enforced
 
 Every family's decisions, and the content family's join of reviews and appeals to them, make
 quality facts (signals.qualityjoin), re-keyed by quality key once the ledger has them
@@ -31,6 +35,7 @@ from schemas.common import (
     TREND_ALERTS,
     UPLOADS,
 )
+from signals.breaker import RuleFact, RuleState
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine
@@ -39,6 +44,7 @@ from signals.quality import QualityFact, QualityState
 from signals.records import (
     CREATOR_FACT_PACK,
     QUALITY_FACT_PACK,
+    RULE_FACT_PACK,
     TREND_FACT_PACK,
 )
 from signals.stages import ContentStage, CreatorStage, QualityStage
@@ -49,6 +55,7 @@ from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import (
     CREATOR_FACTS,
     QUALITY_FACTS,
+    RULE_FACTS,
     TREND_FACTS,
 )
 from stream.worker import guarantee
@@ -102,12 +109,16 @@ class Runtime:
         self.quality = self.app.Table(
             "quality-state", partitions=n, key_type=bytes, value_type=bytes
         )
+        self.breakers = self.app.Table(
+            "breaker-state", partitions=n, key_type=bytes, value_type=bytes
+        )
         keys = settings.state_cache_keys
         self.caches = {
             "content": StateCache(self.content, ContentState.decode, keys),
             "creator": StateCache(self.creators, CreatorState.decode, keys),
             "trend": StateCache(self.trends, TrendState.decode, keys),
             "quality": StateCache(self.quality, QualityState.decode, keys),
+            "rule": StateCache(self.breakers, RuleState.decode, keys),
         }
         for cache in self.caches.values():  # a partition that leaves may come back changed
             self.app.on_partitions_revoked.connect(cache.clear)
@@ -148,6 +159,9 @@ class Runtime:
                 QualityState,
                 settings.topic(QUALITY_FACTS),
             ),
+            Family(
+                "rule", self.breakers, self.caches["rule"], RuleState, settings.topic(RULE_FACTS)
+            ),
         ]
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
@@ -179,6 +193,10 @@ class Runtime:
     async def trend_batch(self, records: Sequence[Record]) -> Publish:
         """Apply trend facts and run the detector; write each trend key once."""
         return self._guarded("trend", lambda: self._trend_batch(records))
+
+    async def rule_batch(self, records: Sequence[Record]) -> Publish:
+        """Pass automatic actions through their rules' breakers; write each rule once."""
+        return self._guarded("rule", lambda: self._rule_batch(records))
 
     async def quality_batch(self, records: Sequence[Record]) -> Publish:
         """Fold quality facts; write each quality key once and publish its newest figures."""
@@ -246,6 +264,7 @@ class Runtime:
                 box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
             for tf in fed.trend_facts:
                 box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
+        self._rule_facts(box)
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
         written = self._write_back("content", table, states.states, states.sources, box)
@@ -257,11 +276,12 @@ class Runtime:
         stage = self.creator_stage
         states = BatchStates(self.caches["creator"].load)
         emits: list[Emit] = []
+        box = Outbox(self.limits)
         for msg in records:
             states.source = msg
             for fields in facts_of(msg, CREATOR_FACT_PACK):
                 emits.extend(stage.feed(CreatorFact(*fields), msg.partition, states))
-        box = Outbox(self.limits)
+        self._rule_facts(box)
         written = self._write_back("creator", self.creators, states.states, states.sources, box)
         return self._publishing("creator", t0, box, emits, written, self.engine.take_quality())
 
@@ -293,6 +313,36 @@ class Runtime:
         box = Outbox(self.limits)
         written = self._write_back("trend", self.trends, states, sources, box)
         return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
+
+    def _rule_facts(self, box: Outbox) -> None:
+        """Send the automatic actions the engine made to their rules' breakers."""
+        topic = self.settings.topic(RULE_FACTS)
+        for rf in self.engine.take_rule_facts():
+            box.add_fact(topic, rf.rule_id.encode(), rf.fields())
+
+    def _rule_batch(self, records: Sequence[Record]) -> Publish:
+        """A batch of rule facts: each breaker's verdicts, statuses and pages; the creator
+        facts of the actions it let through go on to the creator family."""
+        t0 = time.perf_counter()
+        states = BatchStates(self.caches["rule"].load)
+        emits: list[Emit] = []
+        box = Outbox(self.limits)
+        creator_facts = self.settings.topic(CREATOR_FACTS)
+        on_rule = self.engine.on_rule
+        for msg in records:
+            states.source = msg
+            for fields in facts_of(msg, RULE_FACT_PACK):
+                fact = RuleFact(*fields)
+                step = on_rule(fact, states.get(fact.rule_id))
+                states[fact.rule_id] = step.state
+                emits.extend(step.emits)
+                for cf in step.creator_facts:
+                    box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+                metrics.BREAKER_HELD.labels(rule=fact.rule_id).set(
+                    1 if step.state.mode == "held" else 0
+                )
+        written = self._write_back("rule", self.breakers, states.states, states.sources, box)
+        return self._publishing("rule", t0, box, emits, written, self.engine.take_quality())
 
     def _quality_batch(self, records: Sequence[Record]) -> Publish:
         """A batch of quality facts: a record a key applied already (a redelivery) is

@@ -61,7 +61,7 @@ async def sweep(
             if st.expired(now):
                 expired.append((k, v))
             elif (
-                not isinstance(st, TrendState)
+                family.holds is not None
                 and not st.region
                 and (deadline := engine.hold_deadline(st))
             ):  # after a restart, too

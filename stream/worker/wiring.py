@@ -10,6 +10,7 @@ from schemas.common import INPUT_TOPICS
 from stream.topics import (
     CREATOR_FACTS,
     QUALITY_FACTS,
+    RULE_FACTS,
     TREND_FACTS,
     size_limits,
     written_by_worker,
@@ -40,6 +41,7 @@ def wire(rt: "Runtime") -> None:
     creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
     trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
     quality_topic = app.topic(s.topic(QUALITY_FACTS), schema=_raw(), partitions=n)
+    rule_topic = app.topic(s.topic(RULE_FACTS), schema=_raw(), partitions=n)
 
     # The agents subscribe the topics and tie the tables to their partitions; the records
     # themselves reach the batch functions through fetch.route, a poll at a time. Were
@@ -56,6 +58,7 @@ def wire(rt: "Runtime") -> None:
     app.agent(creator_topic, name="vigil.creator")(agent(rt.creator_batch))
     app.agent(trend_topic, name="vigil.trend")(agent(rt.trend_batch))
     app.agent(quality_topic, name="vigil.quality")(agent(rt.quality_batch))
+    app.agent(rule_topic, name="vigil.rule")(agent(rt.rule_batch))
     fetch.route(
         app,
         {
@@ -63,6 +66,7 @@ def wire(rt: "Runtime") -> None:
             s.topic(CREATOR_FACTS): rt.creator_batch,
             s.topic(TREND_FACTS): rt.trend_batch,
             s.topic(QUALITY_FACTS): rt.quality_batch,
+            s.topic(RULE_FACTS): rt.rule_batch,
         },
         aligned=[s.topic(t) for t in INPUT_TOPICS],
     )  # every family's clock is fed from them

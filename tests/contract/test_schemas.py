@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from schemas import DeadLetter, Decision, TrendAlert
 from schemas.export import COMMITTED_DIR, schema_documents
+from schemas.outputs import RuleStatus
 from signals.engine import Engine
 from signals.pipeline import LocalPipeline
 from stream.cli import app
@@ -49,6 +50,7 @@ RECORD = {
     "shadow-actions": Decision,
     "trend-alerts": TrendAlert,
     "dead-letter": DeadLetter,
+    "rule-state": RuleStatus,
 }
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.misfire import misfire_day
+
 VIGIL = str(Path(sys.executable).parent / "vigil")
 
 
@@ -45,6 +47,7 @@ def test_replay_to_a_directory_writes_one_file_per_output_topic(
             "shadow-actions",
             "dead-letter",
             "enforcement-quality",
+            "rule-state",
         )
     }
     actions = [
@@ -340,3 +343,27 @@ def test_report_reads_a_replays_quality_records(events: Path, tmp_path: Path) ->
     bad.write_bytes(lines[0] + b"\n{nope\n")
     r = vigil("report", "--from", str(bad))
     assert r.returncode == 1 and f"{bad}:2: not an enforcement-quality record".encode() in r.stderr
+
+
+def test_rules_status_shows_a_tripped_breaker_from_a_replay(tmp_path: Path) -> None:
+    day = misfire_day(tmp_path / "misfire.jsonl")
+    assert vigil("replay", str(day), "--out", str(tmp_path / "out")).returncode == 0
+    r = vigil("rules", "status", "--from", str(tmp_path / "out"), "--json")
+    assert r.returncode == 0, r.stderr
+    status = {s["rule_id"]: s for s in orjson.loads(r.stdout)}["hate.model_remove"]
+    assert status["mode"] == "held" and status["trips"] == 1 and status["held"] > 0
+    table = vigil("rules", "status", "--from", str(tmp_path / "out")).stdout.decode()
+    assert "hate.model_remove" in table and "held" in table
+    assert "child_safety.model" in table  # an automatic rule that never acted is listed
+
+
+def test_rules_commands_refuse_what_they_cannot_do(tmp_path: Path) -> None:
+    r = vigil("rules", "reset", "hate.nope", "--reason", "x")
+    assert r.returncode == 2 and b"rule 'hate.nope' is not in the pack" in r.stderr
+    r = vigil("rules", "reset", "hate.corroborated_review", "--reason", "x")
+    assert r.returncode == 2 and b"never acts automatically" in r.stderr
+    r = vigil("rules", "status")
+    assert r.returncode == 2 and b"give --from" in r.stderr
+    (tmp_path / "rule-state.jsonl").write_text('{"topic": "rule-state"}\n')
+    r = vigil("rules", "status", "--from", str(tmp_path / "rule-state.jsonl"))
+    assert r.returncode == 1 and b"rule-state.jsonl:1: not a rule-state record" in r.stderr

@@ -35,6 +35,7 @@ OUTPUTS = (
     "shadow-actions",
     "dead-letter",
     "enforcement-quality",
+    "rule-state",
 )
 SOURCES = (
     "uploads",
@@ -44,6 +45,7 @@ SOURCES = (
     "vigil-creator-facts",
     "vigil-trend-facts",
     "vigil-quality-facts",
+    "vigil-rule-facts",
 )
 
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from signals.engine import Engine
+from signals.eventtime import parse_ts
 from signals.pipeline import LocalPipeline
 from signals.policy import parse_pack
 from signals.policy.model import ACTION_SEVERITY, ROUTING_URGENCY
@@ -15,7 +16,7 @@ from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
 from tests.decisions import ladder_in_force
 
-from .events import MIN, report, review, score, upload
+from .events import MIN, T0, report, review, score, upload
 
 PACK = load_pack(SHIPPED_POLICIES)
 HOUR = 60 * MIN
@@ -282,3 +283,42 @@ def test_the_scenario_exercises_every_path() -> None:
     topics = {k[0] if isinstance(k[0], str) else k[0][0] for k in EXPECTED}
     assert {"enforcement-actions", "escalations"} <= topics
     assert len(EXPECTED) >= 6
+
+
+def test_a_misfiring_model_trips_the_breaker_and_the_rest_go_to_review() -> None:
+    """A release scoring ordinary uploads 0.99 hate: hate.model_remove's cap in the US (150
+    an hour in the shipped pack) trips its breaker; every later would-be removal is a review
+    item, earns no strike, and a human clearing one reverses nothing (nothing was removed)."""
+    msgs = []
+    for i in range(400):
+        msgs += [
+            upload(f"m{i}", creator=f"c{i}", at=i * 3000),
+            score(f"m{i}", creator=f"c{i}", hate=0.99, at=i * 3000 + 1000),
+        ]
+    out, pipe = run(msgs)
+    pages = [e.record for e in out if e.topic == "escalations" and e.record.target.type == "rule"]
+    assert [(p.target.id, p.evidence["breaker"]) for p in pages] == [
+        ("hate.model_remove", "cap:US")
+    ]
+    ev = pages[0].evidence
+    assert ev["rate_hour"] > 150 and ev["model_versions"] == {"m@1": ev["rate_hour"]}
+    removed = {e.record.target.id for e in out if getattr(e.record, "outcome", "") == "remove"}
+    held = [e.record for e in out if getattr(e.record, "held_action", None)]
+    # enforced: every removal before the trip, dated when the minute past the cap closed
+    trip = parse_ts(pages[0].ts) - T0
+    assert len(removed) == sum(1 for i in range(400) if i * 3000 + 1000 < trip)
+    assert len(removed) + len(held) == 400 and trip <= 10 * MIN
+    assert all(
+        h.outcome == "review" and h.evidence["breaker"]["would_be"] == "remove" for h in held
+    )
+    assert all(h.evidence["condition"] for h in held)  # the action's own evidence comes along
+    # strikes: only the removals that went out earned their creators a ladder step
+    decisions = [e.record for e in out if e.topic != "rule-state"]
+    stepped = {d.target.id for d in decisions if d.rule.id.startswith("ladder.")}
+    assert stepped == {f"c{cid[1:]}" for cid in removed}
+    cid = held[0].target.id
+    cleared, _ = run([*msgs, review(cid, creator=f"c{cid[1:]}", outcome="not_violating", at=HOUR)])
+    assert [e for e in cleared[len(out) :] if getattr(e.record, "kind", "") == "reversal"] == []
+    status = [e.record for e in out if e.topic == "rule-state"][-1]  # as of its own time
+    assert (status.mode, status.reason) == ("held", "cap:US") and 0 < status.held <= len(held)
+    assert pipe.rules["hate.model_remove"].counts == (len(removed), len(held), 1)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from signals.eventtime import HOUR
 from signals.policy import PolicyPackInvalid, parse_pack
 from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
@@ -37,6 +38,16 @@ strikes:
       - {strikes: 1, outcome: ban_creator}
 """
 WITH_LADDER = "rules:\n" + GOOD_RULE + LADDER
+GUARDRAILS = """\
+guardrails:
+  breakers:
+    default: {spike: true, quiet_period: 2h}
+    rules:
+      hate.test:
+        max_actions_per_hour: 300
+        per_region: {US: 120}
+"""
+WITH_GUARDRAILS = "rules:\n" + GOOD_RULE + GUARDRAILS
 
 CASES = {
     # the strike ladders: every problem at once, each where it is
@@ -46,6 +57,15 @@ CASES = {
     .replace("child_safety:", "child_safty:"),
     "ladder_suspension_without_duration": WITH_LADDER.replace(", duration: 7d", ""),
     "ladder_without_default": WITH_LADDER.replace("    default:\n", "    hate:\n"),
+    # the breakers: every problem at once, each where it is
+    "guardrail_errors": WITH_GUARDRAILS.replace("quiet_period: 2h", "quiet_period: soon")
+    .replace("spike: true", "spike: yes please")
+    .replace("max_actions_per_hour: 300", "max_actions_per_hour: -3\n        treshold: 2")
+    .replace("US: 120", "EU: 120")
+    .replace("    rules:\n      hate.test:", "    rules:\n      hate.tset: {}\n      hate.test:"),
+    "guardrail_for_a_routing_rule": WITH_GUARDRAILS.replace(
+        "outcome: remove", "outcome: review\n    queue: hate"
+    ),
     "unknown_section": "rules:\n" + GOOD_RULE + "strike:\n  expiry: 90d\n",
     "yaml_syntax": "rules:\n  - id: x\n    when: [unclosed\n",
     "unknown_signal": GOOD_RULE.replace(
@@ -118,6 +138,16 @@ def test_a_pack_has_one_set_of_ladders_and_they_compile() -> None:
     assert pack.strikes.ladder("spam")[1][1].duration == 7 * 24 * 3600 * 1000
     with pytest.raises(PolicyPackInvalid, match="a second `strikes:` section"):
         parse_pack({"policies/a.yaml": WITH_LADDER, "policies/b.yaml": LADDER})
+
+
+def test_a_pack_has_one_set_of_guardrails_and_each_rule_has_a_breaker() -> None:
+    pack = parse_pack({"policies/a.yaml": WITH_GUARDRAILS})
+    mine, other = pack.guardrails.breaker("hate.test"), pack.guardrails.breaker("x")
+    assert (mine.max_per_hour, mine.per_region, mine.quiet_period) == (300, {"US": 120}, 2 * HOUR)
+    assert (other.max_per_hour, other.spike, other.quiet_period) == (0, True, 2 * HOUR)
+    assert parse_pack({"policies/a.yaml": "rules:\n" + GOOD_RULE}).guardrails.breaker("x").spike
+    with pytest.raises(PolicyPackInvalid, match="a second `guardrails:` section"):
+        parse_pack({"policies/a.yaml": WITH_GUARDRAILS, "policies/b.yaml": GUARDRAILS})
 
 
 def test_every_error_names_file_line_and_rule() -> None:

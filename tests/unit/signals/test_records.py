@@ -5,8 +5,9 @@ The fixtures under snapshots/records are states (a sample of the demo day at sca
 plus a video whose events wait for its upload) as released builds encoded them: encoding 1 is
 vigil before region holds added fields to the content and creator states, encoding 2 is vigil
 before the states became msgspec records, encoding 3 the build that added the
-enforcement-quality join to the content state and the quality family. Encoding 4 (content)
-and 3 (creator) add reversals and the strike ladder, with nothing new to read. They are never
+enforcement-quality join to the content state and the quality family, encoding 4 the build
+that added reversals and the strike ladder (content 4, creator 3) and the rule family's
+breakers (rule 1; the same sample plus a misfiring release, tests/misfire.py). They are never
 regenerated: they are what a deploy finds in a changelog.
 """
 
@@ -19,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from signals import records
+from signals.breaker import RuleState
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.quality import QualityState
@@ -30,16 +32,18 @@ FAMILIES: dict[str, Any] = {
     "creator": CreatorState,
     "trend": TrendState,
     "quality": QualityState,
+    "rule": RuleState,
 }
 EMPTY: dict[str, Any] = {
     "content": ContentState,
     "creator": CreatorState,
     "trend": TrendState,
     "quality": lambda: QualityState("hate.x", 1, "hate", "US", "sha256:0"),
+    "rule": RuleState,
 }
 # the fields each encoding after the first added at the end, and what an older state reads as
-ADDED = {"trend": {}, "quality": {}}
-CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 1}
+ADDED: dict[str, dict[int, list[Any]]] = {"trend": {}, "quality": {}, "rule": {}}
+CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 1, "rule": 1}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
 # stays last, for the sweep's triage): decisions, verdicts, reported; 4 adds each decision's
 # outcome and window (an older one reads as "", "") and the actions reversed
@@ -53,7 +57,7 @@ def fixtures(encoding: int) -> list[dict[str, str]]:
     return [orjson.loads(line) for line in lines]
 
 
-@pytest.mark.parametrize("encoding", [1, 2, 3])
+@pytest.mark.parametrize("encoding", [1, 2, 3, 4])
 def test_states_a_released_version_wrote_restore_with_every_field_in_place(encoding: int) -> None:
     seen = set()
     for item in fixtures(encoding):
@@ -81,8 +85,9 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
         else:
             added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
             assert now[1:] == old[1:] + added, (family, item["key"])
-    # the quality family arrived with encoding 3
-    assert seen == set(FAMILIES) - ({"quality"} if encoding < 3 else set())
+    # the quality family arrived with encoding 3, the rule family with 4
+    new = {"quality", "rule"} if encoding < 3 else {"rule"} if encoding < 4 else set()
+    assert seen == set(FAMILIES) - new
 
 
 def _trend_migrated(old: Any, now: Any) -> None:
@@ -105,6 +110,10 @@ def test_the_fixtures_hold_what_the_migrations_are_about() -> None:
     videos = [orjson.loads(i["data"]) for i in fixtures(3) if i["family"] == "content"]
     assert any(s[21] and s[22] for s in videos)  # decisions met by reviews or appeals
     assert any(s[23] for s in videos)  # areas reported
+    latest = [orjson.loads(i["data"]) for i in fixtures(4)]
+    assert any(s[0] == 4 and s[-3] for s in latest if len(s) > 25)  # a video's reversals
+    rules = [records.rule(i["data"].encode()) for i in fixtures(4) if i["family"] == "rule"]
+    assert any(r.changes and r.held for r in rules)  # a breaker that tripped and held actions
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

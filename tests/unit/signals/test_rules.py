@@ -64,7 +64,8 @@ def decisions(*msgs: tuple[str, bytes, bytes]) -> list:
 
 
 def summary(ds: list) -> list[tuple[str, str, str | None]]:
-    return [(d.rule.id, d.outcome, d.evidence["band"]) for d in ds]
+    # sorted: an event's actions go out after its routings, once their breaker passed them
+    return sorted((d.rule.id, d.outcome, d.evidence["band"]) for d in ds)
 
 
 def test_bands_route_the_middle_to_review_and_act_on_the_top() -> None:

@@ -31,9 +31,9 @@ def cached(rt: Runtime) -> dict[str, int]:
 
 @pytest.mark.parametrize("signal", ["on_partitions_revoked", "on_partitions_assigned"])
 def test_a_rebalance_clears_every_family(runtime: Runtime, signal: str) -> None:
-    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1, "quality": 1}
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1, "quality": 1, "rule": 1}
     asyncio.run(getattr(runtime.app, signal).send(set()))
-    assert cached(runtime) == {"content": 0, "creator": 0, "trend": 0, "quality": 0}
+    assert cached(runtime) == {"content": 0, "creator": 0, "trend": 0, "quality": 0, "rule": 0}
 
 
 def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> None:
@@ -42,7 +42,7 @@ def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> 
 
     with pytest.raises(ValueError):
         runtime._guarded("creator", fails)
-    assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1, "quality": 1}
+    assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1, "quality": 1, "rule": 1}
 
 
 def test_a_batch_that_fails_to_publish_clears_its_own_family(
@@ -53,10 +53,16 @@ def test_a_batch_that_fails_to_publish_clears_its_own_family(
 
     monkeypatch.setattr(runtime, "publish", refused)
     publish = runtime._publishing("trend", 0.0, Outbox(), [], {})
-    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1, "quality": 1}  # kept
+    assert cached(runtime) == {
+        "content": 1,
+        "creator": 1,
+        "trend": 1,
+        "quality": 1,
+        "rule": 1,
+    }  # kept
     with pytest.raises(RuntimeError):
         asyncio.run(publish())
-    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 0, "quality": 1}
+    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 0, "quality": 1, "rule": 1}
 
 
 class FactRecord:

@@ -1,0 +1,389 @@
+"""Circuit breakers on automation: one per automatic rule, keyed by rule id.
+
+Every automatic action a rule would take passes its rule's breaker before it is enforced (the
+content and creator families hand it over as a RuleFact; on Kafka it travels keyed by rule id,
+so one partition sees the rule's actions from every content partition, as the trend family
+sees a trend key's). The breaker counts the would-be actions in event time and trips when
+
+- past the pack's hard cap: more than `max_actions_per_hour` in the sliding hour, overall or
+  in one region (`per_region`);
+- or far above the rule's own normal rate: the trend detector (signals.detect) over the
+  rule's counts per period, judging the open period as the trend family does.
+
+Tripped (`held`), the rule's would-be actions become review items, marked with the action
+they would have been: nothing is enforced and nothing is dropped. It switches back by command
+(a `reset` fact) or once no trip condition held for the pack's quiet period, dated when that
+period ended. Every change, and every period's figures, is a status for the compacted
+`rule-state` topic; a trip also pages on-call (the engine builds both from `Change`).
+
+Decisions depend only on the order in which one rule's would-be actions arrive, which is
+event-time order in replay and, aligned by the worker, on Kafka: trip and reset fall at the
+same event times in both.
+"""
+
+from typing import Any
+
+import msgspec
+
+from schemas.outputs import Decision
+from signals import records
+from signals import windows as w
+from signals.detect import Detector, DetectorConfig
+from signals.eventtime import DAY, HOUR, MINUTE
+from signals.policy.model import Breaker
+from signals.sweeping import DECODE
+
+ACTION, REVERSAL, RESET = "action", "reversal", "reset"
+AUTOMATIC, HELD = "automatic", "held"
+PERIOD = 5 * MINUTE  # the detector's bucket, as the trend family's
+GRACE = MINUTE  # a minute closes this long after its end, by the rule's clock
+DETECTOR = DetectorConfig()
+# the normal rate people are shown: a day's exponentially weighted mean of the closed periods'
+# counts (the detector's own expectation is on a variance-stabilised scale, floored at one per
+# period, and reads badly for a rule that acts a few times an hour)
+RATE_MEMORY = DAY // PERIOD
+TTL = 30 * DAY  # an automatic rule silent this long forgets its history; a held one never
+RECENT_CAP = 256  # decision ids kept for the redelivery guard (a batch applied twice)
+HELD_CAP = 4096  # held ids kept: a reversal of one is not sent (nothing was enforced)
+EXAMPLES, MODELS, CHANGES = 8, 8, 16
+
+_to_decision = msgspec.convert
+
+
+class RuleFact:
+    """What a family hands a rule's breaker: a would-be action, a reversal of one, or a
+    reset by command."""
+
+    __slots__ = ("by", "decision", "kind", "model", "reason", "rule_id", "ts")
+
+    def __init__(
+        self,
+        kind: str,
+        rule_id: str,
+        ts: int,
+        decision: Decision | dict[str, Any] | None = None,
+        model: str = "",
+        reason: str = "",
+        by: str = "",
+    ) -> None:
+        self.kind = kind
+        self.rule_id = rule_id
+        self.ts = ts
+        self.decision = _to_decision(decision, Decision) if isinstance(decision, dict) else decision
+        self.model = model  # the model (name@version) whose score triggered the action, if any
+        self.reason = reason  # a reset's reason
+        self.by = by  # who reset it
+
+    def fields(self) -> list[Any]:
+        """The fact as it travels on the rule re-keying topic."""
+        d = msgspec.to_builtins(self.decision) if self.decision is not None else None
+        return [self.kind, self.rule_id, self.ts, d, self.model, self.reason, self.by]
+
+
+class Change:
+    """A breaker status to publish; `tripped`: it is a trip (on-call is paged)."""
+
+    __slots__ = ("at", "tripped")
+
+    def __init__(self, at: int, tripped: bool = False) -> None:
+        self.at = at
+        self.tripped = tripped
+
+
+class RuleState:
+    """One automatic rule's breaker."""
+
+    __slots__ = (
+        "changes",
+        "counts",
+        "cur_period",
+        "det",
+        "examples",
+        "held",
+        "hot_at",
+        "judged",
+        "minutes",
+        "mode",
+        "models",
+        "rate",
+        "recent",
+        "regions",
+        "rule_id",
+        "wm",
+    )
+
+    def __init__(self, rule_id: str = "") -> None:
+        self.wm = 0
+        self.rule_id = rule_id
+        self.mode = AUTOMATIC
+        self.changes: list[records.BreakerChange] = []
+        self.hot_at = 0
+        self.minutes: w.Buckets = {}
+        self.regions: dict[str, w.Buckets] = {}
+        self.det: Detector | None = None
+        self.cur_period = -1  # the oldest period not yet fed to the detector
+        self.judged = -1  # the newest minute the trip conditions were judged at
+        self.rate = 0.0  # would-be actions per period, a day's weighted mean (RATE_MEMORY)
+        self.models: dict[str, w.Buckets] = {}  # would-be actions per minute, per model
+        self.examples: list[str] = []
+        self.recent: list[str] = []
+        self.held: list[str] = []
+        self.counts = (0, 0, 0)  # passed, held, trips
+
+    @property
+    def table_key(self) -> str:
+        """The key rule state is partitioned by."""
+        return self.rule_id
+
+    def encode(self) -> bytes:
+        """Serialize for a table value / changelog record (signals.records)."""
+        return records.encode(
+            records.RuleV1(
+                self.wm,
+                self.rule_id,
+                self.mode,
+                self.changes,
+                self.hot_at,
+                w.flatten(self.minutes),
+                {r: w.flatten(b) for r, b in self.regions.items()},
+                self.det.to_record() if self.det else None,
+                self.cur_period,
+                self.judged,
+                {m: w.flatten(b) for m, b in self.models.items()},
+                self.examples,
+                self.recent,
+                self.held,
+                self.counts,
+                self.rate,
+            )
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> "RuleState":
+        """Inverse of encode."""
+        r = records.rule(data)
+        s = cls(r.rule_id)
+        s.wm, s.mode, s.changes, s.hot_at = r.wm, r.mode, r.changes, r.hot_at
+        s.minutes = w.unflatten(r.minutes)
+        s.regions = {k: w.unflatten(v) for k, v in r.regions.items()}
+        s.det = Detector.from_record(r.det, DETECTOR) if r.det else None
+        s.cur_period, s.judged = r.cur_period, r.judged
+        s.models = {m: w.unflatten(b) for m, b in r.models.items()}
+        s.examples, s.recent, s.held = r.examples, r.recent, r.held
+        s.counts, s.rate = r.counts, r.rate
+        return s
+
+    @staticmethod
+    def triage(data: bytes, now: int) -> int:
+        """Rules are few: the sweep decodes each."""
+        return DECODE
+
+    def expired(self, now: int) -> bool:
+        """An automatic rule whose newest would-be action is more than TTL old."""
+        return self.mode == AUTOMATIC and self.wm > 0 and now - self.wm > TTL
+
+    def detector(self) -> Detector:
+        """The rule's detector over its closed periods (created on first use)."""
+        if self.det is None:
+            self.det = Detector(PERIOD)
+        return self.det
+
+    @property
+    def since(self) -> int:
+        """When the mode last changed (0: never)."""
+        return self.changes[-1][0] if self.changes else 0
+
+    def hour(self, now: int) -> int:
+        """Would-be actions in the hour to now."""
+        return w.window_sum(self.minutes, now, HOUR, MINUTE)
+
+    def models_hour(self, now: int) -> dict[str, int]:
+        """Would-be actions in the hour to now, per model version behind them."""
+        counts = {m: w.window_sum(b, now, HOUR, MINUTE) for m, b in self.models.items()}
+        return {m: n for m, n in sorted(counts.items(), key=lambda x: -x[1]) if n}
+
+    def normal_hour(self) -> float:
+        """The rule's normal rate: its day-weighted mean period, per hour."""
+        return self.rate * (HOUR / PERIOD)
+
+
+class Verdict:
+    """What the breaker did with a fact: `go` (enforce it), `held` (route it to review) or
+    neither (a redelivery, a reversal of a held action, a reset), and the statuses to
+    publish."""
+
+    __slots__ = ("changes", "go", "held")
+
+    def __init__(self, go: bool, held: bool, changes: list[Change]) -> None:
+        self.go, self.held, self.changes = go, held, changes
+
+
+def apply(state: RuleState, fact: RuleFact, breaker: Breaker) -> Verdict:
+    """Fold one fact into its rule's breaker: first the minutes its clock closed are judged
+    (which may trip or reset it, dated then), then a would-be action is enforced or held by
+    the mode in force at its own event time."""
+    state.rule_id = fact.rule_id
+    if fact.kind == RESET:
+        if state.mode != HELD:
+            return Verdict(False, False, [])
+        # from the rule's clock on: a worker's clock is the platform's, and a backlog's
+        # actions already held stay in review (fact.ts is only when it was asked for)
+        _switch(state, max(state.wm, state.since), AUTOMATIC, f"reset: {fact.reason}", fact.by)
+        return Verdict(False, False, [Change(state.since)])
+    d = fact.decision
+    if d is None:
+        return Verdict(False, False, [])
+    if fact.kind == REVERSAL:  # a reversal of an action that was held undoes nothing
+        return Verdict(d.reverses not in state.held, False, [])
+    if d.id in state.recent or d.id in state.held:
+        return Verdict(False, False, [])  # redelivered
+    state.recent.append(d.id)
+    del state.recent[:-RECENT_CAP]
+    state.wm = max(state.wm, fact.ts)
+    _count(state, fact, d.region or "")
+    changes = _judge(state, breaker)
+    passed, held, trips = state.counts
+    if mode_at(state, fact.ts) == HELD:
+        state.held.append(d.id)
+        del state.held[:-HELD_CAP]
+        state.counts = (passed, held + 1, trips)
+        return Verdict(False, True, changes)
+    state.counts = (passed + 1, held, trips)
+    return Verdict(True, False, changes)
+
+
+def mode_at(state: RuleState, ts: int) -> str:
+    """The breaker's mode at event time ts (its changes are dated in event time)."""
+    for at, mode, _, _ in reversed(state.changes):
+        if at <= ts:
+            return mode
+    return AUTOMATIC
+
+
+def _count(state: RuleState, fact: RuleFact, region: str) -> None:
+    """Count a would-be action in its minute, its region's and its model's."""
+    ts = fact.ts
+    w.add(state.minutes, ts, MINUTE)
+    if region:
+        w.add(state.regions.setdefault(region, {}), ts, MINUTE)
+    if fact.model:
+        w.add(state.models.setdefault(fact.model, {}), ts, MINUTE)
+    for buckets in (state.minutes, *state.regions.values(), *state.models.values()):
+        w.prune(buckets, state.wm, HOUR + PERIOD, MINUTE)  # a period closing keeps its minutes
+    if len(state.models) > MODELS:  # the least used in the hour goes
+        del state.models[min(state.models, key=lambda m: (sum(state.models[m].values()), m))]
+    if fact.decision is not None:
+        cid = fact.decision.target.id
+        if cid in state.examples:
+            state.examples.remove(cid)
+        state.examples.append(cid)
+        del state.examples[:-EXAMPLES]
+    if state.cur_period < 0:
+        state.cur_period = ts // PERIOD
+        state.judged = ts // MINUTE - 1
+
+
+def _judge(state: RuleState, breaker: Breaker) -> list[Change]:
+    """Judge every minute the rule's clock is GRACE past the end of, in order: the trip
+    conditions on the counts through that minute, dated when it closed. A minute closes once
+    no fact of it can still come, so what is judged, and when, does not depend on the order
+    in which the content partitions' facts arrive (replay and Kafka agree)."""
+    closable = (state.wm - GRACE) // MINUTE  # minutes before this one may close
+    changes: list[Change] = []
+    if closable - 1 <= state.judged:
+        return _quiet(state, breaker, state.wm)
+    minutes = sorted(m for m in state.minutes if state.judged < m < closable)
+    if state.mode == HELD:  # a quiet period may end before, or without, another count
+        minutes.append(closable - 1)
+    for m in dict.fromkeys(minutes):
+        at = (m + 1) * MINUTE + GRACE  # when the minute closed
+        changes += _quiet(state, breaker, at)
+        if _close_periods(state, m // (PERIOD // MINUTE)):
+            changes.append(Change(at))
+        why = _tripping(state, m, breaker)
+        if not why:
+            continue
+        state.hot_at = at
+        if state.mode == AUTOMATIC:
+            _switch(state, at, HELD, why, "")
+            passed, held, trips = state.counts
+            state.counts, state.held = (passed, held, trips + 1), []
+            changes.append(Change(at, tripped=True))
+    state.judged = closable - 1
+    # no minute still to judge closes before the clock: a quiet period that ended by then
+    # ended, whatever those minutes hold (their trips come after it)
+    return changes + _quiet(state, breaker, state.wm)
+
+
+def _quiet(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
+    """Switch back if the quiet period since the last trip condition ended by `now`."""
+    if state.mode != HELD or not breaker.quiet_period:
+        return []
+    quiet_at = state.hot_at + breaker.quiet_period
+    if quiet_at > now:
+        return []
+    _switch(state, quiet_at, AUTOMATIC, "quiet_period", "")
+    return [Change(quiet_at)]
+
+
+def _close_periods(state: RuleState, upto: int) -> bool:
+    """Feed the detector every period before `upto` (silent ones included). True when one
+    closed."""
+    q = state.cur_period
+    if q >= upto:
+        return False
+    det, per = state.detector(), PERIOD // MINUTE
+    while q < upto:
+        count = sum(state.minutes.get(m, 0) for m in range(q * per, (q + 1) * per))
+        if count or not det.n:
+            det.step(q * PERIOD, count, DETECTOR)
+            state.rate += (count - state.rate) / min(det.n, RATE_MEMORY)
+            q += 1
+            continue
+        # a silent run up to the next period with a count, learned in one step
+        busy = [m // per for m in state.minutes if q * per <= m < upto * per]
+        nxt = min(busy, default=upto)
+        det.step(q * PERIOD, 0, DETECTOR)
+        if nxt - q > 1:
+            det.skip(nxt - q - 1, DETECTOR)
+        state.rate *= (1 - 1 / RATE_MEMORY) ** (nxt - q)
+        q = nxt
+    state.cur_period = q
+    return True
+
+
+def _tripping(state: RuleState, minute: int, breaker: Breaker) -> str:
+    """The trip condition that holds on the counts through a minute ("" when none does)."""
+    end = minute * MINUTE
+    if (
+        breaker.max_per_hour
+        and w.window_sum(state.minutes, end, HOUR, MINUTE) > breaker.max_per_hour
+    ):
+        return "cap"
+    for region, cap in sorted(breaker.per_region.items()):
+        if w.window_sum(state.regions.get(region, {}), end, HOUR, MINUTE) > cap:
+            return f"cap:{region}"
+    det = state.det
+    if not breaker.spike or det is None or det.n < DETECTOR.warmup:
+        return ""
+    # the open period's count so far, judged as the trend family judges an open period: an
+    # incident the detector has open stays hot on the tail test alone
+    per = PERIOD // MINUTE
+    start = minute - minute % per
+    count = sum(state.minutes.get(m, 0) for m in range(start, minute + 1))
+    enough = count >= DETECTOR.min_count and count >= DETECTOR.min_ratio * det.expected(
+        end, DETECTOR
+    )
+    return "spike" if (det.open or enough) and det.judge(end, count, DETECTOR)[1] else ""
+
+
+def _switch(state: RuleState, at: int, mode: str, reason: str, by: str) -> None:
+    state.mode = mode
+    state.changes.append((at, mode, reason, by))
+    del state.changes[:-CHANGES]
+    if reason.startswith("reset"):
+        # a reset by command starts counting afresh: the hour that tripped it is judged
+        state.minutes, state.regions, state.models = {}, {}, {}
+
+
+__all__ = ["RuleFact", "RuleState", "Verdict", "apply", "mode_at"]

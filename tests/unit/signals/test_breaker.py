@@ -1,0 +1,162 @@
+"""Circuit breakers: trips on a cap or on a spike over the rule's own rate, dated by event time,
+holding exactly the actions at or after the trip, whatever order they arrive in."""
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemas.outputs import Decision, RuleRef, Target
+from signals import breaker
+from signals.breaker import ACTION, RESET, REVERSAL, RuleFact, RuleState
+from signals.eventtime import HOUR, MINUTE, format_ts
+from signals.policy.model import Breaker
+
+T0 = 1_763_596_800_000  # 2025-11-20T00:00:00Z
+CAP = Breaker(max_per_hour=20, spike=False)
+
+
+def decision(i: int, ts: int, region: str = "US", kind: str = "action") -> Decision:
+    return Decision(
+        id=f"d{i}" if kind == "action" else f"r{i}",
+        ts=format_ts(ts),
+        kind=kind,  # type: ignore[arg-type]
+        target=Target(type="content", id=f"v{i}"),
+        policy_area="hate",
+        rule=RuleRef(id="hate.model_remove", version=1),
+        outcome="remove" if kind == "action" else "reinstate",
+        mode="enforce",
+        pack_hash="sha256:0",
+        evidence={},
+        source_event_ids=[],
+        window="lifetime",
+        creator_id="u1",
+        region=region,
+        reverses=f"d{i}" if kind == "reversal" else None,
+    )
+
+
+def action(i: int, ts: int, region: str = "US", model: str = "m@1") -> RuleFact:
+    return RuleFact(ACTION, "hate.model_remove", ts, decision(i, ts, region), model)
+
+
+def feed(
+    facts: list[RuleFact], limits: Breaker = CAP, state: RuleState | None = None
+) -> tuple[RuleState, set[str], list[tuple[int, str, str, str]]]:
+    """The state, the held decision ids and the breaker's changes."""
+    state = state or RuleState()
+    held = set()
+    for f in facts:
+        v = breaker.apply(state, f, limits)
+        if v.held and f.decision is not None:
+            held.add(f.decision.id)
+    return state, held, list(state.changes)
+
+
+def burst(n: int, start: int, every: int) -> list[RuleFact]:
+    return [action(i, start + i * every) for i in range(n)]
+
+
+def test_a_cap_trips_at_the_close_of_the_minute_that_passed_it() -> None:
+    # one action every 10 s: the 21st, in minute 3, passes the cap of 20
+    state, held, changes = feed(burst(60, T0, 10_000))
+    assert changes[0] == (T0 + 4 * MINUTE + breaker.GRACE, "held", "cap", "")
+    trip = changes[0][0]
+    assert held == {f"d{i}" for i in range(60) if T0 + i * 10_000 >= trip}
+    assert state.mode == "held" and state.counts == (60 - len(held), len(held), 1)
+
+
+def test_a_region_cap_trips_on_that_region_alone() -> None:
+    limits = Breaker(per_region={"DE": 5}, spike=False)
+    facts = [action(i, T0 + i * 10_000, "DE" if i % 2 else "US") for i in range(40)]
+    _, held, changes = feed(facts, limits)
+    assert changes[0][1:3] == ("held", "cap:DE")
+    assert held  # every region's actions are held once it trips: the rule misfires
+
+
+def test_a_steady_rule_never_trips_on_its_own_rate() -> None:
+    limits = Breaker(spike=True)
+    facts = [action(i, T0 + i * 20_000) for i in range(3 * 24 * 180)]  # 3/minute for 3 days
+    state, held, changes = feed(facts, limits)
+    assert changes == [] and held == set() and state.normal_hour() > 100
+
+
+def test_a_spike_over_the_rule_s_own_rate_trips_within_minutes() -> None:
+    limits = Breaker(spike=True)
+    quiet = [action(i, T0 + i * 10 * MINUTE) for i in range(6 * 24)]  # 6 an hour for a day
+    start = T0 + 24 * HOUR
+    misfire = [action(10_000 + i, start + i * 3_000, model="m@2") for i in range(400)]
+    state, held, changes = feed(quiet + misfire, limits)
+    at, mode, reason, _ = changes[0]
+    assert (mode, reason) == ("held", "spike")
+    assert at - start <= 3 * MINUTE
+    assert len(held) >= 300
+    assert next(iter(state.models_hour(state.wm))) == "m@2"  # the release behind it first
+
+
+def test_a_quiet_period_resets_it_dated_when_the_quiet_period_ended() -> None:
+    limits = Breaker(max_per_hour=20, spike=False, quiet_period=2 * HOUR)
+    facts = burst(60, T0, 10_000)
+    later = T0 + 5 * HOUR
+    state, held, changes = feed([*facts, action(999, later)], limits)
+    hot = changes[0][0]  # the cap held at every minute that had counts until the hour emptied
+    assert [c[1:3] for c in changes] == [("held", "cap"), ("automatic", "quiet_period")]
+    assert changes[1][0] > hot and state.mode == "automatic"
+    assert "d999" not in held  # the action that came after the quiet period is enforced
+
+
+def test_a_reset_by_command_switches_back_from_the_rule_s_clock_and_counts_afresh() -> None:
+    state, _, _ = feed(burst(60, T0, 10_000))
+    clock = state.wm
+    v = breaker.apply(
+        state, RuleFact(RESET, "hate.model_remove", 0, None, "", "model rolled back", "ana"), CAP
+    )
+    assert [c.at for c in v.changes] == [clock]
+    assert state.changes[-1] == (clock, "automatic", "reset: model rolled back", "ana")
+    assert state.hour(clock) == 0
+    v = breaker.apply(state, action(100, clock + 1_000), CAP)
+    assert v.go and not v.held
+
+
+def test_a_reversal_of_a_held_action_undoes_nothing_and_one_of_an_enforced_goes_out() -> None:
+    state, held, changes = feed(burst(60, T0, 10_000))
+    trip = changes[0][0]
+    first_held = min(held, key=lambda d: int(d[1:]))
+    for i, expected in ((0, True), (int(first_held[1:]), False)):
+        ts = trip + HOUR
+        fact = RuleFact(REVERSAL, "hate.model_remove", ts, decision(i, ts, kind="reversal"))
+        assert breaker.apply(state, fact, CAP).go is expected
+
+
+def test_a_redelivered_action_is_neither_counted_nor_decided_again() -> None:
+    state, _, _ = feed(burst(5, T0, 10_000))
+    v = breaker.apply(state, action(3, T0 + 30_000), CAP)
+    assert not v.go and not v.held and state.hour(state.wm) == 5
+
+
+def test_the_state_survives_its_encoding() -> None:
+    state, _, _ = feed(burst(60, T0, 10_000), Breaker(max_per_hour=20, spike=True))
+    again = RuleState.decode(state.encode())
+    assert again.encode() == state.encode()
+    assert (again.mode, again.changes, again.counts) == (state.mode, state.changes, state.counts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    skew=st.integers(0, breaker.GRACE // 1000),
+    cap=st.integers(5, 40),
+)
+def test_what_it_holds_and_when_it_trips_do_not_depend_on_arrival_order(
+    seed: int, skew: int, cap: int
+) -> None:
+    """Facts arrive out of event-time order by less than the grace (content partitions on
+    their way to the rule's partition): the same trip, the same actions held."""
+    limits = Breaker(max_per_hour=cap, spike=True, quiet_period=HOUR)
+    rng = random.Random(seed)
+    facts = burst(50, T0, 7_000) + burst(30, T0 + 3 * HOUR, 5_000)
+    facts = [action(i, f.ts) for i, f in enumerate(facts)]
+    _, held, changes = feed(facts, limits)
+    shuffled = sorted(facts, key=lambda f: f.ts + rng.randint(0, skew * 1000))
+    _, held2, changes2 = feed(shuffled, limits)
+    assert (held2, changes2) == (held, changes)
