@@ -35,6 +35,7 @@ COMPILED = (
     "decision",
     "decode",
     "detect",
+    "emit",
     "engine",
     "eventtime",
     "facts",
@@ -47,6 +48,7 @@ COMPILED = (
     "strictjson",
     "sweeping",
     "trend",
+    "trendfamily",
     "trendgate",
     "windows",
 )
