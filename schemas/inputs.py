@@ -78,13 +78,15 @@ class Review(msgspec.Struct, frozen=True, kw_only=True):
     """A human decision (topic `reviews`).
 
     kind `review` carries outcome violating | not_violating; kind `appeal` carries upheld |
-    overturned, and action_id names the automatic action appealed.
+    overturned, and action_id names the automatic action appealed; kind `qa` is the review of
+    a QA sample of automatic actions (violating | not_violating, action_id: the sampled
+    action; see `sample_of` on the escalation that asked for it).
     """
 
     event_id: Id
     ts: Timestamp
     content_id: Id
-    kind: Literal["review", "appeal"]
+    kind: Literal["review", "appeal", "qa"]
     outcome: ReviewOutcome
     reviewer: Id
     action_id: Id | None = None

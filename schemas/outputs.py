@@ -79,6 +79,9 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     # routed to review because the rule's circuit breaker is open: the id of the action it
     # would have been (signals.breaker); the item carries that action's evidence
     held_action: str | None = None
+    # a QA sample (queue of the pack's sampling): the id of the enforced action a human is
+    # asked to judge, drawn at the pack's share per rule and region; answered by a `qa` review
+    sample_of: str | None = None
     schema_version: SchemaVersion = 1
 
 

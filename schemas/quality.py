@@ -22,7 +22,8 @@ class QualityDay(msgspec.Struct, frozen=True, kw_only=True):
             description=(
                 "actions, routed, shadow, judged, upheld, reviews, reviews_violating, appeals, "
                 "appeals_overturned, agree_vv, agree_vn, agree_nv, agree_nn, reports, reported, "
-                "reported_actioned"
+                "reported_actioned, sampled (QA samples drawn of the key's actions), "
+                "sample_judged, sample_upheld (their `qa` reviews)"
             )
         ),
     ]

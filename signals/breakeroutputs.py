@@ -3,7 +3,7 @@ on-call when it trips, and its status on the compacted `rule-state` topic."""
 
 from schemas.outputs import Decision, RuleStatus, Target
 from signals.breaker import HELD, RuleState
-from signals.decision import stable_id
+from signals.decision import as_review_item, stable_id
 from signals.eventtime import format_ts
 from signals.policy.model import Breaker
 
@@ -15,27 +15,9 @@ def held_item(d: Decision, state: RuleState) -> Decision:
     """The review item an action held by its rule's breaker becomes: the action's evidence,
     what it would have done, and why the breaker is open."""
     since, _, reason, _ = state.changes[-1]
-    return Decision(
-        id=stable_id(d.id, "held"),
-        ts=d.ts,
-        kind="escalation",
-        target=d.target,
-        policy_area=d.policy_area,
-        rule=d.rule,
-        outcome="review",
-        mode="enforce",
-        pack_hash=d.pack_hash,
-        evidence={
-            **d.evidence,
-            "breaker": {"would_be": d.outcome, "tripped_at": format_ts(since), "reason": reason},
-        },
-        source_event_ids=d.source_event_ids,
-        window=d.window,
-        creator_id=d.creator_id,
-        region=d.region,
-        queue=HELD_QUEUE,
-        priority=2,
-        held_action=d.id,
+    why = {"would_be": d.outcome, "tripped_at": format_ts(since), "reason": reason}
+    return as_review_item(
+        d, stable_id(d.id, "held"), HELD_QUEUE, 2, {"breaker": why}, held_action=d.id
     )
 
 

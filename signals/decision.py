@@ -3,6 +3,8 @@
 import hashlib
 from typing import Any
 
+import msgspec
+
 from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS
 from schemas.outputs import Decision, RuleRef, Target
 from signals.eventtime import format_ts
@@ -19,6 +21,28 @@ KIND_TOPIC = {
 def stable_id(*parts: str) -> str:
     """A deterministic 32-hex-digit id from its parts (same parts, same id, on any worker)."""
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def as_review_item(
+    d: Decision,
+    id: str,
+    queue: str,
+    priority: int,
+    evidence: dict[str, Any],
+    **marks: str,
+) -> Decision:
+    """An automatic action turned into a review item of its own id for a queue: the action's
+    evidence plus `evidence`, and `marks` saying why (held_action, sample_of)."""
+    return msgspec.structs.replace(
+        d,
+        id=id,
+        kind="escalation",
+        outcome="review",
+        evidence={**d.evidence, **evidence},
+        queue=queue,
+        priority=priority,
+        **marks,
+    )
 
 
 def window_label(rule: Rule, ts: int) -> str:

@@ -37,6 +37,7 @@ _VERSION_PEEK: Final = msgspec.json.Decoder(Versioned)
 _REVIEW_OUTCOMES: Final = {
     "review": ("violating", "not_violating"),
     "appeal": ("upheld", "overturned"),
+    "qa": ("violating", "not_violating"),
 }
 
 # The text fields each record must keep to printable characters (schemas.common.SAFE_TEXT):

@@ -27,6 +27,7 @@ from signals import (
     content,
     creator,
     ladder,
+    qasample,
     qualityjoin,
     regionhold,
     reversal,
@@ -194,6 +195,12 @@ class Engine:
         elif d is not None and verdict.go:
             emits.append(Emit(ENFORCEMENT_ACTIONS, d.target.id, d))
             facts = _enforced(d)
+            sampling = self.pack.guardrails.sampling
+            share = sampling.share_of(d.rule.id)
+            if d.kind == "action" and qasample.sampled(d, share):
+                item = qasample.qa_item(d, share, sampling.queue)
+                emits.append(Emit(ESCALATIONS, d.target.id, item))
+                self.quality.append(qasample.drawn(d, fact.ts))
         return RuleStep(state, emits, facts)
 
     # -- content -------------------------------------------------------------------------

@@ -40,6 +40,10 @@ COUNTERS = (
     "reports",  # user reports (area-level keys)
     "reported",  # contents reported in the area, first report of each
     "reported_actioned",  # of those, actioned in the area
+    # encoding 2: QA samples of the key's actions (signals.qasample), and their reviews
+    "sampled",
+    "sample_judged",
+    "sample_upheld",
 )
 _INDEX = {name: i for i, name in enumerate(COUNTERS)}
 # latency histograms: log-spaced buckets, each GAMMA times the one below (5% wide), by seconds
@@ -196,7 +200,7 @@ class QualityState:
 
     def encode(self) -> bytes:
         return records.encode(
-            records.QualityV1(
+            records.QualityV2(
                 self.rule,
                 self.version,
                 self.area,
@@ -280,6 +284,16 @@ def _appeal(day: Day, f: QualityFact) -> None:
     _count(day, "appeals", "appeals_overturned" if f.b == "overturned" else None, None, -1)
 
 
+def _qa(day: Day, f: QualityFact) -> None:
+    """A QA review of a sampled action: a review like any other, and a sample judged."""
+    _review(day, f)
+    _count(day, "sample_judged", "sample_upheld" if f.b == "upheld" else None, None, -1)
+
+
+def _sampled(day: Day, f: QualityFact) -> None:
+    day.add("sampled")
+
+
 def _agree(day: Day, f: QualityFact) -> None:
     day.add("agree_" + ("v" if f.a == "upheld" else "n") + ("v" if f.b == "upheld" else "n"))
 
@@ -302,6 +316,8 @@ _FOLD: dict[str, Callable[[Day, QualityFact], None]] = {
     "decided": _decided,
     "review": _review,
     "appeal": _appeal,
+    "qa": _qa,
+    "sampled": _sampled,
     "agree": _agree,
     "report": _report,
     "reported": _reported,

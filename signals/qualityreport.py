@@ -48,6 +48,23 @@ class Figures:
         return wilson(self.counts["upheld"], self.counts["judged"])
 
     @property
+    def sample_rate(self) -> float | None:
+        """Share of the QA samples humans confirmed: precision without the lean of appeals
+        and reports (signals.qasample)."""
+        return ratio(self.counts["sample_upheld"], self.counts["sample_judged"])
+
+    @property
+    def sample_ci(self) -> tuple[float, float]:
+        return wilson(self.counts["sample_upheld"], self.counts["sample_judged"])
+
+    def precision(self) -> tuple[float | None, tuple[float, float], int, str]:
+        """The precision estimate to judge a rule by: (rate, 95% interval, judged, source),
+        from its QA samples where any were judged, else from every judgement."""
+        if self.counts["sample_judged"]:
+            return self.sample_rate, self.sample_ci, self.counts["sample_judged"], "QA samples"
+        return self.upheld_rate, self.upheld_ci, self.counts["judged"], "judged"
+
+    @property
     def overturn_rate(self) -> float | None:
         """The appeal success rate: appeals that overturned the decision."""
         return ratio(self.counts["appeals_overturned"], self.counts["appeals"])

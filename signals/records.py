@@ -332,6 +332,11 @@ class QualityV1(_Record, tag=1):
     days: list[tuple[int, list[int], list[int], list[int]]]
 
 
+class QualityV2(QualityV1, tag=2):
+    """The same fields; each day's counters add the QA samples' three at the end (sampled,
+    sample_judged, sample_upheld): an encoding 1 day reads them as 0."""
+
+
 # QualityFact.fields: id, kind, rule, version, area, region, pack, ts, a, b, ms
 QualityFields = tuple[str, str, str, int, str, str, str, int, str, str, int]
 
@@ -353,7 +358,7 @@ CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields])
 RULE_FACT_PACK = msgspec.json.Decoder(FactsV1[RuleFields])
 TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields])
 QUALITY_FACT_PACK = msgspec.json.Decoder(FactsV1[QualityFields])
-_QUALITY = msgspec.json.Decoder(QualityV1)
+_QUALITY = msgspec.json.Decoder(QualityV1 | QualityV2)
 
 
 def decode(family: str, decoder: "msgspec.json.Decoder[Any]", data: bytes) -> Any:

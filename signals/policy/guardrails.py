@@ -10,6 +10,10 @@ guardrails:
       hate.model_remove:
         max_actions_per_hour: 300
         per_region: {US: 120}    # a cap of its own in a region
+  sampling:                      # QA samples of enforced actions, per rule and region
+    share: 0.02
+    queue: qa-sample
+    rules: {hate.model_remove: 0.05}
 ```
 
 Enforcement managers own this section, not the rules' authors: a breaker changes what the
@@ -24,19 +28,22 @@ import yaml
 from schemas.common import REGIONS
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError
-from signals.policy.model import Breaker, Guardrails
+from signals.policy.model import Breaker, Guardrails, Sampling
 from signals.policy.nodes import at as at_node
 from signals.policy.nodes import known_fields, scalar
 
-FIELDS = ("breakers",)
+FIELDS = ("breakers", "sampling")
 BREAKERS_FIELDS = ("default", "rules")
 BREAKER_FIELDS = ("max_actions_per_hour", "per_region", "spike", "quiet_period")
+SAMPLING_FIELDS = ("share", "queue", "rules")
 
 
 class Parsed:
-    """A guardrails section: the guardrails, and where each rule's breaker is declared."""
+    """A guardrails section: the guardrails, and where each rule it names is named."""
 
-    def __init__(self, guardrails: Guardrails | None, rule_nodes: dict[str, yaml.Node]) -> None:
+    def __init__(
+        self, guardrails: Guardrails | None, rule_nodes: list[tuple[str, yaml.Node]]
+    ) -> None:
         self.guardrails = guardrails
         self.rule_nodes = rule_nodes
 
@@ -50,10 +57,11 @@ def parse_guardrails(fname: str, node: yaml.Node) -> tuple[Parsed, list[PolicyEr
         errors.append(at_node(fname, at, msg, None, hint))
 
     if not isinstance(node, yaml.MappingNode):
-        fail(node, "`guardrails` is a mapping: breakers")
-        return Parsed(None, {}), errors
+        fail(node, "`guardrails` is a mapping: breakers, sampling")
+        return Parsed(None, []), errors
     fields = known_fields(node, FIELDS, "guardrails", fail)
-    default, rules, nodes = Breaker(), {}, {}
+    default, rules = Breaker(), {}
+    nodes: list[tuple[str, yaml.Node]] = []
     breakers = fields.get("breakers")
     if breakers is not None and not isinstance(breakers, yaml.MappingNode):
         fail(breakers, "`breakers` is a mapping: default, rules")
@@ -68,10 +76,39 @@ def parse_guardrails(fname: str, node: yaml.Node) -> tuple[Parsed, list[PolicyEr
                 for knode, vnode in b["rules"].value:
                     rid = str(knode.value)
                     rules[rid] = _breaker(vnode, default, rid, fail)
-                    nodes[rid] = knode
+                    nodes.append((rid, knode))
+    sampling = _sampling(fields["sampling"], nodes, fail) if "sampling" in fields else Sampling()
     if errors:
         return Parsed(None, nodes), errors
-    return Parsed(Guardrails(default, rules, fname, node.start_mark.line + 1), nodes), errors
+    line = node.start_mark.line + 1
+    return Parsed(Guardrails(default, rules, fname, line, sampling), nodes), errors
+
+
+def _sampling(node: yaml.Node, nodes: list[tuple[str, yaml.Node]], fail: Any) -> Sampling:
+    """QA sampling: a share of every rule's enforced actions, a queue, shares of its own."""
+    if not isinstance(node, yaml.MappingNode):
+        fail(node, f"`sampling` is a mapping: {', '.join(SAMPLING_FIELDS)}")
+        return Sampling()
+    f = known_fields(node, SAMPLING_FIELDS, "sampling", fail)
+    share = _share(f["share"], fail) if "share" in f else 0.0
+    queue = str(scalar(f["queue"])) if "queue" in f else Sampling().queue
+    own = {}
+    if "rules" in f:
+        if not isinstance(f["rules"], yaml.MappingNode):
+            fail(f["rules"], "`rules` maps a rule id to its share: {hate.model_remove: 0.05}")
+        else:
+            for knode, vnode in f["rules"].value:
+                own[str(knode.value)] = _share(vnode, fail)
+                nodes.append((str(knode.value), knode))
+    return Sampling(share, queue, own)
+
+
+def _share(node: yaml.Node, fail: Any) -> float:
+    value = scalar(node)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        fail(node, "a sampling share is a fraction between 0 and 1, e.g. 0.02")
+        return 0.0
+    return float(value)
 
 
 def _breaker(node: yaml.Node, base: Breaker, what: str, fail: Any) -> Breaker:

@@ -132,17 +132,17 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
 def _unknown_rules(parsed: Parsed, rules: dict[str, Rule], fname: str) -> list[PolicyError]:
     """A breaker names a rule of the pack that can act automatically."""
     out = []
-    for rid, node in parsed.rule_nodes.items():
+    for rid, node in parsed.rule_nodes:
         rule = rules.get(rid)
         if rule is None:
             close = difflib.get_close_matches(rid, list(rules), 1)
             hint = f"did you mean {close[0]!r}?" if close else "a breaker names a rule by its id"
-            out.append(_at(fname, node, f"a breaker for unknown rule {rid!r}", None, hint))
+            out.append(_at(fname, node, f"guardrails for unknown rule {rid!r}", None, hint))
         elif not rule.acts:
             out.append(
                 _at(
                     fname, node, f"rule {rid!r} never acts automatically", None,
-                    "breakers hold automatic actions; this rule only routes to review",
+                    "breakers and QA samples are of automatic actions; this rule only routes",
                 )
             )  # fmt: skip
     return out

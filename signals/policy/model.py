@@ -217,14 +217,29 @@ class Breaker:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """QA sampling: the share of each rule's enforced actions (per rule and region) that
+    also goes to a QA review queue."""
+
+    share: float = 0.0  # 0: no sampling
+    queue: str = "qa-sample"
+    rules: dict[str, float] = field(default_factory=dict)  # a rule's own share
+
+    def share_of(self, rule_id: str) -> float:
+        """The share sampled of a rule's actions."""
+        return self.rules.get(rule_id, self.share)
+
+
+@dataclass(frozen=True)
 class Guardrails:
     """The pack's guardrails on automation: each automatic rule's breaker (`default` for the
-    rules without one of their own)."""
+    rules without one of their own), and QA sampling of their actions."""
 
     default: Breaker = field(default_factory=Breaker)
     rules: dict[str, Breaker] = field(default_factory=dict)
     file: str = ""
     line: int = 0
+    sampling: Sampling = field(default_factory=Sampling)
 
     def breaker(self, rule_id: str) -> Breaker:
         """The breaker of a rule."""

@@ -154,11 +154,11 @@ def rule_flags(
     for rule_id, fig in month.items():
         rule = pack.rule(rule_id)
         target = rule.min_precision if rule is not None else None
-        rate = fig.upheld_rate
-        lo, hi = fig.upheld_ci
+        rate, (lo, hi), n, source = fig.precision()
         if target is not None and rate is not None and hi < target:
+            what = "QA samples' upheld rate" if source == "QA samples" else "upheld rate"
             out.setdefault(rule_id, []).append(
-                f"upheld rate {rate:.3f} ({lo:.2f}-{hi:.2f}, {fig.counts['judged']} judged) "
+                f"{what} {rate:.3f} ({lo:.2f}-{hi:.2f}, {n} {source}) "
                 f"is below its min_precision {target:.2f}"
             )
         if overturns_rose(records, rule_id, end):
@@ -171,7 +171,10 @@ def rule_flags(
 def _table(groups: dict[str, Figures], by: str) -> Table:
     t = Table()
     t.add_column(by, no_wrap=True)
-    for col in ("actions", "routed", "reviews", "upheld (95%, n)", "appeals", "overturned"):
+    for col in (
+        "actions", "routed", "reviews", "upheld (95%, n)", "QA upheld (95%, n of drawn)",
+        "appeals", "overturned",
+    ):  # fmt: skip
         t.add_column(col, justify="right", no_wrap=True)
     for col in ("kappa (pairs)", "reported actioned", "to action p50/p90", "to review p50/p90"):
         t.add_column(col, justify="right")
@@ -182,6 +185,13 @@ def _table(groups: dict[str, Figures], by: str) -> Table:
             "-"
             if f.upheld_rate is None
             else f"{f.upheld_rate:.3f} ({lo:.2f}-{hi:.2f}, {c['judged']})"
+        )
+        slo, shi = f.sample_ci
+        n_of = f"{c['sample_judged']} of {c['sampled']}"
+        sample = (
+            f"- ({n_of})"
+            if f.sample_rate is None
+            else f"{f.sample_rate:.3f} ({slo:.2f}-{shi:.2f}, {n_of})"
         )
         overturn = (
             "-" if f.overturn_rate is None else f"{c['appeals_overturned']} ({f.overturn_rate:.0%})"
@@ -196,6 +206,7 @@ def _table(groups: dict[str, Figures], by: str) -> Table:
             str(c["routed"]),
             f"{c['reviews']} ({c['reviews_violating']} violating)" if c["reviews"] else "0",
             upheld,
+            sample,
             str(c["appeals"]),
             overturn,
             kappa,
@@ -228,6 +239,8 @@ def _summary(f: Figures) -> dict[str, Any]:
         "counts": dict(sorted(f.counts.items())),
         "upheld_rate": f.upheld_rate,
         "upheld_ci": list(f.upheld_ci),
+        "qa_sample_rate": f.sample_rate,
+        "qa_sample_ci": list(f.sample_ci),
         "overturn_rate": f.overturn_rate,
         "kappa": f.kappa,
         "review_pairs": f.pairs,

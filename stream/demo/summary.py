@@ -105,6 +105,16 @@ def summarise(
 
 def _breakers(statuses: list[dict[str, Any]], esc: list[dict[str, Any]], console: Console) -> None:
     """Each breaker that tripped: when and why, the page, what it held and when it reset."""
+    samples = Counter(e["rule"]["id"] for e in esc if e.get("sample_of"))
+    console.print(
+        f"QA samples of enforced actions (per rule and region, for unbiased precision): "
+        f"{sum(samples.values())}"
+        + (
+            " (" + ", ".join(f"{r} x{n}" for r, n in samples.most_common(4)) + ")"
+            if samples
+            else ""
+        )
+    )
     pages = [e for e in esc if e["target"]["type"] == "rule"]
     held = Counter(e["rule"]["id"] for e in esc if e.get("held_action"))
     console.print(f"Circuit breakers tripped: {len(pages)}")

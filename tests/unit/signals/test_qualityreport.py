@@ -75,3 +75,15 @@ def test_pack_changes_are_dated_by_their_first_decision() -> None:
         rec("r", "2026-11-12", pack="new", reports=1),  # no decision that day
     ]
     assert pack_changes(records, "r") == [("2026-11-10", "old"), ("2026-11-15", "new")]
+
+
+def test_precision_comes_from_qa_samples_where_any_were_judged() -> None:
+    # appeals and reports lean to the mistakes noticed: 4 of 10 judgements upheld, while a
+    # QA sample drawn at a fixed share finds 18 of 20 right
+    leaning = rec("r", "2026-11-21", judged=10, upheld=4)
+    sampled = rec("r", "2026-11-21", region="DE", sampled=25, sample_judged=20, sample_upheld=18)
+    fig = report([leaning], "rule", 7)["r"]
+    assert fig.precision()[::2] == (0.4, 10) and fig.precision()[3] == "judged"
+    both = report([leaning, sampled], "rule", 7)["r"]
+    rate, (lo, hi), n, source = both.precision()
+    assert (rate, n, source) == (0.9, 20, "QA samples") and lo < 0.9 < hi

@@ -43,7 +43,7 @@ EMPTY: dict[str, Any] = {
 }
 # the fields each encoding after the first added at the end, and what an older state reads as
 ADDED: dict[str, dict[int, list[Any]]] = {"trend": {}, "quality": {}, "rule": {}}
-CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 1, "rule": 1}
+CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 2, "rule": 1}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
 # stays last, for the sweep's triage): decisions, verdicts, reported; 4 adds each decision's
 # outcome and window (an older one reads as "", "") and the actions reversed
@@ -79,6 +79,9 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
                 else CONTENT_V3_ADDED
             )
             assert now[1:] == old[1:21] + joined + [[]] + waited, item["key"]
+        elif family == "quality":  # encoding 2 adds three counters to every day
+            days = [[d, [*c, 0, 0, 0], a, r] for d, c, a, r in old[8]]
+            assert now[1:] == [*old[1:8], days], item["key"]
         elif family == "creator":
             held = [old[-1]] if old[0] >= 2 else [[]]
             assert now[1:] == old[1:17] + CREATOR_V3_ADDED + held, item["key"]
