@@ -17,6 +17,9 @@ TREND_FACTS = "vigil-trend-facts"
 QUALITY_FACTS = "vigil-quality-facts"  # keyed by quality key (signals.quality)
 RULE_FACTS = "vigil-rule-facts"  # keyed by rule id: automatic actions for their breaker
 INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS, QUALITY_FACTS, RULE_FACTS)
+# keyed by rule id, co-partitioned with RULE_FACTS: resets of rules' breakers (`vigil rules
+# reset`). A topic of its own: who may reset a breaker must not be able to forge an action
+RULE_COMMANDS = "rule-commands"
 POLICY_UPDATES = "policy-updates"  # compacted: the pack every worker runs (`vigil policy publish`)
 PACK_KEY = b"pack"  # its one key
 
@@ -87,7 +90,7 @@ async def ensure_topics(settings: Settings) -> dict[str, int]:
     admin = AIOKafkaAdminClient(**settings.kafka())
     await admin.start()
     try:
-        keyed = [settings.topic(t) for t in INPUT_TOPICS + INTERNAL_TOPICS]
+        keyed = [settings.topic(t) for t in (*INPUT_TOPICS, *INTERNAL_TOPICS, RULE_COMMANDS)]
         outputs = [settings.topic(t) for t in OUTPUT_TOPICS]
         existing = set(await admin.list_topics())
         missing = [t for t in keyed + outputs if t not in existing]

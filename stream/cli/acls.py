@@ -22,7 +22,13 @@ import typer
 from schemas.common import DEAD_LETTER, INPUT_TOPICS, OUTPUT_TOPICS
 from stream.cli.common import app, err
 from stream.config import Settings
-from stream.topics import COMPACTED_OUTPUTS, INTERNAL_TOPICS, POLICY_UPDATES, RULE_FACTS, TABLES
+from stream.topics import (
+    COMPACTED_OUTPUTS,
+    INTERNAL_TOPICS,
+    POLICY_UPDATES,
+    RULE_COMMANDS,
+    TABLES,
+)
 
 
 def _grant(principal: str, operations: Iterable[str], topics: Iterable[str]) -> list[str]:
@@ -49,17 +55,17 @@ def acl_commands(
     outputs = [t(x) for x in (*OUTPUT_TOPICS, *COMPACTED_OUTPUTS)]
     facts = [t(x) for x in INTERNAL_TOPICS]
     changelogs = [f"{settings.app_id}-{table}-changelog" for table in TABLES]
-    updates = t(POLICY_UPDATES)
+    updates, commands = t(POLICY_UPDATES), t(RULE_COMMANDS)
     out = [
-        _grant(worker, ["Read", "Describe"], [*inputs, *facts, *changelogs, updates]),
+        _grant(worker, ["Read", "Describe"], [*inputs, *facts, *changelogs, updates, commands]),
         _grant(worker, ["Write", "Describe", "DescribeConfigs"], [*outputs, *facts, *changelogs]),
-        _grant(worker, ["Create"], [*inputs, *outputs, *facts, *changelogs, updates]),
+        _grant(worker, ["Create"], [*inputs, *outputs, *facts, *changelogs, updates, commands]),
         ["--add", "--allow-principal", worker, "--operation", "Read", "--group", settings.app_id],
     ]
     for p in producers:
         out.append(_grant(p, ["Write", "Describe", "Create"], [*inputs, t(DEAD_LETTER)]))
     for p in publishers:  # policy packs, and resets of rules' breakers (`vigil rules reset`)
-        out.append(_grant(p, ["Write", "Describe", "Create"], [updates, t(RULE_FACTS)]))
+        out.append(_grant(p, ["Write", "Describe", "Create"], [updates, t(RULE_COMMANDS)]))
     for p in readers:
         out.append(_grant(p, ["Read", "Describe"], outputs))
         out.append(

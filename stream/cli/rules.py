@@ -24,7 +24,7 @@ from stream.cli.common import POLICIES_OPT, err, group, load_or_exit
 from stream.config import Settings
 from stream.errors import VigilError
 from stream.readback import read_output_file, read_topics
-from stream.topics import RULE_FACTS, ensure_own
+from stream.topics import RULE_COMMANDS, ensure_own
 
 rules = group("rules", "The circuit breakers of the automatic rules.")
 
@@ -101,14 +101,15 @@ def _cap(pack: PolicyPack, rule_id: str) -> str:
 
 
 async def send_reset(settings: Settings, rule_id: str, reason: str, by: str) -> None:
-    """Send a reset to the rule's breaker (keyed by rule id, as the workers' own facts)."""
+    """Send a reset to the rule's breaker on rule-commands (keyed by rule id: the partition
+    of the rule's breaker)."""
     fact = RuleFact(RESET, rule_id, time.time_ns() // 1_000_000, None, "", reason, by)
-    await ensure_own(settings, RULE_FACTS)
+    await ensure_own(settings, RULE_COMMANDS)
     producer = AIOKafkaProducer(**settings.kafka(), acks="all")
     await producer.start()
     try:
         for value in pack_facts([fact.fields()]):
-            await producer.send_and_wait(settings.topic(RULE_FACTS), value, key=rule_id.encode())
+            await producer.send_and_wait(settings.topic(RULE_COMMANDS), value, key=rule_id.encode())
     finally:
         await producer.stop()
 

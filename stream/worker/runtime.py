@@ -35,7 +35,7 @@ from schemas.common import (
     TREND_ALERTS,
     UPLOADS,
 )
-from signals.breaker import RuleFact, RuleState
+from signals.breaker import RESET, RuleFact, RuleState
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine
@@ -55,6 +55,7 @@ from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import (
     CREATOR_FACTS,
     QUALITY_FACTS,
+    RULE_COMMANDS,
     RULE_FACTS,
     TREND_FACTS,
 )
@@ -329,10 +330,15 @@ class Runtime:
         box = Outbox(self.limits)
         creator_facts = self.settings.topic(CREATOR_FACTS)
         on_rule = self.engine.on_rule
+        commands = self.settings.topic(RULE_COMMANDS)
         for msg in records:
             states.source = msg
             for fields in facts_of(msg, RULE_FACT_PACK):
                 fact = RuleFact(*fields)
+                if msg.topic == commands and fact.kind != RESET:
+                    # who may reset a breaker may not hand it actions to enforce
+                    log.warning("rule_command_refused", kind=fact.kind, rule=fact.rule_id)
+                    continue
                 step = on_rule(fact, states.get(fact.rule_id))
                 states[fact.rule_id] = step.state
                 emits.extend(step.emits)

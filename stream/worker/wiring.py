@@ -10,6 +10,7 @@ from schemas.common import INPUT_TOPICS
 from stream.topics import (
     CREATOR_FACTS,
     QUALITY_FACTS,
+    RULE_COMMANDS,
     RULE_FACTS,
     TREND_FACTS,
     size_limits,
@@ -41,7 +42,8 @@ def wire(rt: "Runtime") -> None:
     creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
     trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
     quality_topic = app.topic(s.topic(QUALITY_FACTS), schema=_raw(), partitions=n)
-    rule_topic = app.topic(s.topic(RULE_FACTS), schema=_raw(), partitions=n)
+    # the breakers' facts and the commands resetting them, co-partitioned: one agent
+    rule_topic = app.topic(s.topic(RULE_FACTS), s.topic(RULE_COMMANDS), schema=_raw(), partitions=n)
 
     # The agents subscribe the topics and tie the tables to their partitions; the records
     # themselves reach the batch functions through fetch.route, a poll at a time. Were
@@ -67,6 +69,7 @@ def wire(rt: "Runtime") -> None:
             s.topic(TREND_FACTS): rt.trend_batch,
             s.topic(QUALITY_FACTS): rt.quality_batch,
             s.topic(RULE_FACTS): rt.rule_batch,
+            s.topic(RULE_COMMANDS): rt.rule_batch,
         },
         aligned=[s.topic(t) for t in INPUT_TOPICS],
     )  # every family's clock is fed from them

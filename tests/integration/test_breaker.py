@@ -1,14 +1,19 @@
 """A misfiring model release through Kafka: the worker's breaker trips at the replay's event
 time and holds the same actions; `vigil rules reset` switches the rule back on the workers."""
 
+import asyncio
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
+from aiokafka import AIOKafkaProducer
 
+from signals.breaker import ACTION, RuleFact
 from signals.eventtime import MINUTE, parse_ts
+from signals.facts import pack as pack_facts
+from stream.topics import RULE_COMMANDS
 from tests.misfire import RELEASE, misfire_day
 
 from .conftest import VIGIL, Deployment
@@ -58,6 +63,10 @@ def test_the_worker_trips_and_holds_as_replay_does_and_a_reset_switches_it_back(
         True
     ]
 
+    # whoever may reset a breaker cannot hand it an action to enforce: a forged one, sent on
+    # rule-commands ahead of the reset (one partition, in order), is refused
+    forged = {**kafka["enforcement-actions"][0], "id": "forged-action"}
+    asyncio.run(_send_command(deployment, RuleFact(ACTION, RULE, 0, forged).fields()))
     r = subprocess.run(
         [VIGIL, "rules", "reset", RULE, "--reason", "release rolled back", "--by", "oncall-ana"],
         env=deployment.env(),
@@ -83,3 +92,17 @@ def test_the_worker_trips_and_holds_as_replay_does_and_a_reset_switches_it_back(
         "reset: release rolled back",
         "oncall-ana",
     )
+    after = deployment.outputs()  # neither enforced nor held for review: not taken at all
+    assert "forged-action" not in _decided(after) | _held(after)
+
+
+async def _send_command(deployment: Deployment, fields: list[Any]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=deployment.bootstrap, **deployment.kafka_auth)
+    await producer.start()
+    try:
+        for value in pack_facts([fields]):
+            await producer.send_and_wait(
+                deployment.prefix + RULE_COMMANDS, value, key=RULE.encode()
+            )
+    finally:
+        await producer.stop()
