@@ -36,7 +36,7 @@ from signals.sweeping import DECODE
 ACTION, REVERSAL, RESET = "action", "reversal", "reset"
 AUTOMATIC, HELD = "automatic", "held"
 PERIOD = 5 * MINUTE  # the detector's bucket, as the trend family's
-GRACE = MINUTE  # a minute closes this long after its end, by the rule's clock
+GRACE = 2 * MINUTE  # a minute closes this long after its end, by the rule's clock (as trends')
 DETECTOR = DetectorConfig()
 # the normal rate people are shown: a day's exponentially weighted mean of the closed periods'
 # counts (the detector's own expectation is on a variance-stabilised scale, floored at one per
