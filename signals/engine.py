@@ -160,14 +160,20 @@ class Engine:
         out, self.rule_facts = self.rule_facts, []
         return out
 
-    def _gate(self, emits: list[Emit], ts: int, model: str = "") -> list[Emit]:
+    def _gate(self, emits: list[Emit], ts: int, trigger: object = None) -> list[Emit]:
         """Hand every automatic action among emits to its rule's breaker (signals.breaker)
-        instead of enforcing it here; the rest go out as they are."""
+        instead of enforcing it here; the rest go out as they are. `trigger`: the record that
+        triggered them (a model score names the model behind the actions)."""
         out = []
         for e in emits:
             d = e.record
             if isinstance(d, Decision) and d.kind in ("action", "reversal"):
                 kind = breaker.ACTION if d.kind == "action" else breaker.REVERSAL
+                model = (
+                    f"{trigger.model}@{trigger.model_version}"
+                    if isinstance(trigger, ModelScore)
+                    else ""
+                )
                 self.rule_facts.append(breaker.RuleFact(kind, d.rule.id, ts, d, model))
             else:
                 out.append(e)
@@ -300,9 +306,7 @@ class Engine:
         region = rules.REGION_UNKNOWN if unknown else state.region
         target = Target(type="content", id=ev.record.content_id)
         hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, region)
-        rec = ev.record
-        model = f"{rec.model}@{rec.model_version}" if isinstance(rec, ModelScore) else ""
-        emits = self._content_decisions(hits, state, ev.ts, target, region, model)
+        emits = self._content_decisions(hits, state, ev.ts, target, region, ev.record)
         return ContentStep(state, reversals + emits, creator_facts, trend_facts)
 
     def _reversals(self, decisions: list[Decision]) -> list[Emit]:
@@ -317,11 +321,13 @@ class Engine:
         ts: int,
         target: Target,
         region: str,
-        model: str = "",
+        trigger: object = None,
     ) -> list[Emit]:
         """Decide on a video's hits, human verdicts first; the actions go to their rules'
-        breakers (`model`: the model whose score triggered them, if one did)."""
-        if hits and content.human_cleared(state, ts):
+        breakers (`trigger`: the record that triggered them, as Engine._gate reads it)."""
+        if not hits:  # most events: nothing to decide, nothing to build
+            return []
+        if content.human_cleared(state, ts):
             kept = [h for h in hits if h.channel != "action"]
             self.counters.suppressed_by_human += len(hits) - len(kept)
             hits = kept
@@ -337,7 +343,7 @@ class Engine:
                         self.pack.earns,
                     )
                 )  # fmt: skip
-        return self._gate(emits, ts, model)
+        return self._gate(emits, ts, trigger)
 
     def hold_deadline(self, state: Any) -> int:
         """When a state's region hold ends (its first waiting event or trigger plus the hold),

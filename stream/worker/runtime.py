@@ -344,9 +344,8 @@ class Runtime:
                 emits.extend(step.emits)
                 for cf in step.creator_facts:
                     box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
-                metrics.BREAKER_HELD.labels(rule=fact.rule_id).set(
-                    1 if step.state.mode == "held" else 0
-                )
+        for st in states.states.values():  # once per rule the batch touched
+            metrics.BREAKER_HELD.labels(rule=st.rule_id).set(1 if st.mode == "held" else 0)
         written = self._write_back("rule", self.breakers, states.states, states.sources, box)
         return self._publishing("rule", t0, box, emits, written, self.engine.take_quality())
 
