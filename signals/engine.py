@@ -438,10 +438,14 @@ class Engine:
 
     # -- trend ---------------------------------------------------------------------------
     def on_trend(
-        self, fact: trend.TrendFact, state: trend.TrendState | None, partition: int = 0
+        self,
+        fact: trend.TrendFact,
+        state: trend.TrendState | None,
+        partition: int = 0,
+        settled: int | None = None,
     ) -> tuple[trend.TrendState | None, list[Emit]]:
         """Fold one trend fact (signals.trendfamily.TrendFamily.on_trend)."""
-        return self.trend.on_trend(fact, state, partition)
+        return self.trend.on_trend(fact, state, partition, settled)
 
     def on_watermark(self, state: trend.TrendState, now: int, settled: int) -> list[Emit]:
         """What the watermark decides for a trend key (TrendFamily.on_watermark)."""

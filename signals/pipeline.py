@@ -53,6 +53,8 @@ class LocalPipeline:
         """Process one input message; return everything it emits, in order."""
         self.events += 1
         before = self.watermark
+        # the trend clock before this event: its own facts are no older (trend.apply)
+        settled = self.content_stage.trend_clock()
         fed = self.content_stage.feed(
             topic, key, raw, 0, self.content, self.not_after, {"line": line}
         )
@@ -71,7 +73,7 @@ class LocalPipeline:
         engine = self.engine
         for tf in fed.trend_facts:
             tkey = tf.table_key
-            tstate, emits = engine.on_trend(tf, self.trends.get(tkey))
+            tstate, emits = engine.on_trend(tf, self.trends.get(tkey), 0, settled)
             if tstate is not None:
                 self.trends[tkey] = tstate
             out.extend(emits)

@@ -347,6 +347,15 @@ class FactsV1(_Record, Generic[T], tag=1):
     facts: list[T]
 
 
+class FactsV2(_Record, Generic[T], tag=2):
+    """Packed facts and the sender's clocks: [content partition, event time] pairs, each
+    the time before which that partition will send no more facts (ContentStage.trend_clocks)
+    after this record. The content stage sends one without facts after a batch's facts."""
+
+    facts: list[T]
+    clocks: list[tuple[int, int]]
+
+
 # -- encoding and decoding -------------------------------------------------------------------
 encode = msgspec.json.Encoder().encode
 
@@ -354,10 +363,10 @@ _CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2 | ContentV3 | ContentV4)
 _CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2 | CreatorV3)
 _TREND = msgspec.json.Decoder(TrendV1 | TrendV2)
 _RULE = msgspec.json.Decoder(RuleV1)
-CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields])
-RULE_FACT_PACK = msgspec.json.Decoder(FactsV1[RuleFields])
-TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields])
-QUALITY_FACT_PACK = msgspec.json.Decoder(FactsV1[QualityFields])
+CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields] | FactsV2[CreatorFields])
+RULE_FACT_PACK = msgspec.json.Decoder(FactsV1[RuleFields] | FactsV2[RuleFields])
+TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields] | FactsV2[TrendFields])
+QUALITY_FACT_PACK = msgspec.json.Decoder(FactsV1[QualityFields] | FactsV2[QualityFields])
 _QUALITY = msgspec.json.Decoder(QualityV1 | QualityV2)
 
 

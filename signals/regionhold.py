@@ -104,6 +104,13 @@ class RegionHolds:
         self._deadline[key] = deadline
         heapq.heappush(self._heaps.setdefault(partition, []), (deadline, key))
 
+    def release(self, key: str) -> None:
+        """Forget a key whose hold ended before its deadline (its upload came)."""
+        self._deadline.pop(key, None)  # its heap entry goes when it reaches the top
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._deadline
+
     def due(self, partition: int, watermark: int) -> list[str]:
         """The keys of a partition whose deadline its region source has reached, soonest
         first; each is forgotten (the engine's release decides whether anything is still
@@ -117,15 +124,12 @@ class RegionHolds:
                 out.append(key)
         return out
 
-    def earliest(self) -> int | None:
-        """The soonest deadline of any key still held (None: nothing is)."""
-        soonest = None
-        for heap in self._heaps.values():
-            while heap and self._deadline.get(heap[0][1]) != heap[0][0]:
-                heapq.heappop(heap)  # replaced by an earlier deadline, or already due
-            if heap and (soonest is None or heap[0][0] < soonest):
-                soonest = heap[0][0]
-        return soonest
+    def soonest(self, partition: int) -> int | None:
+        """The soonest deadline of a key of this partition still held (None: nothing is)."""
+        heap = self._heaps.get(partition)
+        while heap and self._deadline.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)  # replaced by an earlier deadline, or already due
+        return heap[0][0] if heap else None
 
     def __len__(self) -> int:
         return len(self._deadline)

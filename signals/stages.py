@@ -80,17 +80,21 @@ class ContentStage:
 
     def trend_clock(self) -> int:
         """The event time before which this stage will send no more trend facts: the oldest
-        of its partitions' upload times (an upload's tags, sound and caption are facts at
-        its time), and of the events still waiting for their video's region (a report's
-        area fact goes out when it is released). 0 before any upload."""
-        sources = self._holds.sources
-        if not sources:
-            return 0
-        clock = min(sources.values())
-        deadline = self.holds.earliest()
-        if deadline is not None:
-            clock = min(clock, deadline - self.engine.config.region_hold)
-        return clock
+        of its partitions' (`trend_clocks`). 0 before any upload."""
+        return min(self.trend_clocks().values(), default=0)
+
+    def trend_clocks(self) -> dict[int, int]:
+        """Per partition with an upload so far, the event time before which it will send no
+        more trend facts: the newest upload time (an upload's tags, sound and caption are
+        facts at its time), or the first of the events still waiting for their video's
+        region if older (a model score's area fact goes out when it is released)."""
+        hold = self.engine.config.region_hold
+        clocks = dict(self._holds.sources)
+        for partition, clock in clocks.items():
+            deadline = self.holds.soonest(partition)
+            if deadline is not None and deadline - hold < clock:
+                clocks[partition] = deadline - hold
+        return clocks
 
     def feed(
         self,
@@ -120,6 +124,8 @@ class ContentStage:
         states[cid] = step.state
         if step.hold:
             self.holds.hold(partition, cid, step.hold)
+        elif cid in self.holds and not engine.hold_deadline(step.state):
+            self.holds.release(cid)  # its upload came: the trend clock need not wait for it
         steps = [step]
         if ev.topic == UPLOADS:  # the region source of this partition's videos moved on
             steps += _released(self._holds.due(partition, ev.ts), states, engine.release_content)

@@ -10,7 +10,7 @@ still-open period is judged against the detector's expectation.
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from signals import records
 from signals import windows as w
@@ -234,6 +234,7 @@ class Reading:
         "alert",
         "band",
         "distinct",
+        "earlier",
         "expected",
         "observed",
         "period",
@@ -248,14 +249,21 @@ class Reading:
         state: "TrendState",
         cfg: TrendConfig,
         budget: PageBudget | None = None,
-        opened: int | None = None,
+        opened: "Opened | None" = None,
     ) -> None:
         det = state.detector(cfg)
         now = state.wm
-        self.observed = w.window_sum(state.minutes, now, cfg.period, MINUTE)
+        # a period that opened an incident as it closed is read as it closed: the key's own
+        # clock may have run on while earlier facts could still come
+        self.observed = (
+            w.window_sum(state.minutes, now, cfg.period, MINUTE)
+            if opened is None
+            else opened.events
+        )
         self.expected = det.expected(now, cfg.detector)
         self.ratio = self.observed / self.expected
         self.score, self.alert, self.distinct = 0.0, False, 0
+        self.earlier: list[Opened] = []  # periods that opened an incident before `opened`
         self.band, self.why = 0.0, ""
         limit = None
         # an open incident stays open on the sliding count. A new one opens on the open
@@ -265,7 +273,7 @@ class Reading:
         # its facts came in (replay and Kafka agree). `opened`: a period that opened one as
         # it closed, ramps included
         period = now // cfg.period
-        self.period = period if opened is None else opened
+        self.period = period if opened is None else opened.period
         if det.open:
             count, floor = self.observed, 1.0
         else:
@@ -280,7 +288,11 @@ class Reading:
             self.score, self.alert = det.judge(now, count, cfg.detector, limit)
         self.alert = self.alert or opened is not None
         if self.alert:
-            self.distinct = w.distinct_since(state.creators, now - cfg.period)
+            self.distinct = (
+                w.distinct_since(state.creators, now - cfg.period)
+                if opened is None
+                else opened.distinct
+            )
             # the evidence on the page: the top of the expected band, and why it fired
             self.band = det.band_top(now, limit, cfg.detector)
             new = now - state.first_seen < NEW_KEY and det.why == SPIKE
@@ -299,9 +311,17 @@ def apply(
     cfg: TrendConfig,
     lateness: int,
     budget: PageBudget | None = None,
+    settled: int | None = None,
 ) -> Reading | None:
     """Fold one fact into the key's state and return the detector's reading; `budget` is the
     page budget across keys (None: the key's own only).
+
+    `settled` is the event time before which no more facts will come for any key (the content
+    stage's `trend_clock` as of when this fact was sent; None: the key's own clock decides).
+    Periods close only once both the key's clock and `settled` are `grace` past their end, so
+    a fact that comes late (a model score that waited for its video's region, a partition
+    read behind the others) still counts where it belongs, as it does when replay reads the
+    day in order.
 
     None when the fact was already applied (a redelivered upload under the same key).
     """
@@ -321,7 +341,8 @@ def apply(
     period = ts // cfg.period
     if state.cur_period < 0:
         state.cur_period = period
-    opened = _close_periods(state, cfg, state.wm, budget)
+    clock = state.wm if settled is None else min(state.wm, settled)
+    opened = _close_periods(state, cfg, clock, budget)
     capped = False
     if period >= state.cur_period:  # a fact of a closed period only adds to minutes
         count, who = state.pending.get(period, (0, {}))
@@ -342,18 +363,21 @@ def apply(
         if len(state.samples) > SAMPLE_CAP:
             del state.samples[0]
     w.prune(state.minutes, state.wm, HOUR, MINUTE)
-    return Reading(state, cfg, budget, opened)
+    r = Reading(state, cfg, budget, opened[-1] if opened else None)
+    r.earlier = opened[:-1]
+    return r
 
 
 def settle(
     state: TrendState, cfg: TrendConfig, now: int, budget: PageBudget | None = None
-) -> tuple[bool, int | None]:
-    """Close the periods a watermark `now` is `grace` past, for a key with no newer fact of
-    its own: a burst that ends inside the grace is still judged. Returns (any closed, the
-    period that opened an incident as it closed, if one did)."""
+) -> tuple[bool, list["Opened"]]:
+    """Close the periods a watermark `now` (no more facts before it) is `grace` past: those
+    of a key with no newer fact of its own, so that a burst that ends inside the grace is
+    still judged, and those its own facts ran past while earlier facts could still come.
+    Returns (any closed, the periods that opened an incident as they closed)."""
     before = state.cur_period
-    if before < 0 or now <= state.wm:
-        return False, None
+    if before < 0:
+        return False, []
     opened = _close_periods(state, cfg, now, budget)
     return state.cur_period != before, opened
 
@@ -373,23 +397,31 @@ def _judged(state: TrendState, period: int, cfg: TrendConfig, budget: PageBudget
     return budget.limit(start, 1.0)
 
 
+class Opened(NamedTuple):
+    """A period that opened an incident as it closed: its count and distinct creators."""
+
+    period: int
+    events: int
+    distinct: int
+
+
 def _close_periods(
     state: TrendState, cfg: TrendConfig, clock: int, budget: PageBudget | None
-) -> int | None:
+) -> list[Opened]:
     """Feed the detector every period `clock` is `grace` past the end of, in order, and the
     silent ones between them. Closing on event time with a grace, not on the first fact of a
     later period, makes what the detector learns independent of how the content partitions'
-    facts interleave on their way to the key (replay and Kafka agree). Returns the period
-    that opened an incident as it closed (None when none did)."""
+    facts interleave on their way to the key (replay and Kafka agree). Returns the periods
+    that opened an incident as they closed, oldest first."""
     closable = (clock - cfg.grace) // cfg.period  # periods before this one may close
     q = state.cur_period
     if q >= closable:
-        return None
+        return []
     det = state.detector(cfg)
-    opened: int | None = None
+    opened: list[Opened] = []
     while q < closable:
         if q in state.pending:
-            count = state.pending.pop(q)[0]
+            count, who = state.pending.pop(q)
             limit = None
             if (
                 budget is not None
@@ -398,7 +430,7 @@ def _close_periods(
             ):
                 limit = _judged(state, q, cfg, budget)
             if det.step(q * cfg.period, count, cfg.detector, limit)[1]:
-                opened = q
+                opened.append(Opened(q, count, len(who)))
             q += 1
             continue
         following = [p for p in state.pending if p > q]
@@ -410,7 +442,7 @@ def _close_periods(
             det.skip(gap - cfg.silent_steps, cfg.detector)
         q = upto
     state.cur_period = q
-    return opened if det.open else None
+    return opened
 
 
 def top_creators(state: TrendState, n: int = 5) -> list[str]:

@@ -49,9 +49,14 @@ class TrendFamily:
         self._gates: dict[int, CandidateGate] = {}
 
     def on_trend(
-        self, fact: trend.TrendFact, state: trend.TrendState | None, partition: int = 0
+        self,
+        fact: trend.TrendFact,
+        state: trend.TrendState | None,
+        partition: int = 0,
+        settled: int | None = None,
     ) -> tuple[trend.TrendState | None, list[Emit]]:
-        """Fold one trend fact and open, grow or resolve the key's incident.
+        """Fold one trend fact and open, grow or resolve the key's incident; `settled`: the
+        event time before which no more facts will come (trend.apply).
 
         A key without exact state first passes its partition's sketch tier; until it is a
         candidate the returned state is None (nothing to store).
@@ -67,11 +72,12 @@ class TrendFamily:
             past = gate.history(fact)
             if past is not None:
                 state.detector(cfg).seed_quiet(past, cfg.detector)
-        r = trend.apply(state, fact, cfg, self.lateness, self.budget)
+        r = trend.apply(state, fact, cfg, self.lateness, self.budget, settled)
         if r is None:
             self.counters.redelivered += 1
             return state, []
-        page = self._page(state, r, state.wm)
+        page = self._earlier(state, r.earlier)
+        page += self._page(state, r, state.wm)
         # trend rules (watchlists, escalation policies) run on every fact, like the detector
         emits = self.rules(state, fact)
         return state, [*emits, *page]
@@ -93,9 +99,11 @@ class TrendFamily:
         out: list[Emit] = []
         closed, opened = trend.settle(state, cfg, settled, self.budget)
         if closed:
-            r = trend.Reading(state, cfg, self.budget, opened)
+            out += self._earlier(state, opened[:-1])
+            last = opened[-1] if opened else None
+            r = trend.Reading(state, cfg, self.budget, last)
             # judged when its period closed, or when the one before it did (a partial count)
-            at = trend.closed_at(opened if opened is not None else r.period - 1, cfg)
+            at = trend.closed_at(last.period if last is not None else r.period - 1, cfg)
             out += self._page(state, r, max(at, state.wm))
         inc = state.incident
         silent_at = state.wm + SILENT_PERIODS * cfg.period
@@ -104,6 +112,19 @@ class TrendFamily:
             expected = state.detector(cfg).expected(silent_at, cfg.detector)
             out.append(self._alert(state, "resolved", inc, silent_at, 0, expected, 0.0, 0.0, 0))
         return out
+
+    def _earlier(self, state: trend.TrendState, opened: list[trend.Opened]) -> list[Emit]:
+        """The pages of periods that opened an incident as they closed, before the newest
+        such one: many close at once when their facts could come late, and each is judged as
+        it closed (dated then)."""
+        cfg, budget = self.cfg, self.budget
+        return [
+            e
+            for o in opened
+            for e in self._page(
+                state, trend.Reading(state, cfg, budget, o), trend.closed_at(o.period, cfg)
+            )
+        ]
 
     def _page(self, state: trend.TrendState, r: trend.Reading, now: int) -> list[Emit]:
         """Open, grow or resolve the key's incident on a reading; the alert it makes, if any.

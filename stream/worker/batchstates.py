@@ -6,8 +6,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from signals.facts import unpack
-from signals.records import FactsV1, UnknownEncoding
+from signals.facts import Clocks, Packed, unpack_clocked
+from signals.records import UnknownEncoding
 from stream.errors import StateVersionError
 from stream.worker.transport.fetch import Record
 
@@ -37,11 +37,19 @@ class BatchStates:
         self.sources[bkey] = self.source
 
 
-def facts_of(msg: Record, decoder: "msgspec.json.Decoder[FactsV1[T]]") -> list[T]:
-    """The facts a record of our own content stage carries; a record of an encoding this build
-    does not read (a newer worker's, during a rollback) stops the worker, naming where it is."""
+def facts_of(msg: Record, decoder: "msgspec.json.Decoder[Packed[T]]") -> list[T]:
+    """The facts a record of our own content stage carries (clocked_facts_of)."""
+    return clocked_facts_of(msg, decoder)[0]
+
+
+def clocked_facts_of(
+    msg: Record, decoder: "msgspec.json.Decoder[Packed[T]]"
+) -> tuple[list[T], Clocks | None]:
+    """The facts a record of our own content stage carries and its sender's clocks; a record
+    of an encoding this build does not read (a newer worker's, during a rollback) stops the
+    worker, naming where it is."""
     try:
-        return unpack(msg.value or b"", decoder)
+        return unpack_clocked(msg.value or b"", decoder)
     except UnknownEncoding as exc:
         raise StateVersionError(
             f"topic {msg.topic}, partition {msg.partition}, offset {msg.offset}: {exc}"

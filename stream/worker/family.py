@@ -21,11 +21,29 @@ class Family:
     # the newest event time applied per source partition: the watermark the sweep passes
     # a trend key at, once that key's own facts up to it have been applied
     clock: dict[int, int] = field(default_factory=dict)
+    # per source partition, the senders' clocks (signals.facts): per content partition, the
+    # newest event time before which it will send no more facts
+    marks: dict[int, dict[int, int]] = field(default_factory=dict)
 
     def advance(self, partition: int, ts: int) -> None:
         """Note an applied fact's event time on its partition's clock."""
         if ts > self.clock.get(partition, 0):
             self.clock[partition] = ts
+
+    def mark(self, partition: int, clocks: list[tuple[int, int]]) -> None:
+        """Note the clocks a record on this source partition carried. The newest per content
+        partition counts: a worker that lost a partition in a rebalance may still send its
+        older clock."""
+        marks = self.marks.setdefault(partition, {})
+        for sender, clock in clocks:
+            if clock > marks.get(sender, 0):
+                marks[sender] = clock
+
+    def settled(self, partition: int) -> int | None:
+        """The event time before which no more facts will come to this source partition, by
+        the clocks it carried (None: none did, a sender of before clocks)."""
+        marks = self.marks.get(partition)
+        return min(marks.values()) if marks else None
 
     def hold_again(self, partition: int, key: str, deadline: int) -> None:
         """Register a hold a restored state still has (after a restart)."""

@@ -30,7 +30,7 @@ from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from aiokafka.partitioner import murmur2
 
 from signals.deadletter import dead_letter, dead_letter_key
-from signals.facts import pack
+from signals.facts import Clocks, pack
 from stream import metrics
 
 log = structlog.get_logger("vigil.outbox")
@@ -82,6 +82,7 @@ class Outbox:
         # plain tuples, not Partition: a named tuple costs a Python-level call per record
         self._keyed: dict[str, list[tuple[bytes, bytes]]] = {}
         self._facts: dict[str, list[tuple[bytes, list[Any]]]] = {}
+        self._clocks: dict[str, tuple[Clocks, bool]] = {}
         self._changelog: dict[tuple[str, int], Queued] = {}
 
     def add(self, topic: str, key: bytes, value: bytes) -> None:
@@ -91,6 +92,11 @@ class Outbox:
     def add_fact(self, topic: str, key: bytes, fields: list[Any]) -> None:
         """Queue a fact for the key's partition, to travel packed with that partition's others."""
         self._facts.setdefault(topic, []).append((key, fields))
+
+    def add_clocks(self, topic: str, clocks: Clocks, everywhere: bool) -> None:
+        """Send the sender's clocks (signals.facts) with this batch's facts for the topic; with
+        `everywhere`, to its partitions without facts too."""
+        self._clocks[topic] = (clocks, everywhere)
 
     def add_changelog(self, topic: str, key: bytes, value: bytes | None, partition: int) -> None:
         """Queue a table change for its changelog partition (sent after the outputs); None
@@ -102,6 +108,7 @@ class Outbox:
             sum(map(len, self._keyed.values()))
             + sum(map(len, self._facts.values()))
             + sum(map(len, self._changelog.values()))
+            + len(self._clocks)
         )
 
     async def send_outputs(self, producer: Any, dead_letters: str) -> dict[Partition, int]:
@@ -116,17 +123,21 @@ class Outbox:
             n = len(await producer.partitions_for(topic))
             for key, value in records:
                 groups.setdefault((topic, partition_for(key, n)), []).append((key, value))
-        for topic, facts in self._facts.items():
+        for topic in {*self._facts, *self._clocks}:
             n = len(await producer.partitions_for(topic))
             placed: dict[int, list[list[Any]]] = {}
-            for key, fields in facts:
+            for key, fields in self._facts.get(topic, ()):
                 placed.setdefault(partition_for(key, n), []).append(fields)
+            clocks, everywhere = self._clocks.get(topic, (None, False))
+            if everywhere:
+                for partition in range(n):
+                    placed.setdefault(partition, [])
             for partition, items in placed.items():
                 # no key: a pack holds many keys; its partition is theirs
                 groups.setdefault((topic, partition), []).extend(
-                    (None, value) for value in pack(items)
+                    (None, value) for value in pack(items, clocks)
                 )
-        self._keyed, self._facts = {}, {}
+        self._keyed, self._facts, self._clocks = {}, {}, {}
         return await self._send(producer, groups, dead_letters)
 
     async def send_changelogs(self, producer: Any, dead_letters: str) -> dict[Partition, int]:

@@ -39,6 +39,7 @@ from signals.breaker import RESET, RuleFact, RuleState
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine
+from signals.eventtime import MINUTE
 from signals.policy import PolicyPack
 from signals.quality import QualityFact, QualityState
 from signals.records import (
@@ -61,7 +62,7 @@ from stream.topics import (
 )
 from stream.worker import guarantee
 from stream.worker.app import make_app
-from stream.worker.batchstates import BatchStates, facts_of
+from stream.worker.batchstates import BatchStates, clocked_facts_of, facts_of
 from stream.worker.family import Family
 from stream.worker.incidents import ActiveTrends
 from stream.worker.ledger import Ledger
@@ -77,6 +78,7 @@ from stream.worker.wiring import wire
 
 log = structlog.get_logger("vigil.worker")
 T = TypeVar("T")
+CLOCK_EVERY = MINUTE  # event time between the content stage's clocks to every trend partition
 
 
 _encode = msgspec.json.Encoder().encode
@@ -128,6 +130,7 @@ class Runtime:
         # the stages replay runs too (signals/stages.py), with their region holds per
         # partition: the sweep registers the holds a restored state still has
         self.content_stage = ContentStage(self.engine)
+        self._clocks_sent = 0  # the content stage's clock when it last went to every partition
         self.creator_stage = CreatorStage(self.engine)
         self.quality_stage = QualityStage()
         self._changed_quality: set[bytes] = set()  # since the last publish_quality
@@ -265,6 +268,7 @@ class Runtime:
                 box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
             for tf in fed.trend_facts:
                 box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
+        self._send_clocks(box, trend_facts, stage.trend_clocks())
         self._rule_facts(box)
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
@@ -294,16 +298,20 @@ class Runtime:
         emits: list[Emit] = []
         load = self.caches["trend"].load
         on_trend = self.engine.on_trend
-        advance = self.families[2].advance
+        family = self.families[2]
         for msg in records:
-            for fields in facts_of(msg, TREND_FACT_PACK):
+            fact_fields, clocks = clocked_facts_of(msg, TREND_FACT_PACK)
+            if clocks is not None:  # sent after every fact older than them
+                family.mark(msg.partition, clocks)
+            settled = family.settled(msg.partition)
+            for fields in fact_fields:
                 fact = TrendFact(*fields)
-                advance(msg.partition, fact.ts)
+                family.advance(msg.partition, fact.ts)
                 bkey = fact.table_key.encode()
                 st = states.get(bkey)
                 if st is None:
                     st = load(bkey)
-                st, out = on_trend(fact, st, msg.partition)
+                st, out = on_trend(fact, st, msg.partition, settled)
                 emits.extend(out)
                 if st is not None:
                     states[bkey] = st
@@ -314,6 +322,18 @@ class Runtime:
         box = Outbox(self.limits)
         written = self._write_back("trend", self.trends, states, sources, box)
         return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
+
+    def _send_clocks(self, box: Outbox, topic: str, clocks: dict[int, int]) -> None:
+        """The content stage's clocks go with its trend facts; to every trend partition, too,
+        once they moved CLOCK_EVERY on since they last did, so that keys without new facts
+        close as well (signals.facts)."""
+        if not clocks:
+            return
+        low = min(clocks.values())
+        everywhere = low - self._clocks_sent >= CLOCK_EVERY
+        if everywhere:
+            self._clocks_sent = low
+        box.add_clocks(topic, sorted(clocks.items()), everywhere)
 
     def _rule_facts(self, box: Outbox) -> None:
         """Send the automatic actions the engine made to their rules' breakers."""

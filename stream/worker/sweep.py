@@ -67,9 +67,13 @@ async def sweep(
             ):  # after a restart, too
                 family.hold_again(partition_for(k, partitions), k.decode(), deadline)
             elif isinstance(st, TrendState):
-                # its periods close at its own partition's clock, and no later than the
-                # content stage has sent every fact: on all of their facts, as in replay
-                clock = min(trend_clock, family.clock.get(partition_for(k, partitions), 0))
+                # its periods close once no fact of theirs can still come: by the clocks its
+                # partition carried (signals.facts), or, from senders of before clocks, at the
+                # partition's own clock, no later than this content stage has sent every fact
+                p = partition_for(k, partitions)
+                clock = family.settled(p)
+                if clock is None:
+                    clock = min(trend_clock, family.clock.get(p, 0))
                 emits = engine.on_watermark(st, now, clock)
                 if emits:
                     quiet.append((k, v, st, emits))

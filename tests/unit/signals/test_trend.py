@@ -103,3 +103,24 @@ def test_an_incident_is_a_typed_record_stored_as_the_list_it_always_was() -> Non
     back = t.TrendState.decode(st.encode())
     assert back.incident == t.Incident("inc-1", 2, 900, open=False)
     assert back.incident is not None and not back.incident.open
+
+
+def test_a_late_fact_still_counts_in_its_period_until_the_trend_clock_passes_it() -> None:
+    """A key's own clock can run ahead of facts still to come (a model score that waited for
+    its video's region): with the trend clock behind, its period stays open for them."""
+
+    def fact(ts: int, who: str) -> t.TrendFact:
+        return t.TrendFact("hashtag", "fyp", ts, who, f"v-{who}", f"e-{who}-{ts}", "US")
+
+    def run(settled: int | None) -> t.TrendState:
+        state = t.TrendState()
+        t.apply(state, fact(MINUTE, "a"), CFG, DAY)
+        t.apply(state, fact(20 * CFG.period, "b"), CFG, DAY, settled=settled)
+        t.apply(state, fact(2 * MINUTE, "c"), CFG, DAY, settled=settled)  # late
+        return state
+
+    assert 0 not in run(None).pending  # closed on the key's own clock: the late one missed it
+    waited = run(MINUTE)
+    assert waited.pending[0][0] == 2  # both facts of the first period
+    closed, _ = t.settle(waited, CFG, 20 * CFG.period)  # the trend clock moves on
+    assert closed and 0 not in waited.pending and waited.cur_period > 0

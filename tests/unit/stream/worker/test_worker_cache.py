@@ -76,10 +76,10 @@ class FactRecord:
 def test_a_fact_record_of_a_newer_encoding_stops_the_batch_naming_where_it_is(
     runtime: Runtime, batch: str
 ) -> None:
-    newer = FactRecord(b'[2,[["hashtag","fyp",5,"u","v","e","US"]]]')
+    newer = FactRecord(b'[3,[["hashtag","fyp",5,"u","v","e","US"]]]')
     with pytest.raises(
         StateVersionError,
-        match=r"topic vigil-trend-facts, partition 3, offset 7: fact record has encoding 2",
+        match=r"topic vigil-trend-facts, partition 3, offset 7: fact record has encoding 3",
     ):
         asyncio.run(getattr(runtime, batch)([newer]))
     assert cached(runtime)[batch.split("_")[0]] == 0  # nothing half-applied is kept
