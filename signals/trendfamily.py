@@ -133,11 +133,13 @@ class TrendFamily:
         inc = state.incident
         status = None
         if r.alerting(cfg):
-            if inc is None or (not inc.open and now - inc.fired_at >= cfg.cooldown):
-                start = r.period * cfg.period
-                inc = trend.Incident(
-                    stable_id("trend", state.table_key, str(start)), r.severity, now
-                )
+            opens = stable_id("trend", state.table_key, str(r.period * cfg.period))
+            # a period pages once: one that opened an incident while open may close long
+            # after (its facts could still come), past the cool-down of its own page
+            if inc is None or (
+                not inc.open and now - inc.fired_at >= cfg.cooldown and inc.id != opens
+            ):
+                inc = trend.Incident(opens, r.severity, now)
                 status = "firing"
             elif inc.open and r.severity > inc.severity:
                 inc.severity = r.severity
