@@ -65,7 +65,7 @@ test-integration: native services-up
 	$(BIN)/pytest -q tests/integration tests/e2e
 
 test: native services-up lint typecheck
-	$(BIN)/pytest -q -rfE -p no:cacheprovider tests
+	$(BIN)/pytest -q -rN -p no:cacheprovider tests
 
 test-reliability: native services-up
 	$(BIN)/pytest -q tests/reliability

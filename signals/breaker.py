@@ -16,11 +16,16 @@ they would have been: nothing is enforced and nothing is dropped. It switches ba
 period ended. Every change, and every period's figures, is a status for the compacted
 `rule-state` topic; a trip also pages on-call (the engine builds both from `Change`).
 
-Decisions depend only on the order in which one rule's would-be actions arrive, which is
-event-time order in replay and, aligned by the worker, on Kafka: trip and reset fall at the
-same event times in both.
+A would-be action is decided in event-time order once every fact it could be judged with has
+come: in replay at once (one stream, in event-time order), on Kafka once the clocks the content
+partitions send after their facts (signals.facts) have passed it, so that a partition that
+drains minutes behind the others cannot change what is counted before a minute is judged.
+Until then it waits in the state (`pending`), for at most BOUND of the rule's own clock (a
+partition that stopped sending does not stop enforcement). Trip and reset fall at the same
+event times in both, and the same actions are held.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -37,6 +42,9 @@ ACTION, REVERSAL, RESET = "action", "reversal", "reset"
 AUTOMATIC, HELD = "automatic", "held"
 PERIOD = 5 * MINUTE  # the detector's bucket, as the trend family's
 GRACE = 2 * MINUTE  # a minute closes this long after its end, by the rule's clock (as trends')
+# the longest a would-be action waits for the content partitions' clocks, by the rule's own:
+# longer than a draining worker's partitions drift apart, short enough to keep enforcing
+BOUND = 10 * MINUTE
 DETECTOR = DetectorConfig()
 # the normal rate people are shown: a day's exponentially weighted mean of the closed periods'
 # counts (the detector's own expectation is on a variance-stabilised scale, floored at one per
@@ -105,6 +113,7 @@ class RuleState:
         "minutes",
         "mode",
         "models",
+        "pending",
         "rate",
         "recent",
         "regions",
@@ -129,6 +138,7 @@ class RuleState:
         self.recent: list[str] = []
         self.held: list[str] = []
         self.counts = (0, 0, 0)  # passed, held, trips
+        self.pending: list[RuleFact] = []  # waiting for the clocks, in event-time order
 
     @property
     def table_key(self) -> str:
@@ -138,7 +148,7 @@ class RuleState:
     def encode(self) -> bytes:
         """Serialize for a table value / changelog record (signals.records)."""
         return records.encode(
-            records.RuleV1(
+            records.RuleV2(
                 self.wm,
                 self.rule_id,
                 self.mode,
@@ -155,6 +165,7 @@ class RuleState:
                 self.held,
                 self.counts,
                 self.rate,
+                [f.fields() for f in self.pending],  # type: ignore[misc]
             )
         )
 
@@ -171,6 +182,8 @@ class RuleState:
         s.models = {m: w.unflatten(b) for m, b in r.models.items()}
         s.examples, s.recent, s.held = r.examples, r.recent, r.held
         s.counts, s.rate = r.counts, r.rate
+        if isinstance(r, records.RuleV2):  # version 1: nothing waited
+            s.pending = [RuleFact(*f) for f in r.pending]
         return s
 
     @staticmethod
@@ -179,8 +192,9 @@ class RuleState:
         return DECODE
 
     def expired(self, now: int) -> bool:
-        """An automatic rule whose newest would-be action is more than TTL old."""
-        return self.mode == AUTOMATIC and self.wm > 0 and now - self.wm > TTL
+        """An automatic rule with nothing waiting whose newest would-be action is more than
+        TTL old."""
+        return self.mode == AUTOMATIC and not self.pending and self.wm > 0 and now - self.wm > TTL
 
     def detector(self) -> Detector:
         """The rule's detector over its closed periods (created on first use)."""
@@ -207,57 +221,108 @@ class RuleState:
         return self.rate * (HOUR / PERIOD)
 
 
-class Verdict:
-    """What the breaker did with a fact: `go` (enforce it), `held` (route it to review) or
-    neither (a redelivery, a reversal of a held action, a reset), and the statuses to
-    publish."""
+class Decided:
+    """A fact its breaker decided: `go` (enforce it), `held` (route it to review) or neither
+    (a redelivery, a reversal of a held action, a reset); `changes`: the statuses judging the
+    minutes before it made, to publish first."""
 
-    __slots__ = ("changes", "go", "held")
+    __slots__ = ("changes", "fact", "go", "held")
 
-    def __init__(self, go: bool, held: bool, changes: list[Change]) -> None:
-        self.go, self.held, self.changes = go, held, changes
+    def __init__(self, fact: RuleFact, go: bool, held: bool, changes: list[Change]) -> None:
+        self.fact, self.go, self.held, self.changes = fact, go, held, changes
 
 
-def apply(state: RuleState, fact: RuleFact, breaker: Breaker) -> Verdict:
-    """Fold one fact into its rule's breaker: first the minutes its clock closed are judged
-    (which may trip or reset it, dated then), then a would-be action is enforced or held by
-    the mode in force at its own event time."""
+def apply(
+    state: RuleState, fact: RuleFact, breaker: Breaker, settled: int | None = None
+) -> Iterator[Decided]:
+    """Fold one fact into its rule's breaker and decide every would-be action whose time
+    has come (`release`). `settled`: the time before which the content partitions will send no
+    more facts (None: the facts come in event-time order, as in replay)."""
     state.rule_id = fact.rule_id
+    d = fact.decision
     if fact.kind == RESET:
-        if state.mode != HELD:
-            return Verdict(False, False, [])
-        # from the rule's clock on: a worker's clock is the platform's, and a backlog's
-        # actions already held stay in review (fact.ts is only when it was asked for)
-        _switch(state, max(state.wm, state.since), AUTOMATIC, f"reset: {fact.reason}", fact.by)
-        return Verdict(False, False, [Change(state.since)])
+        if state.mode == HELD:
+            # from the rule's clock on: a worker's clock is the platform's, and a backlog's
+            # actions already held stay in review (fact.ts is only when it was asked for)
+            at = max(state.wm, state.since)
+            _switch(state, at, AUTOMATIC, f"reset: {fact.reason}", fact.by)
+            yield Decided(fact, False, False, [Change(at)])
+    elif d is None:
+        pass
+    elif fact.kind == REVERSAL:
+        waiting = [
+            i for i, p in enumerate(state.pending) if p.decision and p.decision.id == d.reverses
+        ]
+        if waiting:  # decided right after the action it reverses
+            state.pending.insert(waiting[0] + 1, fact)
+            yield from release(state, breaker, settled)
+        else:  # a reversal of an action that was held undoes nothing
+            yield Decided(fact, d.reverses not in state.held, False, [])
+    elif d.id not in state.recent and d.id not in state.held:  # else redelivered
+        state.recent.append(d.id)
+        del state.recent[:-RECENT_CAP]
+        state.wm = max(state.wm, fact.ts)
+        _wait(state, fact)
+        yield from release(state, breaker, settled)
+
+
+def release(state: RuleState, breaker: Breaker, settled: int | None) -> Iterator[Decided]:
+    """Decide, in event-time order, the waiting facts the clocks have passed (all of them
+    for `settled` None), one at a time (the caller reads the state as of each): first the
+    minutes the rule's clock closed before it are judged (which may trip or reset it, dated
+    then), then a would-be action is enforced or held by the mode in force at its own time."""
+    clock = state.wm if settled is None else max(settled, state.wm - BOUND)
+    while state.pending and state.pending[0].ts <= clock:
+        fact = state.pending.pop(0)
+        d = fact.decision
+        assert d is not None  # only decisions wait
+        if fact.kind == REVERSAL:
+            yield Decided(fact, d.reverses not in state.held, False, [])
+            continue
+        _count(state, fact, d.region or "")
+        changes = _judge(state, breaker, fact.ts)
+        passed, held, trips = state.counts
+        if mode_at(state, fact.ts) == HELD:
+            state.held.append(d.id)
+            del state.held[:-HELD_CAP]
+            state.counts = (passed, held + 1, trips)
+            yield Decided(fact, False, True, changes)
+        else:
+            state.counts = (passed + 1, held, trips)
+            yield Decided(fact, True, False, changes)
+
+
+def _wait(state: RuleState, fact: RuleFact) -> None:
+    """Queue a would-be action in event-time order, by decision id at equal times (after a
+    reversal queued behind an action of its time, too: a reversal's key is not an action's)."""
+    d = fact.decision
+    at, pending = (fact.ts, d.id if d else ""), state.pending
+    i = len(pending)
+    while i and (pending[i - 1].ts, _id(pending[i - 1])) > at:
+        i -= 1
+    pending.insert(i, fact)
+
+
+def _id(fact: RuleFact) -> str:
+    """The id a waiting fact sorts by: its action's (a reversal's, the action it reverses)."""
     d = fact.decision
     if d is None:
-        return Verdict(False, False, [])
-    if fact.kind == REVERSAL:  # a reversal of an action that was held undoes nothing
-        return Verdict(d.reverses not in state.held, False, [])
-    if d.id in state.recent or d.id in state.held:
-        return Verdict(False, False, [])  # redelivered
-    state.recent.append(d.id)
-    del state.recent[:-RECENT_CAP]
-    state.wm = max(state.wm, fact.ts)
-    _count(state, fact, d.region or "")
-    changes = _judge(state, breaker)
-    passed, held, trips = state.counts
-    if mode_at(state, fact.ts) == HELD:
-        state.held.append(d.id)
-        del state.held[:-HELD_CAP]
-        state.counts = (passed, held + 1, trips)
-        return Verdict(False, True, changes)
-    state.counts = (passed + 1, held, trips)
-    return Verdict(True, False, changes)
+        return ""
+    return (d.reverses or "") if fact.kind == REVERSAL else d.id
+
+
+def change_at(state: RuleState, ts: int) -> records.BreakerChange | None:
+    """The change in force at event time ts (None: it never changed by then)."""
+    for change in reversed(state.changes):
+        if change[0] <= ts:
+            return change
+    return None
 
 
 def mode_at(state: RuleState, ts: int) -> str:
     """The breaker's mode at event time ts (its changes are dated in event time)."""
-    for at, mode, _, _ in reversed(state.changes):
-        if at <= ts:
-            return mode
-    return AUTOMATIC
+    change = change_at(state, ts)
+    return change[1] if change else AUTOMATIC
 
 
 def _count(state: RuleState, fact: RuleFact, region: str) -> None:
@@ -269,7 +334,7 @@ def _count(state: RuleState, fact: RuleFact, region: str) -> None:
     if fact.model:
         w.add(state.models.setdefault(fact.model, {}), ts, MINUTE)
     for buckets in (state.minutes, *state.regions.values(), *state.models.values()):
-        w.prune(buckets, state.wm, HOUR + PERIOD, MINUTE)  # a period closing keeps its minutes
+        w.prune(buckets, ts, HOUR + PERIOD, MINUTE)  # a period closing keeps its minutes
     if len(state.models) > MODELS:  # the least used in the hour goes
         del state.models[min(state.models, key=lambda m: (sum(state.models[m].values()), m))]
     if fact.decision is not None:
@@ -283,15 +348,15 @@ def _count(state: RuleState, fact: RuleFact, region: str) -> None:
         state.judged = ts // MINUTE - 1
 
 
-def _judge(state: RuleState, breaker: Breaker) -> list[Change]:
-    """Judge every minute the rule's clock is GRACE past the end of, in order: the trip
-    conditions on the counts through that minute, dated when it closed. A minute closes once
-    no fact of it can still come, so what is judged, and when, does not depend on the order
-    in which the content partitions' facts arrive (replay and Kafka agree)."""
-    closable = (state.wm - GRACE) // MINUTE  # minutes before this one may close
+def _judge(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
+    """Judge every minute `now` is GRACE past the end of, in order: the trip conditions on
+    the counts through that minute, dated when it closed. A minute closes once no fact of it
+    can still come, so what is judged, and when, does not depend on the order in which the
+    content partitions' facts arrive (replay and Kafka agree)."""
+    closable = (now - GRACE) // MINUTE  # minutes before this one may close
     changes: list[Change] = []
     if closable - 1 <= state.judged:
-        return _quiet(state, breaker, state.wm)
+        return _quiet(state, breaker, now)
     minutes = sorted(m for m in state.minutes if state.judged < m < closable)
     if state.mode == HELD:  # a quiet period may end before, or without, another count
         minutes.append(closable - 1)
@@ -312,7 +377,7 @@ def _judge(state: RuleState, breaker: Breaker) -> list[Change]:
     state.judged = closable - 1
     # no minute still to judge closes before the clock: a quiet period that ended by then
     # ended, whatever those minutes hold (their trips come after it)
-    return changes + _quiet(state, breaker, state.wm)
+    return changes + _quiet(state, breaker, now)
 
 
 def _quiet(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
@@ -386,4 +451,4 @@ def _switch(state: RuleState, at: int, mode: str, reason: str, by: str) -> None:
         state.minutes, state.regions, state.models = {}, {}, {}
 
 
-__all__ = ["RuleFact", "RuleState", "Verdict", "apply", "mode_at"]
+__all__ = ["Decided", "RuleFact", "RuleState", "apply", "change_at", "mode_at", "release"]

@@ -2,7 +2,7 @@
 on-call when it trips, and its status on the compacted `rule-state` topic."""
 
 from schemas.outputs import Decision, RuleStatus, Target
-from signals.breaker import HELD, RuleState
+from signals.breaker import HELD, RuleState, change_at
 from signals.decision import as_review_item, stable_id
 from signals.eventtime import format_ts
 from signals.policy.model import Breaker
@@ -11,10 +11,11 @@ HELD_QUEUE = "held-by-breaker"  # where held actions wait for a human
 ONCALL_QUEUE = "oncall"  # where a breaker's trip pages
 
 
-def held_item(d: Decision, state: RuleState) -> Decision:
-    """The review item an action held by its rule's breaker becomes: the action's evidence,
-    what it would have done, and why the breaker is open."""
-    since, _, reason, _ = state.changes[-1]
+def held_item(d: Decision, state: RuleState, ts: int) -> Decision:
+    """The review item an action its rule's breaker held at event time ts becomes: the
+    action's evidence, what it would have done, and why the breaker was open then."""
+    change = change_at(state, ts) or state.changes[-1]
+    since, _, reason, _ = change
     why = {"would_be": d.outcome, "tripped_at": format_ts(since), "reason": reason}
     return as_review_item(
         d, stable_id(d.id, "held"), HELD_QUEUE, 2, {"breaker": why}, held_action=d.id

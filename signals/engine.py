@@ -8,6 +8,7 @@ Each step takes the key's state (or None) and returns the new state and what to 
 drivers decide where state lives (a dict, a Faust table) and how facts travel (a list, a topic).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -41,7 +42,7 @@ from signals.decode import Event
 from signals.emit import Emit
 from signals.eventtime import DAY, MINUTE, parse_ts
 from signals.forward import forward, on_arrival
-from signals.policy.model import ACTION_SEVERITY, PolicyPack
+from signals.policy.model import ACTION_SEVERITY, Breaker, PolicyPack
 from signals.quality import QualityFact
 from signals.trendfamily import TrendFamily
 
@@ -180,33 +181,54 @@ class Engine:
         return out
 
     # -- rule (breaker) ------------------------------------------------------------------
-    def on_rule(self, fact: breaker.RuleFact, state: breaker.RuleState | None) -> RuleStep:
+    def on_rule(
+        self,
+        fact: breaker.RuleFact,
+        state: breaker.RuleState | None,
+        settled: int | None = None,
+    ) -> RuleStep:
         """Pass an automatic action through its rule's breaker: enforce it, or route it to
-        review; publish the breaker's changes and page on-call when it trips."""
-        if state is None or state.expired(fact.ts):
+        review, with those before it whose time came (signals.breaker); publish the breaker's
+        changes and page on-call when it trips."""
+        if state is None or (state.expired(fact.ts) and not state.pending):
             state = breaker.RuleState(fact.rule_id)
         limits = self.pack.guardrails.breaker(fact.rule_id)
-        verdict = breaker.apply(state, fact, limits)
+        return self._decided(state, breaker.apply(state, fact, limits, settled), limits)
+
+    def release_rule(self, state: breaker.RuleState, settled: int | None) -> RuleStep:
+        """Decide a breaker's waiting actions the clocks have passed (all, for None)."""
+        limits = self.pack.guardrails.breaker(state.rule_id)
+        return self._decided(state, breaker.release(state, limits, settled), limits)
+
+    def _decided(
+        self, state: breaker.RuleState, decided: Iterable[breaker.Decided], limits: Breaker
+    ) -> RuleStep:
+        """What a breaker's decisions publish, each as of its own moment."""
         emits: list[Emit] = []
-        for ch in verdict.changes:
-            emits.append(
-                Emit(RULE_STATE, state.rule_id, breakeroutputs.status(state, ch.at, limits))
-            )
-            if ch.tripped and fact.decision is not None:
-                page = breakeroutputs.page(state, fact.decision, limits)
-                emits.append(Emit(ESCALATIONS, state.rule_id, page))
-        d, facts = fact.decision, []
-        if d is not None and verdict.held:
-            emits.append(Emit(ESCALATIONS, d.target.id, breakeroutputs.held_item(d, state)))
-        elif d is not None and verdict.go:
-            emits.append(Emit(ENFORCEMENT_ACTIONS, d.target.id, d))
-            facts = _enforced(d)
-            sampling = self.pack.guardrails.sampling
-            share = sampling.share_of(d.rule.id)
-            if d.kind == "action" and qasample.sampled(d, share):
-                item = qasample.qa_item(d, share, sampling.queue)
+        facts: list[creator.CreatorFact] = []
+        for one in decided:
+            d = one.fact.decision
+            for ch in one.changes:
+                emits.append(
+                    Emit(RULE_STATE, state.rule_id, breakeroutputs.status(state, ch.at, limits))
+                )
+                if ch.tripped and d is not None:
+                    page = breakeroutputs.page(state, d, limits)
+                    emits.append(Emit(ESCALATIONS, state.rule_id, page))
+            if d is None:
+                continue
+            if one.held:
+                item = breakeroutputs.held_item(d, state, one.fact.ts)
                 emits.append(Emit(ESCALATIONS, d.target.id, item))
-                self.quality.append(qasample.drawn(d, fact.ts))
+            elif one.go:
+                emits.append(Emit(ENFORCEMENT_ACTIONS, d.target.id, d))
+                facts.extend(_enforced(d))
+                sampling = self.pack.guardrails.sampling
+                share = sampling.share_of(d.rule.id)
+                if d.kind == "action" and qasample.sampled(d, share):
+                    item = qasample.qa_item(d, share, sampling.queue)
+                    emits.append(Emit(ESCALATIONS, d.target.id, item))
+                    self.quality.append(qasample.drawn(d, one.fact.ts))
         return RuleStep(state, emits, facts)
 
     # -- content -------------------------------------------------------------------------
@@ -223,7 +245,8 @@ class Engine:
             return self._wait(ev, state)
         step = self._content_event(ev, state)
         if ev.topic == UPLOADS and (state.waiting or state.overflowed):
-            step = _merged(step, self._end_hold(ev.record.content_id, state, unknown=False))
+            ended = self._end_hold(ev.record.content_id, state, ev.ts, unknown=False)
+            step = _merged(step, ended)
         return step
 
     def release_content(self, content_id: str, state: content.ContentState) -> ContentStep:
@@ -232,12 +255,17 @@ class Engine:
         each decision says `region_unknown`."""
         if state.region:
             return ContentStep(state, [], [], [])
-        return self._end_hold(content_id, state, unknown=True)
+        return self._end_hold(content_id, state, self.hold_deadline(state), unknown=True)
 
-    def _end_hold(self, content_id: str, state: content.ContentState, unknown: bool) -> ContentStep:
+    def _end_hold(
+        self, content_id: str, state: content.ContentState, at: int, unknown: bool
+    ) -> ContentStep:
         """What waited for the video's region, for its region (or, unknown, for none): first
         the rules of the events applied early (past the cap), as of the newest of each topic,
-        then the waiting events, in event-time order."""
+        then the waiting events, in event-time order. `at`: when the hold ended (the upload's
+        time, or the deadline): its automatic actions reach their breakers as of then, when
+        they could first be enforced, not as of the events that waited."""
+        gated = len(self.rule_facts)
         region = rules.REGION_UNKNOWN if unknown else state.region
         target = Target(type="content", id=content_id)
         facts: list[creator.CreatorFact] = []
@@ -249,6 +277,8 @@ class Engine:
         step = ContentStep(state, emits, facts, [])
         for waited in regionhold.take(state):
             step = _merged(step, self._content_event(waited, state, unknown=unknown, waited=True))
+        for rf in self.rule_facts[gated:]:
+            rf.ts = max(rf.ts, at)
         return step
 
     def _wait(self, ev: Event, state: content.ContentState) -> ContentStep:

@@ -317,6 +317,13 @@ class RuleV1(_Record, tag=1):
     rate: float  # would-be actions per period: a day's weighted mean
 
 
+class RuleV2(RuleV1, tag=2):
+    """Version 2 adds the would-be actions and reversals that wait for the content
+    partitions' clocks before their breaker decides them (signals.breaker)."""
+
+    pending: list[RuleFields]  # in event-time order
+
+
 # -- quality state ---------------------------------------------------------------------------
 class QualityV1(_Record, tag=1):
     """The enforcement-quality figures of one key (signals.quality)."""
@@ -362,7 +369,7 @@ encode = msgspec.json.Encoder().encode
 _CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2 | ContentV3 | ContentV4)
 _CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2 | CreatorV3)
 _TREND = msgspec.json.Decoder(TrendV1 | TrendV2)
-_RULE = msgspec.json.Decoder(RuleV1)
+_RULE = msgspec.json.Decoder(RuleV1 | RuleV2)
 CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields] | FactsV2[CreatorFields])
 RULE_FACT_PACK = msgspec.json.Decoder(FactsV1[RuleFields] | FactsV2[RuleFields])
 TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields] | FactsV2[TrendFields])
@@ -412,9 +419,9 @@ def trend(data: bytes) -> TrendV1 | TrendV2:
     return rec
 
 
-def rule(data: bytes) -> RuleV1:
+def rule(data: bytes) -> RuleV1 | RuleV2:
     """A stored rule state, in any version this build reads."""
-    rec: RuleV1 = decode("rule state", _RULE, data)
+    rec: RuleV1 | RuleV2 = decode("rule state", _RULE, data)
     return rec
 
 

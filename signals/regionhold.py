@@ -131,5 +131,9 @@ class RegionHolds:
             heapq.heappop(heap)  # replaced by an earlier deadline, or already due
         return heap[0][0] if heap else None
 
+    def partitions(self) -> list[int]:
+        """The partitions that have held a key (some may hold none now)."""
+        return list(self._heaps)
+
     def __len__(self) -> int:
         return len(self._deadline)

@@ -84,17 +84,25 @@ class ContentStage:
         return min(self.trend_clocks().values(), default=0)
 
     def trend_clocks(self) -> dict[int, int]:
-        """Per partition with an upload so far, the event time before which it will send no
-        more trend facts: the newest upload time (an upload's tags, sound and caption are
-        facts at its time), or the first of the events still waiting for their video's
-        region if older (a model score's area fact goes out when it is released)."""
+        """Per partition with an upload or a region hold so far, the event time before which
+        it will send no more trend facts: the newest upload time (an upload's tags, sound and
+        caption are facts at its time), or the first of the events still waiting for their
+        video's region if older (a model score's area fact goes out when it is released). A
+        partition whose events all wait, its uploads still to come (a backlog read reports
+        first), holds the clock at its first waiting event."""
         hold = self.engine.config.region_hold
         clocks = dict(self._holds.sources)
-        for partition, clock in clocks.items():
+        for partition in {*clocks, *self.holds.partitions()}:
             deadline = self.holds.soonest(partition)
-            if deadline is not None and deadline - hold < clock:
+            if deadline is not None and deadline - hold < clocks.get(partition, deadline):
                 clocks[partition] = deadline - hold
         return clocks
+
+    def rule_clocks(self) -> dict[int, int]:
+        """Per partition with an upload so far, the event time before which it will send no
+        more would-be actions to their breakers: the newest upload time (the actions a region
+        hold kept are sent as of when it ended, signals.engine)."""
+        return dict(self._holds.sources)
 
     def feed(
         self,

@@ -10,7 +10,7 @@ from stream.worker.statecache import StateCache
 
 @dataclass(frozen=True)
 class Family:
-    """content, creator or trend."""
+    """content, creator, trend, quality or rule."""
 
     name: str
     table: Any  # the Faust table: encoded states by key
@@ -24,6 +24,8 @@ class Family:
     # per source partition, the senders' clocks (signals.facts): per content partition, the
     # newest event time before which it will send no more facts
     marks: dict[int, dict[int, int]] = field(default_factory=dict)
+    # per source partition, the keys whose states hold facts that wait for those clocks
+    waiting: dict[int, set[str]] = field(default_factory=dict)
 
     def advance(self, partition: int, ts: int) -> None:
         """Note an applied fact's event time on its partition's clock."""
@@ -44,6 +46,14 @@ class Family:
         the clocks it carried (None: none did, a sender of before clocks)."""
         marks = self.marks.get(partition)
         return min(marks.values()) if marks else None
+
+    def note_waiting(self, partition: int, key: str, waits: bool) -> None:
+        """Note whether a key's state holds facts that wait for its partition's clocks."""
+        keys = self.waiting.setdefault(partition, set())
+        if waits:
+            keys.add(key)
+        else:
+            keys.discard(key)
 
     def hold_again(self, partition: int, key: str, deadline: int) -> None:
         """Register a hold a restored state still has (after a restart)."""

@@ -38,7 +38,7 @@ from schemas.common import (
 from signals.breaker import RESET, RuleFact, RuleState
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
-from signals.engine import Emit, Engine
+from signals.engine import Emit, Engine, RuleStep
 from signals.eventtime import MINUTE
 from signals.policy import PolicyPack
 from signals.quality import QualityFact, QualityState
@@ -70,6 +70,7 @@ from stream.worker.outbox import Outbox
 from stream.worker.policyreload import PackSwitch
 from stream.worker.qualitygauges import QualityGauges
 from stream.worker.statecache import StateCache
+from stream.worker.sweep import release_waiting
 from stream.worker.tables import Written, entries, mark_dirty, write_back
 from stream.worker.transport import Producer, compat
 from stream.worker.transport.fetch import Publish, Record
@@ -79,6 +80,10 @@ from stream.worker.wiring import wire
 log = structlog.get_logger("vigil.worker")
 T = TypeVar("T")
 CLOCK_EVERY = MINUTE  # event time between the content stage's clocks to every trend partition
+# to every rule partition: would-be actions wait for these clocks before their breakers decide
+RULE_CLOCK_EVERY = 1_000
+# the input quiet this long (seconds): the clocks will not move, so nothing waits for them
+QUIET_SECONDS = 3.0
 
 
 _encode = msgspec.json.Encoder().encode
@@ -130,7 +135,9 @@ class Runtime:
         # the stages replay runs too (signals/stages.py), with their region holds per
         # partition: the sweep registers the holds a restored state still has
         self.content_stage = ContentStage(self.engine)
-        self._clocks_sent = 0  # the content stage's clock when it last went to every partition
+        # per topic, the content stage's clock when it last went to every partition
+        self._clocks_sent: dict[str, int] = {}
+        self.last_input = time.perf_counter()  # when the content family last had a batch
         self.creator_stage = CreatorStage(self.engine)
         self.quality_stage = QualityStage()
         self._changed_quality: set[bytes] = set()  # since the last publish_quality
@@ -236,7 +243,7 @@ class Runtime:
         mark_dirty(self.settings)
 
     def _content_batch(self, records: Sequence[Record]) -> Publish:
-        t0 = time.perf_counter()
+        t0 = self.last_input = time.perf_counter()
         stage, table = self.content_stage, self.content
         states = BatchStates(self.caches["content"].load)
         emits: list[Emit] = []
@@ -268,8 +275,11 @@ class Runtime:
                 box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
             for tf in fed.trend_facts:
                 box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
-        self._send_clocks(box, trend_facts, stage.trend_clocks())
+        self._send_clocks(box, trend_facts, stage.trend_clocks(), CLOCK_EVERY)
         self._rule_facts(box)
+        self._send_clocks(
+            box, self.settings.topic(RULE_FACTS), stage.rule_clocks(), RULE_CLOCK_EVERY
+        )
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
         written = self._write_back("content", table, states.states, states.sources, box)
@@ -323,16 +333,16 @@ class Runtime:
         written = self._write_back("trend", self.trends, states, sources, box)
         return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
 
-    def _send_clocks(self, box: Outbox, topic: str, clocks: dict[int, int]) -> None:
-        """The content stage's clocks go with its trend facts; to every trend partition, too,
-        once they moved CLOCK_EVERY on since they last did, so that keys without new facts
-        close as well (signals.facts)."""
+    def _send_clocks(self, box: Outbox, topic: str, clocks: dict[int, int], every: int) -> None:
+        """The content stage's clocks go with its facts for a topic; to every partition of
+        it, too, once they moved `every` on since they last did, so that keys without new
+        facts move on as well (signals.facts)."""
         if not clocks:
             return
         low = min(clocks.values())
-        everywhere = low - self._clocks_sent >= CLOCK_EVERY
+        everywhere = low - self._clocks_sent.get(topic, 0) >= every
         if everywhere:
-            self._clocks_sent = low
+            self._clocks_sent[topic] = low
         box.add_clocks(topic, sorted(clocks.items()), everywhere)
 
     def _rule_facts(self, box: Outbox) -> None:
@@ -351,21 +361,42 @@ class Runtime:
         creator_facts = self.settings.topic(CREATOR_FACTS)
         on_rule = self.engine.on_rule
         commands = self.settings.topic(RULE_COMMANDS)
+        family = self.families[4]
+
+        def stepped(step: RuleStep, partition: int) -> None:
+            states[step.state.rule_id] = step.state
+            family.note_waiting(partition, step.state.rule_id, bool(step.state.pending))
+            emits.extend(step.emits)
+            for cf in step.creator_facts:
+                box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+
         for msg in records:
             states.source = msg
-            for fields in facts_of(msg, RULE_FACT_PACK):
+            fact_fields, clocks = clocked_facts_of(msg, RULE_FACT_PACK)
+            settled = None
+            if msg.topic != commands:
+                if clocks is not None:  # sent after every fact older than them
+                    family.mark(msg.partition, clocks)
+                settled = family.settled(msg.partition)
+            for fields in fact_fields:
                 fact = RuleFact(*fields)
                 if msg.topic == commands and fact.kind != RESET:
                     # who may reset a breaker may not hand it actions to enforce
                     log.warning("rule_command_refused", kind=fact.kind, rule=fact.rule_id)
                     continue
-                step = on_rule(fact, states.get(fact.rule_id))
-                states[fact.rule_id] = step.state
-                emits.extend(step.emits)
-                for cf in step.creator_facts:
-                    box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+                stepped(on_rule(fact, states.get(fact.rule_id), settled), msg.partition)
+            if clocks:  # the actions waiting on this partition whose time came
+                for rule_id in sorted(family.waiting.get(msg.partition, ())):
+                    st = states.get(rule_id)
+                    if st is None:
+                        continue
+                    waited = len(st.pending)
+                    step = self.engine.release_rule(st, settled)
+                    if len(step.state.pending) != waited:
+                        stepped(step, msg.partition)
         for st in states.states.values():  # once per rule the batch touched
             metrics.BREAKER_HELD.labels(rule=st.rule_id).set(1 if st.mode == "held" else 0)
+        metrics.BREAKER_WAITING.set(sum(map(len, family.waiting.values())))
         written = self._write_back("rule", self.breakers, states.states, states.sources, box)
         return self._publishing("rule", t0, box, emits, written, self.engine.take_quality())
 
@@ -462,6 +493,21 @@ class Runtime:
                 self.active.add(alert)
                 if self.notifier is not None:  # only alerts Kafka acknowledged; never blocks
                     self.notifier.offer(alert)
+
+    async def release_waiting(self) -> None:
+        """Once the input has been quiet for QUIET_SECONDS, decide the would-be actions still
+        waiting for clocks that will not move until it comes back (stream/worker/sweep.py)."""
+        family = self.families[4]
+        if not any(family.waiting.values()):
+            return
+        if time.perf_counter() - self.last_input < QUIET_SECONDS:
+            return
+        creator_facts = self.settings.topic(CREATOR_FACTS)
+        n = await release_waiting(
+            family, self.engine, self.publish, self.limits, self.settings.partitions, creator_facts
+        )
+        metrics.BREAKER_WAITING.set(sum(map(len, family.waiting.values())))
+        log.info("breaker_waiting_released", actions=n)
 
     def _gauges(self) -> None:
         c = self.engine.counters

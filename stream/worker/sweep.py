@@ -1,7 +1,9 @@
 """The worker's sweep: state past its event-time TTL leaves the tables, and trend keys without
 newer facts are passed the watermark (periods in grace close, silent incidents resolve).
-
 It runs on a timer (`VIGIL_SWEEP_SECONDS`), outside any batch, at the worker's watermark.
+
+`release_waiting` decides the would-be actions that wait for clocks which will not move
+while the input is quiet (on its own, shorter timer).
 """
 
 import asyncio
@@ -10,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from signals.breaker import RuleState
 from signals.engine import Emit, Engine
 from signals.sweeping import EXPIRED, KEEP
 from signals.trend import TrendState
@@ -66,6 +69,8 @@ async def sweep(
                 and (deadline := engine.hold_deadline(st))
             ):  # after a restart, too
                 family.hold_again(partition_for(k, partitions), k.decode(), deadline)
+            elif isinstance(st, RuleState) and st.pending:  # after a restart, too
+                family.note_waiting(partition_for(k, partitions), st.rule_id, True)
             elif isinstance(st, TrendState):
                 # its periods close once no fact of theirs can still come: by the clocks its
                 # partition carried (signals.facts), or, from senders of before clocks, at the
@@ -103,3 +108,41 @@ async def sweep(
         if gone:
             metrics.SWEPT.labels(family=family.name).inc(len(gone))
             log.info("state_expired", family=family.name, keys=len(gone))
+
+
+async def release_waiting(
+    family: Family,
+    engine: Engine,
+    publish: Publish,
+    limits: Mapping[str, int],
+    partitions: int,
+    creator_facts: str,
+) -> int:
+    """Decide every would-be action still waiting for the content partitions' clocks
+    (signals.breaker), as if they had passed it: for when the input went quiet, when no clock
+    will move on until traffic comes back. Returns how many actions were decided."""
+    box, emits = Outbox(limits), []
+    written: Written = {}
+    now_stored = getter(family.table)
+    decided = 0
+    for partition, keys in sorted(family.waiting.items()):
+        for key in sorted(keys):
+            k = key.encode()
+            seen = now_stored(k)
+            if not seen:
+                keys.discard(key)
+                continue
+            st = family.state.decode(seen)
+            waited = len(st.pending)
+            step = engine.release_rule(st, None)
+            keys.discard(key)
+            decided += waited
+            where = Where(family.source, partition)
+            written |= write_direct(family.table, box, k, stored(st.encode()), where)
+            family.cache.drop(k)
+            emits += step.emits
+            for cf in step.creator_facts:
+                box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+    if len(box) or emits:
+        await publish(box, emits, written)
+    return decided

@@ -88,6 +88,7 @@ def wire(rt: "Runtime") -> None:
         )
 
     app.timer(s.sweep_seconds)(sweep_tables)
+    app.timer(1.0)(rt.release_waiting)
     ticks = [0]
 
     async def quality_figures() -> None:

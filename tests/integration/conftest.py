@@ -91,6 +91,7 @@ class Deployment:
     tmp: Path
     prefix: str = field(default_factory=lambda: f"it-{uuid.uuid4().hex[:8]}.")
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ports: dict[int, int] = field(default_factory=dict)  # worker pid -> its web port
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     bootstrap: str = BOOTSTRAP  # the fault tests point a deployment at private services
     redis_url: str = REDIS_URL
@@ -126,6 +127,7 @@ class Deployment:
             start_new_session=True,
         )
         self.procs.append(proc)
+        self.ports[proc.pid] = port
         deadline = time.monotonic() + 90
         path = Path(log.name)
         while b"Worker]: Ready" not in path.read_bytes():
@@ -161,16 +163,25 @@ class Deployment:
         )
 
     def drained(self, timeout: float = 180) -> None:
-        """Wait until the worker group has committed every source and re-keying topic's end."""
-        asyncio.run(
-            _wait_drained(
-                self.bootstrap,
-                self.app_id,
-                [self.prefix + t for t in SOURCES],
-                timeout,
-                self.kafka_auth,
+        """Wait until the worker group has committed every source and re-keying topic's end
+        and no live worker's breakers have would-be actions waiting for clocks (they are
+        decided once the input has been quiet a few seconds, and their facts drained)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            asyncio.run(
+                _wait_drained(
+                    self.bootstrap,
+                    self.app_id,
+                    [self.prefix + t for t in SOURCES],
+                    max(1.0, deadline - time.monotonic()),
+                    self.kafka_auth,
+                )
             )
-        )
+            live = [self.ports[p.pid] for p in self.procs if p.poll() is None]
+            if not any(metric(port, "vigil_breaker_waiting") for port in live):
+                return
+            assert time.monotonic() < deadline, "breakers still have actions waiting"
+            time.sleep(1)
 
     def drop_topics(self) -> None:
         """Delete this deployment's topics and changelogs; a broker already gone is fine."""

@@ -35,7 +35,11 @@ def assert_same_decisions(
     """The worker's decisions are the replay's (ids included), and none went out twice."""
     got = invariant([d for t in DECISION_TOPICS for d in kafka[t]])
     want = invariant([d for t in DECISION_TOPICS for d in local[t]])
-    assert got == want, f"kafka-only {sorted(got - want)}, replay-only {sorted(want - got)}"
+    only_kafka, only_replay = sorted(got - want), sorted(want - got)
+    assert got == want, (
+        f"{len(only_kafka)} kafka-only, {len(only_replay)} replay-only: "
+        f"kafka-only {only_kafka}, replay-only {only_replay}"
+    )
     assert len(want) > 50
     assert_no_duplicates(kafka)
 

@@ -40,6 +40,13 @@ def action(i: int, ts: int, region: str = "US", model: str = "m@1") -> RuleFact:
     return RuleFact(ACTION, "hate.model_remove", ts, decision(i, ts, region), model)
 
 
+def one(state: RuleState, fact: RuleFact, limits: Breaker = CAP) -> breaker.Decided:
+    """Apply a fact that is decided at once (in event-time order, as in replay)."""
+    (decided,) = breaker.apply(state, fact, limits)
+    assert decided.fact is fact
+    return decided
+
+
 def feed(
     facts: list[RuleFact], limits: Breaker = CAP, state: RuleState | None = None
 ) -> tuple[RuleState, set[str], list[tuple[int, str, str, str]]]:
@@ -47,9 +54,9 @@ def feed(
     state = state or RuleState()
     held = set()
     for f in facts:
-        v = breaker.apply(state, f, limits)
-        if v.held and f.decision is not None:
-            held.add(f.decision.id)
+        for v in breaker.apply(state, f, limits):
+            if v.held and v.fact.decision is not None:
+                held.add(v.fact.decision.id)
     return state, held, list(state.changes)
 
 
@@ -108,13 +115,11 @@ def test_a_quiet_period_resets_it_dated_when_the_quiet_period_ended() -> None:
 def test_a_reset_by_command_switches_back_from_the_rule_s_clock_and_counts_afresh() -> None:
     state, _, _ = feed(burst(60, T0, 10_000))
     clock = state.wm
-    v = breaker.apply(
-        state, RuleFact(RESET, "hate.model_remove", 0, None, "", "model rolled back", "ana"), CAP
-    )
+    v = one(state, RuleFact(RESET, "hate.model_remove", 0, None, "", "model rolled back", "ana"))
     assert [c.at for c in v.changes] == [clock]
     assert state.changes[-1] == (clock, "automatic", "reset: model rolled back", "ana")
     assert state.hour(clock) == 0
-    v = breaker.apply(state, action(100, clock + 1_000), CAP)
+    v = one(state, action(100, clock + 1_000))
     assert v.go and not v.held
 
 
@@ -125,13 +130,13 @@ def test_a_reversal_of_a_held_action_undoes_nothing_and_one_of_an_enforced_goes_
     for i, expected in ((0, True), (int(first_held[1:]), False)):
         ts = trip + HOUR
         fact = RuleFact(REVERSAL, "hate.model_remove", ts, decision(i, ts, kind="reversal"))
-        assert breaker.apply(state, fact, CAP).go is expected
+        assert one(state, fact).go is expected
 
 
 def test_a_redelivered_action_is_neither_counted_nor_decided_again() -> None:
     state, _, _ = feed(burst(5, T0, 10_000))
-    v = breaker.apply(state, action(3, T0 + 30_000), CAP)
-    assert not v.go and not v.held and state.hour(state.wm) == 5
+    assert list(breaker.apply(state, action(3, T0 + 30_000), CAP)) == []
+    assert state.hour(state.wm) == 5
 
 
 def test_the_state_survives_its_encoding() -> None:
@@ -160,3 +165,83 @@ def test_what_it_holds_and_when_it_trips_do_not_depend_on_arrival_order(
     shuffled = sorted(facts, key=lambda f: f.ts + rng.randint(0, skew * 1000))
     _, held2, changes2 = feed(shuffled, limits)
     assert (held2, changes2) == (held, changes)
+
+
+def test_an_action_waits_until_the_clocks_pass_it_and_is_then_decided_in_order() -> None:
+    state = RuleState()
+    early, late = action(1, T0 + 30_000), action(2, T0 + 10_000)
+    assert list(breaker.apply(state, early, CAP, settled=T0)) == []  # the clocks are behind
+    assert [p.decision.id for p in state.pending if p.decision] == ["d1"]
+    # a lagging partition's older action comes; the clocks pass both: oldest first
+    decided = list(breaker.apply(state, late, CAP, settled=T0 + 40_000))
+    assert [(v.fact.decision.id, v.go) for v in decided if v.fact.decision] == [
+        ("d2", True),
+        ("d1", True),
+    ]
+    assert state.pending == []
+
+
+def test_an_action_waits_no_longer_than_the_bound_of_the_rule_s_own_clock() -> None:
+    state = RuleState()
+    assert list(breaker.apply(state, action(1, T0), CAP, settled=0)) == []
+    later = action(2, T0 + breaker.BOUND)  # a partition that stopped sending holds back no more
+    decided = list(breaker.apply(state, later, CAP, settled=0))
+    assert [v.fact.decision.id for v in decided if v.fact.decision] == ["d1"]
+    assert [p.decision.id for p in state.pending if p.decision] == ["d2"]
+
+
+def test_a_reversal_of_a_waiting_action_is_decided_right_after_it() -> None:
+    state = RuleState()
+    assert list(breaker.apply(state, action(1, T0 + 5_000), CAP, settled=T0)) == []
+    undo = RuleFact(REVERSAL, "hate.model_remove", T0, decision(1, T0, kind="reversal"))
+    assert list(breaker.apply(state, undo, CAP, settled=T0)) == []  # its action waits
+    decided = list(breaker.release(state, CAP, None))
+    assert [(v.fact.kind, v.go) for v in decided] == [(ACTION, True), (REVERSAL, True)]
+
+
+def test_waiting_actions_survive_the_encoding_and_a_version_1_state_is_read() -> None:
+    state = RuleState()
+    list(breaker.apply(state, action(1, T0 + 5_000), CAP, settled=T0))
+    again = RuleState.decode(state.encode())
+    assert [p.fields() for p in again.pending] == [p.fields() for p in state.pending]
+    v1 = RuleState.decode(
+        b'[1,1,"hate.model_remove","automatic",[],0,[],{},null,-1,-1,{},[],[],[],[0,0,0],0.0]'
+    )
+    assert v1.pending == [] and v1.rule_id == "hate.model_remove"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    lags=st.lists(st.integers(0, 8 * MINUTE), min_size=2, max_size=4),
+    cap=st.integers(5, 40),
+)
+def test_partitions_minutes_apart_decide_as_one_stream_when_the_clocks_settle_it(
+    seed: int, lags: list[int], cap: int
+) -> None:
+    """Each content partition sends its facts in event-time order followed by its clock, but
+    the partitions drain minutes of event time apart (less than BOUND): with the clocks, the
+    same trips and the same actions held as one in-order stream."""
+    limits = Breaker(max_per_hour=cap, spike=True, quiet_period=HOUR)
+    rng = random.Random(seed)
+    facts = [action(i, T0 + i * 4_000) for i in range(120)]
+    facts += [action(1000 + i, T0 + 3 * HOUR + i * 3_000) for i in range(60)]
+    _, held, changes = feed(facts, limits)
+
+    parts = [[f for f in facts if hash(f.decision.id) % len(lags) == p] for p in range(len(lags))]
+    # arrival: by each fact's time plus its partition's lag, jittered
+    order = sorted(
+        ((f.ts + lags[p] + rng.randint(0, 1_000), p, f) for p, fs in enumerate(parts) for f in fs),
+        key=lambda x: (x[0], x[1], x[2].ts),
+    )
+    clocks = [0] * len(lags)
+    state, held2 = RuleState(), set()
+    for _, p, f in order:
+        clocks[p] = max(clocks[p], f.ts)  # the clock goes after the partition's fact
+        for v in breaker.apply(state, f, limits, settled=min(clocks)):
+            if v.held:
+                held2.add(v.fact.decision.id)
+    for v in breaker.release(state, limits, None):
+        if v.held:
+            held2.add(v.fact.decision.id)
+    assert (held2, list(state.changes)) == (held, changes)

@@ -42,8 +42,9 @@ EMPTY: dict[str, Any] = {
     "rule": RuleState,
 }
 # the fields each encoding after the first added at the end, and what an older state reads as
-ADDED: dict[str, dict[int, list[Any]]] = {"trend": {}, "quality": {}, "rule": {}}
-CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 2, "rule": 1}
+# rule encoding 2 adds the would-be actions waiting for the content partitions' clocks
+ADDED: dict[str, dict[int, list[Any]]] = {"trend": {}, "quality": {}, "rule": {2: [[]]}}
+CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 2, "rule": 2}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
 # stays last, for the sweep's triage): decisions, verdicts, reported; 4 adds each decision's
 # outcome and window (an older one reads as "", "") and the actions reversed
