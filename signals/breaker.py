@@ -272,7 +272,8 @@ def release(state: RuleState, breaker: Breaker, settled: int | None) -> Iterator
     minutes the rule's clock closed before it are judged (which may trip or reset it, dated
     then), then a would-be action is enforced or held by the mode in force at its own time."""
     clock = state.wm if settled is None else max(settled, state.wm - BOUND)
-    while state.pending and state.pending[0].ts <= clock:
+    # a reversal waits right behind its action: at the head, its action was just decided
+    while state.pending and (state.pending[0].ts <= clock or state.pending[0].kind == REVERSAL):
         fact = state.pending.pop(0)
         d = fact.decision
         assert d is not None  # only decisions wait

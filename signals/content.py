@@ -252,6 +252,50 @@ def human_cleared(state: ContentState, ts: int) -> bool:
     )
 
 
+REARMED = "#rearm"  # a fired key's suffix: the clearing (its time) a rule acted again after
+
+
+def cleared_at(state: ContentState, ts: int) -> int:
+    """When the human outcome in force at event time ts cleared the video (0: none did): the
+    newest review or appeal the video remembers at or before ts, if it found no violation
+    or overturned the action (by event time, whatever order Kafka delivered them in)."""
+    newest = max(
+        (r for r in state.reviews if r[2] in ("review", "appeal") and r[1] <= ts),
+        key=lambda r: (r[1], r[0]),
+        default=None,
+    )
+    return newest[1] if newest is not None and newest[3] in _CLEARING else 0
+
+
+def rearmed(state: ContentState, key: str, new_reporters: int, ts: int) -> bool:
+    """A rule with `rearm` may act again at ts: a human cleared the video by then, at least
+    new_reporters reporters reported it since that clearing and by ts (in event time,
+    whatever order Kafka delivered them in), and the rule has not acted again since it."""
+    at = cleared_at(state, ts)
+    if not at or state.fired.get(key + REARMED, -1) == at:
+        return False
+    return len([t for t in state.reporters.values() if at < t <= ts]) >= new_reporters
+
+
+def rearm_times(state: ContentState, after: int) -> list[int]:
+    """The report times after `after` at which a rule with `rearm` could have acted again:
+    those after a clearing, in order (none when the video was never cleared)."""
+    first = min((r[1] for r in state.reviews if r[3] in _CLEARING), default=0)
+    if not first:
+        return []
+    since = max(first, after)
+    return sorted({t for t in state.reporters.values() if t > since})
+
+
+_CLEARING = ("not_violating", "overturned")
+
+
+def acted_in_force(state: ContentState, severity: dict[str, int]) -> int:
+    """The severity of the most severe action on the video that a human did not reverse."""
+    kept = [d[8] for d in state.decisions if d[6] == "action" and d[0] not in state.reversed]
+    return max((severity.get(o, 0) for o in kept), default=0)
+
+
 # Signal readers, referenced by the catalogue. `now` is the content's watermark; report
 # windows use the report clock instead.
 def reports(state: ContentState, now: int, span: int) -> int:

@@ -68,9 +68,11 @@ def build(
     creator_id: str | None,
     region: str | None,
     outranked: list[Hit],
+    rearmed_at: int = 0,
 ) -> Decision:
     """Assemble the decision record with its full evidence.
 
+    `rearmed_at`: the human clearing after which a rule with `rearm` acts again (0: none).
     region is the region the decision was made for: the target's, "" while it is not known
     (rules without regional variants do not wait for it), or REGION_UNKNOWN for a rule with
     regional variants run as written after its region hold expired.
@@ -80,6 +82,8 @@ def build(
     parts = [rule.id, str(rule.version), target.type, target.id, window]
     if hit.band == "review":
         parts.append("review")  # the review band is a decision of its own
+    if rearmed_at:  # acting again after a human clearing (`rearm`): once per clearing
+        parts.append(f"rearm@{rearmed_at}")
     evidence: dict[str, Any] = {
         "condition": rule.when,
         "signals": {name: hit.values[name] for name in rule.reads},
@@ -87,6 +91,8 @@ def build(
         "band": hit.band,
         "region_override": rule.region,
     }
+    if rearmed_at:
+        evidence["rearmed_after"] = format_ts(rearmed_at)  # the clearing it acts again after
     if region == REGION_UNKNOWN:
         evidence["region_unknown"] = True
         region = None

@@ -145,11 +145,18 @@ class Engine:
                     if any(kind in SIGNALS[n].touched_by for n in r.all_reads)
                     # a rule with regional variants re-runs when the region changes
                     or (r.regions and kind in REGION_SOURCES[target])
+                    # new reporters let a rule with `rearm` act again: counted as they come,
+                    # or as the clearing comes when Kafka delivered them first
+                    or (r.rearm_reporters is not None and kind in (REPORTS, REVIEWS))
                 )
                 self._plans[target, kind] = rules.plan(chosen)
                 self._plans[target, kind + VARIANTS] = rules.plan(
                     tuple(r for r in chosen if r.regions)
                 )
+        # rules with `rearm`, judged again as of a video's newest time (Engine._content_event)
+        self._rearm = rules.plan(
+            tuple(r for r in pack.active("content") if r.rearm_reporters is not None)
+        )
 
     def take_quality(self) -> list[QualityFact]:
         """The quality facts made since the last call."""
@@ -337,6 +344,13 @@ class Engine:
         target = Target(type="content", id=ev.record.content_id)
         hits = self._eval.hits(self._plans["content", ev.topic], state, ev.ts, region)
         emits = self._content_decisions(hits, state, ev.ts, target, region, ev.record)
+        if self._rearm.rules and ev.ts < state.wm:
+            # an event older than the video's newest (Kafka delivered it late: a score after
+            # the clearings and the reports): rules with `rearm` are judged again as of each
+            # later report, as replay judges them when the last of their evidence comes
+            for at in content.rearm_times(state, ev.ts):
+                again = self._eval.hits(self._rearm, state, at, region)
+                emits += self._content_decisions(again, state, at, target, region, ev.record)
         return ContentStep(state, reversals + emits, creator_facts, trend_facts)
 
     def _reversals(self, decisions: list[Decision]) -> list[Emit]:
@@ -357,11 +371,14 @@ class Engine:
         breakers (`trigger`: the record that triggered them, as Engine._gate reads it)."""
         if not hits:  # most events: nothing to decide, nothing to build
             return []
-        if content.human_cleared(state, ts):
-            kept = [h for h in hits if h.channel != "action"]
+        rearm_at, acted = content.cleared_at(state, ts), None
+        if rearm_at or content.human_cleared(state, ts):
+            kept = [h for h in hits if h.channel != "action" or _rearmed(h, state, ts)]
             self.counters.suppressed_by_human += len(hits) - len(kept)
             hits = kept
-        emits = self._decide(hits, state, ts, target, region, state.creator_id)
+            # acting again: what still stands on the video, not the actions a human reversed
+            acted = content.acted_in_force(state, ACTION_SEVERITY)
+        emits = self._decide(hits, state, ts, target, region, state.creator_id, acted, rearm_at)
         for e in list(emits):
             d = e.record
             if isinstance(d, Decision) and d.kind == "action":
@@ -449,18 +466,31 @@ class Engine:
         region: str,
         creator_id: str | None,
         acted: int | None = None,
+        rearm_at: int = 0,
     ) -> list[Emit]:
-        """Settle conflicts, mark every hit as fired in its window, build the decisions."""
+        """Settle conflicts, mark every hit as fired in its window, build the decisions.
+        `rearm_at`: the human clearing after which rules with `rearm` act again (0: none)."""
         if not hits:
             return []
         settled = rules.settle(hits, state.acted if acted is None else acted)
         self.counters.superseded += len(settled.superseded)
         for h in hits:
             state.fired[h.key] = h.rule.window_start(ts)
+            if rearm_at and h.rule.rearm_reporters is not None:
+                state.fired[h.key + content.REARMED] = rearm_at
         emits = []
         for hit, outranked in settled.emit:
+            again = rearm_at if hit.rule.rearm_reporters is not None else 0
             d = build(
-                hit, self.pack.hash, target, ts, list(state.recent), creator_id, region, outranked
+                hit,
+                self.pack.hash,
+                target,
+                ts,
+                list(state.recent),
+                creator_id,
+                region,
+                outranked,
+                again,
             )
             emits.append(Emit(KIND_TOPIC[d.kind], target.id, d))
             self.quality.extend(qualityjoin.decided(d, state, ts))
@@ -492,6 +522,12 @@ class Engine:
             None,
             acted=0,
         )
+
+
+def _rearmed(hit: rules.Hit, state: content.ContentState, ts: int) -> bool:
+    """An action hit on a video a human cleared that its rule's `rearm` lets through."""
+    n = hit.rule.rearm_reporters
+    return n is not None and content.rearmed(state, hit.key, n, ts)
 
 
 def _enforced(d: Decision) -> list[creator.CreatorFact]:

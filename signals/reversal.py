@@ -58,8 +58,15 @@ def on_action(
 
 
 def _reverses(review: QualityReview, dec: ActedDecision, state: ContentState) -> bool:
-    """An overturning outcome reverses an action it judges that is not yet reversed."""
-    return dec[6] == "action" and judges(review, dec) and dec[0] not in state.reversed
+    """An overturning outcome reverses an action it judges that is not yet reversed and was
+    taken before it (in event time: an action a rule took again after a human cleared the
+    video, `rearm`, even as the clearing came, is new evidence the clearing did not see)."""
+    return (
+        dec[6] == "action"
+        and dec[7] < review[1]
+        and judges(review, dec)
+        and dec[0] not in state.reversed
+    )
 
 
 def _reverse(

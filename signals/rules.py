@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import cel
 
 from signals.catalogue import SIGNALS
+from signals.content import rearmed
 from signals.policy.model import ACTION_SEVERITY, OPS, ROUTING_URGENCY, Rule
 
 # The region to evaluate for once a region hold has expired (signals.regionhold): rules with
@@ -124,9 +125,16 @@ class Evaluation:
             if rule.bands and band is None:
                 continue
             h = Hit(rule, values, band)
-            if state.fired.get(h.key, -1) != rule.window_start(ts):
+            if state.fired.get(h.key, -1) != rule.window_start(ts) or _rearmed(rule, state, ts):
                 out.append(h)
         return out
+
+
+def _rearmed(rule: Rule, state: Any, ts: int) -> bool:
+    """A rule that fired in this window may fire again: new evidence after a human cleared
+    the video (`rearm`; only content rules have it)."""
+    n = rule.rearm_reporters
+    return n is not None and rearmed(state, rule.key, n, ts)
 
 
 def _screen(
@@ -150,7 +158,10 @@ def _screen(
             continue
         rule = base.regions.get(region, base) if base.regions else base
         once = rule.once_per
-        if rule.mode == "disabled" or fired.get(rule.key, -1) == (ts - ts % once if once else 0):
+        if rule.mode == "disabled" or (
+            fired.get(rule.key, -1) == (ts - ts % once if once else 0)
+            and not _rearmed(rule, state, ts)
+        ):
             continue
         for name, op, const in rule.guards:
             v = values.get(name)

@@ -52,6 +52,7 @@ FIELDS = (
     "queue",
     "priority",
     "min_precision",
+    "rearm",
     "regions",
 )
 SECTIONS = ("rules", "strikes", "guardrails")  # what a policy file may declare
@@ -297,8 +298,10 @@ class _Reader:
             min_precision = self.fail(
                 mpnode, "min_precision must be a number above 0 and at most 1", "for example 0.95"
             )
+        rearm = self.rearm(v, target)
         common = {
             "id": rid,
+            "rearm_reporters": rearm,
             "min_precision": (
                 float(min_precision) if isinstance(min_precision, int | float) else min_precision
             ),
@@ -316,6 +319,13 @@ class _Reader:
         if self.errors or base is None:
             return None
         object.__setattr__(base, "regions", variants)
+        if rearm is not None and not base.acts:
+            self.fail(
+                v["rearm"][1],
+                "`rearm` is for a rule that takes an automatic action",
+                "a rule that only routes to review is not held back by a human clearing",
+            )
+            return None
         return base
 
     def regions(
@@ -429,6 +439,27 @@ class _Reader:
             bands=bands,
             region=region,
         )
+
+    def rearm(self, v: dict[str, tuple[Any, yaml.Node]], target: Any) -> int | None:
+        """The new reporters after a human clearing that let the rule act again (None:
+        without `rearm`, or with problems, recorded)."""
+        if "rearm" not in v:
+            return None
+        node = v["rearm"][1]
+        if target is not _MISSING and target != "content":
+            self.fail(node, "`rearm` is for content rules", "a human clears a video, not a creator")
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, "`rearm` is a mapping: new_reporters", "for example {new_reporters: 5}")
+            return None
+        fields = self.mapping(node, ("new_reporters",), ("new_reporters",), "rearm")
+        if "new_reporters" not in fields:
+            return None
+        n, nnode = fields["new_reporters"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            self.fail(nnode, "new_reporters must be a whole number >= 1", "for example 5")
+            return None
+        return n
 
     def bands(self, v: dict[str, tuple[Any, yaml.Node]], target: str) -> Bands | None:
         """The rule's confidence bands, or None (without any, or with problems, recorded)."""

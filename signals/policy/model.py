@@ -136,6 +136,9 @@ class Rule:
     region: str | None = None  # the region whose override this variant is
     # the precision the rule must keep on a golden set (`vigil golden eval` fails below it)
     min_precision: float | None = None
+    # after a human cleared the video: act on it again once this many reporters reported it
+    # since (new evidence), once per clearing; None: never again (`rearm: {new_reporters: N}`)
+    rearm_reporters: int | None = None
     regions: dict[str, "Rule"] = field(default_factory=dict, compare=False, repr=False)
     key: str = field(init=False, compare=False, repr=False)  # identity in per-key state
     # necessary conditions checked in Python before CEL runs: (signal, op, constant)

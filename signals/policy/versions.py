@@ -29,6 +29,8 @@ def decision_fields(rule: Rule) -> dict[str, Any]:
             "enforce_at": rule.bands.enforce_at,
             "review_at": rule.bands.review_at,
         }
+    if rule.rearm_reporters is not None:  # absent before it existed: older locks still match
+        out["rearm"] = {"new_reporters": rule.rearm_reporters}
     if rule.regions:
         out["regions"] = {code: decision_fields(v) for code, v in sorted(rule.regions.items())}
     return out

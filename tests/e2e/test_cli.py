@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from tests.misfire import misfire_day
+from tests.packs import edited_pack
 
 VIGIL = str(Path(sys.executable).parent / "vigil")
 
@@ -247,14 +248,8 @@ def test_trends_from_a_replay_output(events: Path, tmp_path: Path) -> None:
 
 
 def test_policy_check_warns_when_a_rule_changes_without_a_new_version(tmp_path: Path) -> None:
-    import shutil
-
-    pack = tmp_path / "pack"
-    shutil.copytree(Path(__file__).resolve().parents[2] / "policies", pack)
+    pack = edited_pack(tmp_path, "hate.yaml", "score_max_hate >= 0.97\n", "score_max_hate >= 0.9\n")
     hate = pack / "hate.yaml"
-    hate.write_text(
-        hate.read_text().replace("score_max_hate >= 0.97\n", "score_max_hate >= 0.9\n", 1)
-    )
     r = vigil("policy", "check", str(pack))
     assert r.returncode == 0 and b"1 warning" in r.stdout
     assert b"warning: rule changed when without a new version (against rules.lock)" in r.stderr
@@ -273,10 +268,7 @@ def test_policy_check_warns_when_a_rule_changes_without_a_new_version(tmp_path: 
 
 
 def test_an_unreadable_lock_names_the_file_and_line(tmp_path: Path) -> None:
-    import shutil
-
-    pack = tmp_path / "pack"
-    shutil.copytree(Path(__file__).resolve().parents[2] / "policies", pack)
+    pack = edited_pack(tmp_path)
     (pack / "rules.lock").write_text('{\n  "lock_version": 1,\n  "rules": {,}\n}\n')
     r = vigil("policy", "check", str(pack))
     assert r.returncode == 1

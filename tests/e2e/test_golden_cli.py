@@ -1,13 +1,12 @@
 """`vigil golden` as a policy manager runs it: make a set, evaluate the pack, gate a change."""
 
-import shutil
 from pathlib import Path
 
 import orjson
 import pytest
 
-from stream.config import SHIPPED_POLICIES
 from tests.e2e.test_cli import vigil
+from tests.packs import edited_pack
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +46,10 @@ def test_eval_json_adds_up(golden: Path) -> None:
 def test_a_looser_threshold_below_min_precision_fails_the_gate(
     golden: Path, tmp_path: Path
 ) -> None:
-    pack = tmp_path / "pack"
-    shutil.copytree(SHIPPED_POLICIES, pack)
-    hate = pack / "hate.yaml"
-    text = hate.read_text()
-    assert "score_max_hate >= 0.85 && score_max_hate < 0.97" in text
-    hate.write_text(text.replace("score_max_hate >= 0.85 &&", "score_max_hate >= 0.2 &&"))
+    looser = "score_max_hate >= 0.2 && score_max_hate < 0.97"
+    pack = edited_pack(
+        tmp_path, "hate.yaml", "score_max_hate >= 0.85 && score_max_hate < 0.97", looser
+    )
     r = vigil("golden", "eval", str(golden), "--policies", str(pack))
     assert r.returncode == 1, r.stdout + r.stderr
     assert b"FAIL hate.model_limit: precision" in r.stdout

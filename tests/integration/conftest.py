@@ -167,7 +167,8 @@ class Deployment:
         and no live worker's breakers have would-be actions waiting for clocks (they are
         decided once the input has been quiet a few seconds, and their facts drained)."""
         deadline = time.monotonic() + timeout
-        while True:
+
+        def lag_gone() -> None:
             asyncio.run(
                 _wait_drained(
                     self.bootstrap,
@@ -177,11 +178,15 @@ class Deployment:
                     self.kafka_auth,
                 )
             )
+
+        while True:
+            lag_gone()
             live = [self.ports[p.pid] for p in self.procs if p.poll() is None]
             if not any(metric(port, "vigil_breaker_waiting") for port in live):
-                return
+                break
             assert time.monotonic() < deadline, "breakers still have actions waiting"
             time.sleep(1)
+        lag_gone()  # the creator facts of the actions decided last
 
     def drop_topics(self) -> None:
         """Delete this deployment's topics and changelogs; a broker already gone is fine."""

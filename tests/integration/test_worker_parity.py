@@ -18,9 +18,9 @@ from .conftest import VIGIL, Deployment, metric, split
 DECISION_TOPICS = ("enforcement-actions", "escalations", "shadow-actions")
 
 
-def replay(path: Path, out: Path) -> dict[str, list[dict[str, object]]]:
+def replay(path: Path, out: Path, *options: str) -> dict[str, list[dict[str, object]]]:
     r = subprocess.run(
-        [VIGIL, "replay", str(path), "--out", str(out)], capture_output=True, timeout=300
+        [VIGIL, "replay", str(path), "--out", str(out), *options], capture_output=True, timeout=300
     )
     assert r.returncode == 0, r.stderr
     return {

@@ -4,7 +4,6 @@ neither forge nor skew enforcement: each is refused with a reason that quotes no
 import asyncio
 import base64
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -12,10 +11,10 @@ import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.integration.conftest import Deployment, metric
+from tests.packs import edited_pack
 
 from .plain import send
 
-SHIPPED = Path(__file__).resolve().parents[2] / "policies"
 BASE = {"ts": "2026-11-20T10:00:00Z", "creator_id": "u-x", "region": "US", "language": "en"}
 
 
@@ -147,15 +146,8 @@ async def _topics(bootstrap: str) -> set[str]:
 def test_a_score_before_its_upload_cannot_bypass_a_regional_override(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    pack = tmp_path / "pack"
-    shutil.copytree(SHIPPED, pack)
-    hate = pack / "hate.yaml"  # the README's own example: no automatic removal in Japan
-    hate.write_text(
-        hate.read_text().replace(
-            "        when: score_max_hate >= 0.93\n",
-            "        when: score_max_hate >= 0.93\n      JP: {mode: disabled}\n",
-        )
-    )
+    de = "        when: score_max_hate >= 0.93\n"  # the README's own example: none in Japan
+    pack = edited_pack(tmp_path, "hate.yaml", de, de + "      JP: {mode: disabled}\n")
     _, port = deployment.start_worker(VIGIL_POLICIES=str(pack))
     p = deployment.prefix
     videos = {"v-jp": ("JP", 0.99), "v-de": ("DE", 0.95), "v-us": ("US", 0.99)}

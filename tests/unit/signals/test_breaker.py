@@ -197,6 +197,14 @@ def test_a_reversal_of_a_waiting_action_is_decided_right_after_it() -> None:
     assert list(breaker.apply(state, undo, CAP, settled=T0)) == []  # its action waits
     decided = list(breaker.release(state, CAP, None))
     assert [(v.fact.kind, v.go) for v in decided] == [(ACTION, True), (REVERSAL, True)]
+    # one that comes later than the rule's clock goes out with its action all the same
+    assert list(breaker.apply(state, action(2, T0 + 5_000), CAP, settled=T0)) == []
+    later = RuleFact(
+        REVERSAL, "hate.model_remove", T0 + HOUR, decision(2, T0 + HOUR, kind="reversal")
+    )
+    assert list(breaker.apply(state, later, CAP, settled=T0)) == []
+    decided = list(breaker.release(state, CAP, T0 + 6_000))
+    assert [(v.fact.kind, v.go) for v in decided] == [(ACTION, True), (REVERSAL, True)]
 
 
 def test_waiting_actions_survive_the_encoding_and_a_version_1_state_is_read() -> None:
