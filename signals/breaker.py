@@ -293,6 +293,15 @@ def release(state: RuleState, breaker: Breaker, settled: int | None) -> Iterator
             yield Decided(fact, True, False, changes)
 
 
+def advance(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
+    """Judge a held rule's minutes up to `now` without a fact of its own (the clocks moved
+    on): a quiet period that ended switches it back, dated when it ended, though the rule is
+    silent. Nothing else moves a silent breaker; one with actions waiting moves with them."""
+    if state.mode != HELD or state.pending:
+        return []
+    return _judge(state, breaker, now)
+
+
 def _wait(state: RuleState, fact: RuleFact) -> None:
     """Queue a would-be action in event-time order, by decision id at equal times (after a
     reversal queued behind an action of its time, too: a reversal's key is not an action's)."""
@@ -358,10 +367,8 @@ def _judge(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
     changes: list[Change] = []
     if closable - 1 <= state.judged:
         return _quiet(state, breaker, now)
-    minutes = sorted(m for m in state.minutes if state.judged < m < closable)
-    if state.mode == HELD:  # a quiet period may end before, or without, another count
-        minutes.append(closable - 1)
-    for m in dict.fromkeys(minutes):
+    counted = sorted(m for m in state.minutes if state.judged < m < closable)
+    for m in _to_judge(state, counted, closable):
         at = (m + 1) * MINUTE + GRACE  # when the minute closed
         changes += _quiet(state, breaker, at)
         if _close_periods(state, m // (PERIOD // MINUTE)):
@@ -379,6 +386,22 @@ def _judge(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
     # no minute still to judge closes before the clock: a quiet period that ended by then
     # ended, whatever those minutes hold (their trips come after it)
     return changes + _quiet(state, breaker, now)
+
+
+def _to_judge(state: RuleState, counted: list[int], closable: int) -> Iterator[int]:
+    """The minutes to judge, in order, up to `closable`: while the rule is held every one
+    (a silent minute may still be hot, and whether it is must not depend on when the clocks
+    are read), while it is automatic those with counts (a silent one trips nothing)."""
+    m, i = state.judged + 1, 0
+    while m < closable:
+        if state.mode != HELD:
+            while i < len(counted) and counted[i] < m:
+                i += 1
+            if i == len(counted):
+                return
+            m = counted[i]
+        yield m
+        m += 1
 
 
 def _quiet(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
@@ -452,4 +475,13 @@ def _switch(state: RuleState, at: int, mode: str, reason: str, by: str) -> None:
         state.minutes, state.regions, state.models = {}, {}, {}
 
 
-__all__ = ["Decided", "RuleFact", "RuleState", "apply", "change_at", "mode_at", "release"]
+__all__ = [
+    "Decided",
+    "RuleFact",
+    "RuleState",
+    "advance",
+    "apply",
+    "change_at",
+    "mode_at",
+    "release",
+]

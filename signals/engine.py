@@ -207,6 +207,15 @@ class Engine:
         limits = self.pack.guardrails.breaker(state.rule_id)
         return self._decided(state, breaker.release(state, limits, settled), limits)
 
+    def advance_rule(self, state: breaker.RuleState, now: int) -> list[Emit]:
+        """The statuses a held breaker publishes as the clocks pass `now` without a fact of
+        its own (its quiet period may end)."""
+        limits = self.pack.guardrails.breaker(state.rule_id)
+        return [
+            Emit(RULE_STATE, state.rule_id, breakeroutputs.status(state, ch.at, limits))
+            for ch in breaker.advance(state, limits, now)
+        ]
+
     def _decided(
         self, state: breaker.RuleState, decided: Iterable[breaker.Decided], limits: Breaker
     ) -> RuleStep:

@@ -114,8 +114,13 @@ class LocalPipeline:
 
     def pass_watermark(self) -> list[Emit]:
         """What the watermark decides for trend keys without newer facts of their own: periods
-        in grace close, incidents of keys gone quiet resolve (`Engine.on_watermark`)."""
+        in grace close, incidents of keys gone quiet resolve (`Engine.on_watermark`); and for
+        held breakers of rules gone silent: their quiet period may end (`Engine.advance_rule`,
+        at the clock their actions would come by)."""
         out: list[Emit] = []
+        ruled = min(self.content_stage.rule_clocks().values(), default=0)
+        for rstate in self.rules.values():
+            out.extend(self.engine.advance_rule(rstate, ruled))
         clock = self.content_stage.trend_clock()
         for tstate in self.trends.values():
             out.extend(self.engine.on_watermark(tstate, self.watermark, clock))

@@ -47,6 +47,13 @@ class Family:
         marks = self.marks.get(partition)
         return min(marks.values()) if marks else None
 
+    def settled_for_facts(self, partition: int) -> int:
+        """`settled` for the facts of a record: 0 (nothing is settled) until the partition
+        has carried a clock. A sender's clocks follow its batch's facts, and the first batch
+        of a backlog can span hours of several content partitions' events: its facts must
+        not close periods on their own clock before the clocks after them come."""
+        return self.settled(partition) or 0
+
     def note_waiting(self, partition: int, key: str, waits: bool) -> None:
         """Note whether a key's state holds facts that wait for its partition's clocks."""
         keys = self.waiting.setdefault(partition, set())

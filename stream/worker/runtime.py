@@ -313,7 +313,7 @@ class Runtime:
             fact_fields, clocks = clocked_facts_of(msg, TREND_FACT_PACK)
             if clocks is not None:  # sent after every fact older than them
                 family.mark(msg.partition, clocks)
-            settled = family.settled(msg.partition)
+            settled = family.settled_for_facts(msg.partition)
             for fields in fact_fields:
                 fact = TrendFact(*fields)
                 family.advance(msg.partition, fact.ts)
@@ -377,7 +377,7 @@ class Runtime:
             if msg.topic != commands:
                 if clocks is not None:  # sent after every fact older than them
                     family.mark(msg.partition, clocks)
-                settled = family.settled(msg.partition)
+                settled = family.settled_for_facts(msg.partition)
             for fields in fact_fields:
                 fact = RuleFact(*fields)
                 if msg.topic == commands and fact.kind != RESET:

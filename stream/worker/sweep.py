@@ -69,8 +69,15 @@ async def sweep(
                 and (deadline := engine.hold_deadline(st))
             ):  # after a restart, too
                 family.hold_again(partition_for(k, partitions), k.decode(), deadline)
-            elif isinstance(st, RuleState) and st.pending:  # after a restart, too
-                family.note_waiting(partition_for(k, partitions), st.rule_id, True)
+            elif isinstance(st, RuleState):
+                p = partition_for(k, partitions)
+                if st.pending:  # after a restart, too
+                    family.note_waiting(p, st.rule_id, True)
+                elif (settled := family.settled(p)) is not None:
+                    # a held rule gone silent: its quiet period may end as the clocks move on
+                    emits = engine.advance_rule(st, settled)
+                    if emits:
+                        quiet.append((k, v, st, emits))
             elif isinstance(st, TrendState):
                 # its periods close once no fact of theirs can still come: by the clocks its
                 # partition carried (signals.facts), or, from senders of before clocks, at the

@@ -253,3 +253,35 @@ def test_partitions_minutes_apart_decide_as_one_stream_when_the_clocks_settle_it
         if v.held:
             held2.add(v.fact.decision.id)
     assert (held2, list(state.changes)) == (held, changes)
+
+
+def test_a_silent_held_rule_switches_back_as_the_clocks_pass_its_quiet_period() -> None:
+    limits = Breaker(max_per_hour=20, spike=False, quiet_period=2 * HOUR)
+    state, _, changes = feed(burst(60, T0, 10_000), limits)
+    assert state.mode == "held"
+    breaker.advance(state, limits, state.wm + HOUR)  # periods close; not quiet long enough
+    assert state.mode == "held" and state.changes == changes
+    statuses = breaker.advance(state, limits, T0 + 5 * HOUR)
+    assert state.mode == "automatic" and state.changes[-1][1:3] == ("automatic", "quiet_period")
+    ended = state.changes[-1][0]
+    assert ended == state.hot_at + 2 * HOUR and ended in [c.at for c in statuses]
+    # the same date as a fact after the quiet period would have found
+    again, _, _ = feed([*burst(60, T0, 10_000), action(999, T0 + 5 * HOUR)], limits)
+    assert again.changes[-1] == state.changes[-1]
+    assert breaker.advance(state, limits, T0 + 6 * HOUR) == []  # automatic: nothing to do
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 6 * HOUR), max_size=12))
+def test_when_the_clocks_are_read_does_not_change_when_a_held_rule_switches_back(
+    reads: list[int],
+) -> None:
+    """Replay reads the clocks as the day goes on, a worker at its sweep: the same changes."""
+    limits = Breaker(max_per_hour=20, spike=True, quiet_period=2 * HOUR)
+    once, _, _ = feed(burst(60, T0, 10_000), limits)
+    often, _, _ = feed(burst(60, T0, 10_000), limits)
+    for at in sorted(reads):
+        breaker.advance(often, limits, once.wm + at)
+    breaker.advance(once, limits, once.wm + 6 * HOUR)
+    breaker.advance(often, limits, once.wm + 6 * HOUR)
+    assert often.changes == once.changes and once.mode == "automatic"
