@@ -8,7 +8,7 @@ import orjson
 
 from schemas.golden import GoldenItem, GoldenSet
 from schemas.inputs import ModelScore, Report, Review, Upload
-from schemas.outputs import DeadLetter, Decision, RuleStatus, TrendAlert
+from schemas.outputs import DeadLetter, Decision, QueueStatus, RuleStatus, TrendAlert
 from schemas.quality import EnforcementQuality
 
 # file stem -> (record, topics it describes)
@@ -22,6 +22,7 @@ SCHEMA_FILES: dict[str, tuple[type[msgspec.Struct], tuple[str, ...]]] = {
     "dead-letter": (DeadLetter, ("dead-letter",)),
     "enforcement-quality": (EnforcementQuality, ("enforcement-quality",)),
     "rule-status": (RuleStatus, ("rule-state",)),
+    "queue-status": (QueueStatus, ("review-queues",)),
     # file formats, not topics
     "golden-set": (GoldenSet, ()),
     "golden-item": (GoldenItem, ()),

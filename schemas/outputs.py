@@ -72,6 +72,9 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     region: str | None = None
     queue: str | None = None
     priority: int | None = None
+    # a review item: when it should have been reviewed (signals.triage: its priority's share
+    # of its queue's service level after it entered); the queue is served earliest due first
+    due: str | None = None
     reverses: str | None = None  # a reversal: the id of the decision it undoes
     strike_removed: bool | None = None  # a reversal: the action's creator strike is removed
     # a temporary measure (a ladder's suspension or feature limit): when it ends
@@ -107,6 +110,34 @@ class RuleStatus(msgspec.Struct, frozen=True, kw_only=True):
     trips: int
     model_versions: dict[str, int]  # behind the would-be actions of the last hour
     examples: list[str]  # content ids of the newest would-be actions
+    schema_version: SchemaVersion = 1
+
+
+class QueueStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """A human review queue (topic `review-queues`, compacted, key: queue name).
+
+    Read off the items routed to it and the human outcomes that cleared them (signals.queues),
+    as of event time `ts`, against the pack's capacity and service level. `overflow`: items
+    beyond what the queue's reviewers clear within its service level at its capacity;
+    `past_due`: items waiting past their due time. Nothing is dropped: both stay in the queue.
+    """
+
+    queue: str
+    ts: str
+    depth: int  # items waiting
+    by_priority: dict[str, int]  # "1" (most urgent) .. "5": items waiting
+    oldest_entered: str | None  # when the oldest waiting item entered (to 5 minutes)
+    oldest_wait_seconds: int
+    past_due: int
+    overflow: int
+    capacity_per_hour: int
+    service_level_seconds: int
+    entered_last_hour: int  # in the last whole hour of event time
+    cleared_last_hour: int
+    entered_24h: int
+    cleared_24h: int
+    cleared_late_24h: int  # cleared after their due time
+    expired: int  # left uncleared for a week: gone from the counts
     schema_version: SchemaVersion = 1
 
 

@@ -5,20 +5,19 @@ from schemas.outputs import Decision, RuleStatus, Target
 from signals.breaker import HELD, RuleState, change_at
 from signals.decision import as_review_item, stable_id
 from signals.eventtime import format_ts
-from signals.policy.model import Breaker
+from signals.policy.model import HELD_QUEUE, Breaker, ReviewTraffic
 
-HELD_QUEUE = "held-by-breaker"  # where held actions wait for a human
 ONCALL_QUEUE = "oncall"  # where a breaker's trip pages
 
 
-def held_item(d: Decision, state: RuleState, ts: int) -> Decision:
+def held_item(d: Decision, state: RuleState, ts: int, traffic: ReviewTraffic) -> Decision:
     """The review item an action its rule's breaker held at event time ts becomes: the
     action's evidence, what it would have done, and why the breaker was open then."""
     change = change_at(state, ts) or state.changes[-1]
     since, _, reason, _ = change
     why = {"would_be": d.outcome, "tripped_at": format_ts(since), "reason": reason}
     return as_review_item(
-        d, stable_id(d.id, "held"), HELD_QUEUE, 2, {"breaker": why}, held_action=d.id
+        d, stable_id(d.id, "held"), HELD_QUEUE, ts, traffic, {"breaker": why}, held_action=d.id
     )
 
 

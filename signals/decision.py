@@ -8,8 +8,9 @@ import msgspec
 from schemas.common import ENFORCEMENT_ACTIONS, ESCALATIONS, SHADOW_ACTIONS
 from schemas.outputs import Decision, RuleRef, Target
 from signals.eventtime import format_ts
-from signals.policy.model import ESCALATION_OUTCOMES, Rule
+from signals.policy.model import ESCALATION_OUTCOMES, ReviewTraffic, Rule
 from signals.rules import REGION_UNKNOWN, Hit
+from signals.triage import triage
 
 KIND_TOPIC = {
     "action": ENFORCEMENT_ACTIONS,
@@ -27,20 +28,25 @@ def as_review_item(
     d: Decision,
     id: str,
     queue: str,
-    priority: int,
+    entered: int,
+    traffic: ReviewTraffic,
     evidence: dict[str, Any],
     **marks: str,
 ) -> Decision:
-    """An automatic action turned into a review item of its own id for a queue: the action's
-    evidence plus `evidence`, and `marks` saying why (held_action, sample_of)."""
+    """An automatic action turned into a review item of its own id for a queue, entering it
+    at event time `entered`: the action's evidence plus `evidence` and its triage (priority
+    by its area and the reach the action saw, signals.triage), and `marks` saying why
+    (held_action, sample_of)."""
+    t = triage(None, d.policy_area, d.evidence.get("reach", 0), entered, queue, traffic)
     return msgspec.structs.replace(
         d,
         id=id,
         kind="escalation",
         outcome="review",
-        evidence={**d.evidence, **evidence},
+        evidence={**d.evidence, **evidence, "triage": t.evidence},
         queue=queue,
-        priority=priority,
+        priority=t.priority,
+        due=format_ts(t.due),
         **marks,
     )
 
@@ -68,10 +74,14 @@ def build(
     creator_id: str | None,
     region: str | None,
     outranked: list[Hit],
+    traffic: ReviewTraffic,
+    reach: int = 0,
     rearmed_at: int = 0,
 ) -> Decision:
     """Assemble the decision record with its full evidence.
 
+    `reach`: distinct accounts that reported the target in the last hour (signals.triage);
+    a routing's priority and due time come from it, its rule and its queue (`traffic`).
     `rearmed_at`: the human clearing after which a rule with `rearm` acts again (0: none).
     region is the region the decision was made for: the target's, "" while it is not known
     (rules without regional variants do not wait for it), or REGION_UNKNOWN for a rule with
@@ -91,6 +101,8 @@ def build(
         "band": hit.band,
         "region_override": rule.region,
     }
+    if target.type != "trend":  # what a review item made of this decision is triaged by
+        evidence["reach"] = reach
     if rearmed_at:
         evidence["rearmed_after"] = format_ts(rearmed_at)  # the clearing it acts again after
     if region == REGION_UNKNOWN:
@@ -106,6 +118,15 @@ def build(
         evidence["also_matched"] = [
             {"rule": h.rule.id, "version": h.rule.version, "outcome": h.outcome} for h in outranked
         ]
+    # a queue, priority and due time belong to routing; a banded rule's enforce decision has
+    # none; a page (escalate) has its rule's priority
+    queue = rule.queue if hit.outcome == "review" else None
+    priority = rule.priority if hit.outcome in ESCALATION_OUTCOMES else None
+    due = None
+    if queue is not None:
+        t = triage(rule.priority, rule.policy_area, reach, ts, queue, traffic)
+        priority, due = t.priority, format_ts(t.due)
+        evidence["triage"] = t.evidence
     return Decision(
         id=stable_id(*parts),
         ts=format_ts(ts),
@@ -121,7 +142,7 @@ def build(
         window=window,
         creator_id=creator_id or None,
         region=region or None,
-        # a queue and priority belong to routing; a banded rule's enforce decision has neither
-        queue=rule.queue if hit.outcome == "review" else None,
-        priority=rule.priority if hit.outcome in ESCALATION_OUTCOMES else None,
+        queue=queue,
+        priority=priority,
+        due=due,
     )

@@ -32,8 +32,10 @@ from signals import (
     qualityjoin,
     regionhold,
     reversal,
+    reviewitems,
     rules,
     trend,
+    triage,
 )
 from signals.budget import PageBudget
 from signals.catalogue import EVENT_KINDS, SIGNALS
@@ -129,6 +131,9 @@ class Engine:
         # automatic actions (and their reversals) for their rule's breaker, as the content
         # and creator steps make them; the driver takes them after each step (take_rule_facts)
         self.rule_facts: list[breaker.RuleFact] = []
+        # review items entering their queues and human outcomes that may clear them, for the
+        # review family (signals.reviewitems); the driver takes them after each step
+        self.item_facts: list[reviewitems.ItemFact] = []
         self.set_pack(pack)
 
     def set_pack(self, pack: PolicyPack) -> None:
@@ -161,6 +166,11 @@ class Engine:
     def take_quality(self) -> list[QualityFact]:
         """The quality facts made since the last call."""
         out, self.quality = self.quality, []
+        return out
+
+    def take_item_facts(self) -> list[reviewitems.ItemFact]:
+        """The review item facts made since the last call."""
+        out, self.item_facts = self.item_facts, []
         return out
 
     def take_rule_facts(self) -> list[breaker.RuleFact]:
@@ -233,17 +243,24 @@ class Engine:
                     emits.append(Emit(ESCALATIONS, state.rule_id, page))
             if d is None:
                 continue
+            traffic = self.pack.guardrails.review
             if one.held:
-                item = breakeroutputs.held_item(d, state, one.fact.ts)
+                item = breakeroutputs.held_item(d, state, one.fact.ts, traffic)
                 emits.append(Emit(ESCALATIONS, d.target.id, item))
+                self.item_facts.append(
+                    reviewitems.entered(item, one.fact.ts, reviewitems.HELD, d.id)
+                )
             elif one.go:
                 emits.append(Emit(ENFORCEMENT_ACTIONS, d.target.id, d))
                 facts.extend(_enforced(d))
                 sampling = self.pack.guardrails.sampling
                 share = sampling.share_of(d.rule.id)
                 if d.kind == "action" and qasample.sampled(d, share):
-                    item = qasample.qa_item(d, share, sampling.queue)
+                    item = qasample.qa_item(d, share, sampling.queue, one.fact.ts, traffic)
                     emits.append(Emit(ESCALATIONS, d.target.id, item))
+                    self.item_facts.append(
+                        reviewitems.entered(item, one.fact.ts, reviewitems.QA, d.id)
+                    )
                     self.quality.append(qasample.drawn(d, one.fact.ts))
         return RuleStep(state, emits, facts)
 
@@ -336,6 +353,7 @@ class Engine:
         reversals: list[Emit] = []
         if ev.topic == REVIEWS:  # judged before rules run: it judges what was decided before
             self.quality.extend(qualityjoin.reviewed(ev, state))
+            self.item_facts.extend(reviewitems.outcome_facts(ev.record, ev.ts))
             reversals = self._gate(
                 self._reversals(
                     reversal.on_outcome(
@@ -488,6 +506,7 @@ class Engine:
             if rearm_at and h.rule.rearm_reporters is not None:
                 state.fired[h.key + content.REARMED] = rearm_at
         emits = []
+        traffic, reach = self.pack.guardrails.review, triage.reach_of(state)
         for hit, outranked in settled.emit:
             again = rearm_at if hit.rule.rearm_reporters is not None else 0
             d = build(
@@ -499,10 +518,14 @@ class Engine:
                 creator_id,
                 region,
                 outranked,
+                traffic,
+                reach,
                 again,
             )
             emits.append(Emit(KIND_TOPIC[d.kind], target.id, d))
             self.quality.extend(qualityjoin.decided(d, state, ts))
+            if d.kind == "escalation" and d.queue is not None and d.outcome == "review":
+                self.item_facts.append(reviewitems.entered(d, ts, reviewitems.ROUTED))
         return emits
 
     # -- trend ---------------------------------------------------------------------------

@@ -7,16 +7,21 @@ stages (signals/stages.py), with tables for state and topics between the familie
 from collections.abc import Iterator
 from typing import Any
 
-from schemas.common import DEAD_LETTER
+from schemas.common import DEAD_LETTER, REVIEW_QUEUES
 from signals.breaker import RuleState
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.deadletter import dead_letter, dead_letter_key
 from signals.engine import Emit, Engine
+from signals.eventtime import HOUR
 from signals.quality import QualityState
-from signals.stages import ContentStage, CreatorStage, QualityStage
+from signals.queues import QueueState
+from signals.reviewitems import ItemsState
+from signals.stages import ContentStage, CreatorStage, QualityStage, QueueStage, ReviewStage
 from signals.sweeping import EXPIRE_EVERY, RESOLVE_EVERY, crossed
 from signals.trend import TrendState
+
+QUEUE_STATUS_EVERY = HOUR  # event time between two publications of the changed queues
 
 
 class LocalPipeline:
@@ -30,12 +35,17 @@ class LocalPipeline:
         self.trends: dict[str, TrendState] = {}
         self.quality: dict[str, QualityState] = {}
         self.rules: dict[str, RuleState] = {}
+        self.items: dict[str, ItemsState] = {}  # review items by video or item key
+        self.queues: dict[str, QueueState] = {}
+        self.changed_queues: set[str] = set()  # since their statuses were last published
         self.events = 0
         self.dead_letters = 0
         # the stages the worker runs too, on one partition
         self.content_stage = ContentStage(engine)
         self.creator_stage = CreatorStage(engine)
         self.quality_stage = QualityStage()
+        self.review_stage = ReviewStage()
+        self.queue_stage = QueueStage()
 
     @property
     def watermark(self) -> int:
@@ -80,7 +90,27 @@ class LocalPipeline:
         quality = engine.take_quality()
         if quality:
             self.quality_stage.feed(quality, self.quality)
+        items = engine.take_item_facts()
+        if items:
+            facts = self.review_stage.feed(items, self.items)
+            self.changed_queues |= self.queue_stage.feed(facts, self.queues)
+        if crossed(before, after, QUEUE_STATUS_EVERY):
+            out.extend(self.queue_statuses())
         return out
+
+    def queue_statuses(self, everything: bool = False) -> list[Emit]:
+        """The statuses of the review queues changed since the last call (of every queue,
+        with `everything`), as of the watermark: a worker publishes them on a timer, replay
+        each hour of event time and at the end."""
+        names = sorted(self.queues) if everything else sorted(self.changed_queues)
+        self.changed_queues.clear()
+        traffic = self.engine.pack.guardrails.review
+        now = self.watermark
+        return [
+            Emit(REVIEW_QUEUES, n, self.queues[n].status(now, traffic.queue(n)))
+            for n in names
+            if n in self.queues
+        ]
 
     def pass_breakers(self) -> list[Emit]:
         """Take the engine's automatic actions through their rules' breakers; the creator
@@ -136,6 +166,8 @@ class LocalPipeline:
             self.trends,
             self.quality,
             self.rules,
+            self.items,
+            self.queues,
         )
         for store in stores:
             for k in [k for k, s in store.items() if s.expired(now)]:
@@ -150,3 +182,5 @@ class LocalPipeline:
         yield "trend", len(self.trends)
         yield "quality", len(self.quality)
         yield "rule", len(self.rules)
+        yield "review", len(self.items)
+        yield "queue", len(self.queues)

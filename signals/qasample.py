@@ -12,6 +12,7 @@ whatever order the actions arrive in.
 
 from schemas.outputs import Decision
 from signals.decision import as_review_item, stable_id
+from signals.policy.model import ReviewTraffic
 from signals.quality import NONE, QualityFact
 
 SCALE = 1 << 32
@@ -25,12 +26,13 @@ def sampled(d: Decision, share: float) -> bool:
     return draw < share * SCALE
 
 
-def qa_item(d: Decision, share: float, queue: str) -> Decision:
-    """The review item asking a human to judge a sampled action: its evidence, and the
-    stratum and share it was drawn at (the weight an estimate gives it)."""
+def qa_item(d: Decision, share: float, queue: str, ts: int, traffic: ReviewTraffic) -> Decision:
+    """The review item asking a human to judge a sampled action, enforced at event time ts:
+    its evidence, and the stratum and share it was drawn at (the weight an estimate gives
+    it)."""
     stratum = f"{d.rule.id}/{d.region or NONE}"
     return as_review_item(
-        d, stable_id(d.id, "qa"), queue, 3,
+        d, stable_id(d.id, "qa"), queue, ts, traffic,
         {"qa_sample": {"action": d.outcome, "share": share, "stratum": stratum}},
         sample_of=d.id,
     )  # fmt: skip

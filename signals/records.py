@@ -348,6 +348,34 @@ class QualityV2(QualityV1, tag=2):
 QualityFields = tuple[str, str, str, int, str, str, str, int, str, str, int]
 
 
+# -- review items and queues -----------------------------------------------------------------
+# ItemFact.fields: kind, key, ts, id, queue, area, priority, due, ref, sort
+ItemFields = tuple[str, str, int, str, str, str, int, int, str, str]
+# QueueFact.fields: id, queue, kind, entered, priority, due, ts, was
+QueueFields = tuple[str, str, str, int, int, int, int, int]
+ItemTuple = tuple[str, str, int, str, int, int, str, str]  # reviewitems.Item
+
+
+class ItemsV1(_Record, tag=1):
+    """The review items of one key and the human outcomes it heard of (signals.reviewitems)."""
+
+    wm: int
+    items: list[ItemTuple]
+    outcomes: list[tuple[str, int, str, str, str]]  # reviewitems.Outcome
+    cleared: list[tuple[int, ItemTuple]]  # (when, item)
+
+
+class QueueV1(_Record, tag=1):
+    """One review queue's waiting items and hourly flow (signals.queues)."""
+
+    name: str
+    wm: int
+    offsets: dict[int, int]  # Kafka partition -> newest offset applied
+    waiting: list[tuple[int, list[int]]]  # [entry bucket, waiting per priority 1..5]
+    hours: list[tuple[int, list[int]]]  # [hour, [entered, cleared, cleared late]]
+    expired: int
+
+
 class FactsV1(_Record, Generic[T], tag=1):
     """One record of packed facts (signals.facts), in the order they were produced."""
 
@@ -375,6 +403,10 @@ RULE_FACT_PACK = msgspec.json.Decoder(FactsV1[RuleFields] | FactsV2[RuleFields])
 TREND_FACT_PACK = msgspec.json.Decoder(FactsV1[TrendFields] | FactsV2[TrendFields])
 QUALITY_FACT_PACK = msgspec.json.Decoder(FactsV1[QualityFields] | FactsV2[QualityFields])
 _QUALITY = msgspec.json.Decoder(QualityV1 | QualityV2)
+ITEM_FACT_PACK = msgspec.json.Decoder(FactsV1[ItemFields] | FactsV2[ItemFields])
+QUEUE_FACT_PACK = msgspec.json.Decoder(FactsV1[QueueFields] | FactsV2[QueueFields])
+_ITEMS = msgspec.json.Decoder(ItemsV1)
+_QUEUE = msgspec.json.Decoder(QueueV1)
 
 
 def decode(family: str, decoder: "msgspec.json.Decoder[Any]", data: bytes) -> Any:
@@ -428,4 +460,16 @@ def rule(data: bytes) -> RuleV1 | RuleV2:
 def quality(data: bytes) -> QualityV1:
     """A stored quality state, in any version this build reads."""
     rec: QualityV1 = decode("quality state", _QUALITY, data)
+    return rec
+
+
+def review_items(data: bytes) -> ItemsV1:
+    """A stored review-items state, in any version this build reads."""
+    rec: ItemsV1 = decode("review state", _ITEMS, data)
+    return rec
+
+
+def queue(data: bytes) -> QueueV1:
+    """A stored review queue state, in any version this build reads."""
+    rec: QueueV1 = decode("queue state", _QUEUE, data)
     return rec

@@ -17,7 +17,9 @@ from signals.deadletter import dead_letter, dead_letter_key
 from signals.decode import Rejected, decode
 from signals.engine import ContentStep, CreatorStep, Emit, Engine
 from signals.quality import QualityFact, QualityState
+from signals.queues import QueueState
 from signals.regionhold import RegionHolds
+from signals.reviewitems import ItemFact, ItemsState, QueueFact
 from signals.trend import TrendFact
 
 
@@ -204,6 +206,47 @@ class QualityStage:
         return changed
 
 
+class ReviewStage:
+    """Review item facts into the review family: each key's items met by the outcomes that
+    clear them (signals.reviewitems)."""
+
+    def feed(self, facts: list[ItemFact], states: States) -> list[QueueFact]:
+        """Fold facts; the queue facts of the items they put in or cleared."""
+        out: list[QueueFact] = []
+        for f in facts:
+            st = states.get(f.key)
+            if st is None or st.expired(f.ts):
+                st = ItemsState()
+            out += st.apply(f)
+            states[f.key] = st
+        return out
+
+
+class QueueStage:
+    """Queue facts into the queue family: one state per review queue (signals.queues)."""
+
+    def feed(
+        self,
+        facts: list[QueueFact],
+        states: States,
+        partition: int = 0,
+        offset: int | None = None,
+    ) -> set[str]:
+        """Fold facts (one Kafka record's, at `offset`: a queue that applied it already
+        skips them); the queues changed."""
+        changed: set[str] = set()
+        for f in facts:
+            st = states.get(f.queue)
+            if st is None:
+                st = QueueState(f.queue)
+            if offset is not None and f.queue not in changed and st.seen(partition, offset):
+                continue
+            st.apply(f)
+            states[f.queue] = st
+            changed.add(f.queue)
+        return changed
+
+
 def _released(keys: list[str], states: States, release: Callable[[str, Any], Any]) -> list[Any]:
     """The steps of the keys whose hold ended (a key expired meanwhile has none)."""
     out = []
@@ -222,5 +265,7 @@ __all__ = [
     "CreatorStep",
     "Fed",
     "QualityStage",
+    "QueueStage",
+    "ReviewStage",
     "States",
 ]

@@ -1,5 +1,7 @@
 """Prometheus metrics of the worker, served on /metrics."""
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS = Counter("vigil_events_total", "input messages processed", ["topic"])
@@ -56,3 +58,21 @@ ENFORCEMENT = Gauge(
     "owns (sum across workers); figure: a count of signals.quality.COUNTERS",
     ["rule", "policy_area", "region", "figure"],
 )
+REVIEW_QUEUE = Gauge(
+    "vigil_review_queue",
+    "each human review queue this worker owns, as of its watermark (one worker owns a queue); "
+    "figure: depth, oldest_wait_seconds, past_due, overflow, capacity_per_hour",
+    ["queue", "figure"],
+)
+QUEUE_FIGURES = ("depth", "oldest_wait_seconds", "past_due", "overflow", "capacity_per_hour")
+
+
+def queue_gauges(status: Any) -> None:
+    """Set a review queue's gauges from its status (schemas.outputs.QueueStatus)."""
+    for figure in QUEUE_FIGURES:
+        REVIEW_QUEUE.labels(status.queue, figure).set(getattr(status, figure))
+
+
+def clear_queue_gauges(*_: Any, **__: Any) -> None:
+    """Partitions moved: another worker may own these queues now."""
+    REVIEW_QUEUE.clear()

@@ -1,8 +1,10 @@
 """Reading vigil's own outputs back: a topic from its start until nothing more arrives (for
-`vigil explain --kafka`, `vigil report --kafka`, `vigil rules status --kafka`), or one output
-topic of a replay's --out directory."""
+`vigil explain --kafka`, `vigil report --kafka`, `vigil rules status --kafka`), one output
+topic of a replay's --out directory, or the workers' own views (`--url`)."""
 
 import time
+import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +38,22 @@ def read_output_file(source: Path, topic: str, record: type[R]) -> list[R]:
             except (orjson.JSONDecodeError, msgspec.DecodeError, KeyError, TypeError) as exc:
                 raise VigilError(f"{path}:{n}: not {_a(topic)} {topic} record: {exc}") from None
     return out
+
+
+def from_workers(urls: Iterable[str], view: str, field: str, token: str | None) -> list[Any]:
+    """The rows every worker's web view serves under `field` (each worker holds its own
+    partitions' keys), in the order of the urls; a worker that does not answer is an error."""
+    rows: list[Any] = []
+    for url in urls:
+        req = urllib.request.Request(url.rstrip("/") + view)
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                rows += orjson.loads(resp.read())[field]
+        except (OSError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+            raise VigilError(f"{url}{view}: {exc}") from None
+    return rows
 
 
 def _a(word: str) -> str:

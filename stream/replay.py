@@ -19,6 +19,7 @@ from schemas.common import (
     ENFORCEMENT_QUALITY,
     MAX_FUTURE_SKEW_MS,
     OUTPUT_TOPICS,
+    REVIEW_QUEUES,
     RULE_STATE,
 )
 from signals.engine import Emit, Engine
@@ -80,6 +81,10 @@ def run(
     for key, state in sorted(pipe.quality.items()):
         stats.by_topic[ENFORCEMENT_QUALITY] += 1
         sink.write(Emit(ENFORCEMENT_QUALITY, key, state.record()))
+    # and each review queue as of the last event
+    for e in pipe.queue_statuses(everything=True):
+        stats.by_topic[e.topic] += 1
+        sink.write(e)
     stats.events = pipe.events
     stats.seconds = time.perf_counter() - start
     return stats, pipe
@@ -123,7 +128,7 @@ class DirSink(Sink):
         directory.mkdir(parents=True, exist_ok=True)
         self.files = {
             t: stack.enter_context((directory / f"{t}.jsonl").open("wb"))
-            for t in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY, RULE_STATE)
+            for t in (*OUTPUT_TOPICS, ENFORCEMENT_QUALITY, RULE_STATE, REVIEW_QUEUES)
         }
 
     def write(self, emit: Emit) -> None:

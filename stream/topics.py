@@ -6,7 +6,13 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from schemas.common import ENFORCEMENT_QUALITY, INPUT_TOPICS, OUTPUT_TOPICS, RULE_STATE
+from schemas.common import (
+    ENFORCEMENT_QUALITY,
+    INPUT_TOPICS,
+    OUTPUT_TOPICS,
+    REVIEW_QUEUES,
+    RULE_STATE,
+)
 from stream.config import Settings
 from stream.errors import TopicMismatch
 
@@ -16,7 +22,10 @@ CREATOR_FACTS = "vigil-creator-facts"
 TREND_FACTS = "vigil-trend-facts"
 QUALITY_FACTS = "vigil-quality-facts"  # keyed by quality key (signals.quality)
 RULE_FACTS = "vigil-rule-facts"  # keyed by rule id: automatic actions for their breaker
-INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS, QUALITY_FACTS, RULE_FACTS)
+# keyed by a video's or an item's review key (signals.reviewitems): items and human outcomes
+REVIEW_FACTS = "vigil-review-facts"
+QUEUE_FACTS = "vigil-queue-facts"  # keyed by queue name: items entering and leaving it
+INTERNAL_TOPICS = (CREATOR_FACTS, TREND_FACTS, QUALITY_FACTS, RULE_FACTS, REVIEW_FACTS, QUEUE_FACTS)
 # keyed by rule id, co-partitioned with RULE_FACTS: resets of rules' breakers (`vigil rules
 # reset`). A topic of its own: who may reset a breaker must not be able to forge an action
 RULE_COMMANDS = "rule-commands"
@@ -24,8 +33,20 @@ POLICY_UPDATES = "policy-updates"  # compacted: the pack every worker runs (`vig
 PACK_KEY = b"pack"  # its one key
 
 
-TABLES = ("content-state", "creator-state", "trend-state", "quality-state", "breaker-state")
-COMPACTED_OUTPUTS = (ENFORCEMENT_QUALITY, RULE_STATE)  # a key's newest record is what counts
+TABLES = (
+    "content-state",
+    "creator-state",
+    "trend-state",
+    "quality-state",
+    "breaker-state",
+    "review-state",
+    "queue-state",
+)
+COMPACTED_OUTPUTS = (
+    ENFORCEMENT_QUALITY,
+    RULE_STATE,
+    REVIEW_QUEUES,
+)  # a key's newest record is what counts
 
 
 def written_by_worker(settings: Settings) -> list[str]:

@@ -14,6 +14,8 @@ guardrails:
     share: 0.02
     queue: qa-sample
     rules: {hate.model_remove: 0.05}
+  review:                        # traffic control for human review (signals.policy.reviewtraffic)
+    queues: {default: {capacity_per_hour: 100, service_level: 24h}}
 ```
 
 Enforcement managers own this section, not the rules' authors: a breaker changes what the
@@ -28,11 +30,12 @@ import yaml
 from schemas.common import REGIONS
 from signals.eventtime import parse_duration
 from signals.policy.errors import PolicyError
-from signals.policy.model import Breaker, Guardrails, Sampling
+from signals.policy.model import Breaker, Guardrails, ReviewTraffic, Sampling
 from signals.policy.nodes import at as at_node
 from signals.policy.nodes import known_fields, scalar
+from signals.policy.reviewtraffic import parse_review
 
-FIELDS = ("breakers", "sampling")
+FIELDS = ("breakers", "sampling", "review")
 BREAKERS_FIELDS = ("default", "rules")
 BREAKER_FIELDS = ("max_actions_per_hour", "per_region", "spike", "quiet_period")
 SAMPLING_FIELDS = ("share", "queue", "rules")
@@ -42,10 +45,14 @@ class Parsed:
     """A guardrails section: the guardrails, and where each rule it names is named."""
 
     def __init__(
-        self, guardrails: Guardrails | None, rule_nodes: list[tuple[str, yaml.Node]]
+        self,
+        guardrails: Guardrails | None,
+        rule_nodes: list[tuple[str, yaml.Node]],
+        queue_nodes: dict[str, yaml.Node] | None = None,
     ) -> None:
         self.guardrails = guardrails
         self.rule_nodes = rule_nodes
+        self.queue_nodes = queue_nodes or {}  # where each review queue is declared
 
 
 def parse_guardrails(fname: str, node: yaml.Node) -> tuple[Parsed, list[PolicyError]]:
@@ -57,7 +64,7 @@ def parse_guardrails(fname: str, node: yaml.Node) -> tuple[Parsed, list[PolicyEr
         errors.append(at_node(fname, at, msg, None, hint))
 
     if not isinstance(node, yaml.MappingNode):
-        fail(node, "`guardrails` is a mapping: breakers, sampling")
+        fail(node, "`guardrails` is a mapping: breakers, sampling, review")
         return Parsed(None, []), errors
     fields = known_fields(node, FIELDS, "guardrails", fail)
     default, rules = Breaker(), {}
@@ -78,10 +85,12 @@ def parse_guardrails(fname: str, node: yaml.Node) -> tuple[Parsed, list[PolicyEr
                     rules[rid] = _breaker(vnode, default, rid, fail)
                     nodes.append((rid, knode))
     sampling = _sampling(fields["sampling"], nodes, fail) if "sampling" in fields else Sampling()
+    review, queues = parse_review(fields["review"], fail) if "review" in fields else (None, {})
     if errors:
-        return Parsed(None, nodes), errors
+        return Parsed(None, nodes, queues), errors
     line = node.start_mark.line + 1
-    return Parsed(Guardrails(default, rules, fname, line, sampling), nodes), errors
+    guardrails = Guardrails(default, rules, fname, line, sampling, review or ReviewTraffic())
+    return Parsed(guardrails, nodes, queues), errors
 
 
 def _sampling(node: yaml.Node, nodes: list[tuple[str, yaml.Node]], fail: Any) -> Sampling:

@@ -22,6 +22,7 @@ from signals.policy.errors import PolicyError, PolicyPackInvalid
 from signals.policy.guardrails import Parsed, parse_guardrails
 from signals.policy.ladders import parse_strikes
 from signals.policy.model import (
+    HELD_QUEUE,
     MODES,
     RULE_OUTCOMES,
     TARGETS,
@@ -114,6 +115,8 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
                 rules.append(rule)
     if guardrails is not None:
         errors += _unknown_rules(guardrails, {r.id: r for r in rules}, once["guardrails"][0])
+        if guardrails.guardrails is not None:
+            errors += _undeclared_queues(guardrails.guardrails, rules)
     if not sources:
         errors.append(PolicyError(source, 0, 0, "no policy files (*.yaml) found"))
     if errors:
@@ -128,6 +131,46 @@ def parse_pack(sources: dict[str, str], source: str = "<memory>") -> PolicyPack:
         strikes,
         guardrails.guardrails if guardrails and guardrails.guardrails else Guardrails(),
     )
+
+
+def _undeclared_queues(guardrails: Guardrails, rules: list[Rule]) -> list[PolicyError]:
+    """Without a default queue, every queue an item can go to is declared: each routing
+    rule's (and its regions'), the QA samples' and the breakers' held items'."""
+    review = guardrails.review
+    if review.default is not None:
+        return []
+    out = []
+    declared = sorted(review.queues)
+    hint = (
+        "declare it under `guardrails: review: queues:`, or a `default` "
+        f"(declared: {', '.join(declared)})"
+    )
+    for rule in rules:
+        for variant in (rule, *rule.regions.values()):
+            if variant.queue and variant.queue not in review.queues:
+                out.append(
+                    PolicyError(
+                        rule.file, rule.line, 1,
+                        f"rule {rule.id!r} routes to undeclared queue {variant.queue!r}",
+                        rule.id, hint,
+                    )
+                )  # fmt: skip
+                break
+    wanted = []
+    if any(r.acts for r in rules):
+        wanted.append((HELD_QUEUE, "held actions go to"))
+    sampling = guardrails.sampling
+    if sampling.share > 0 or any(v > 0 for v in sampling.rules.values()):
+        wanted.append((sampling.queue, "QA samples go to"))
+    for name, what in wanted:
+        if name not in review.queues:
+            out.append(
+                PolicyError(
+                    guardrails.file, guardrails.line, 1,
+                    f"queue {name!r}, which {what}, is not declared", None, hint,
+                )
+            )  # fmt: skip
+    return out
 
 
 def _unknown_rules(parsed: Parsed, rules: dict[str, Rule], fname: str) -> list[PolicyError]:

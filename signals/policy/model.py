@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, get_args
 
 from schemas.outputs import Outcome, TargetType
+from signals.eventtime import DAY
 
 # the vocabularies are the output contract's (schemas/outputs.py), defined there once
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
@@ -233,6 +234,34 @@ class Sampling:
         return self.rules.get(rule_id, self.share)
 
 
+HELD_QUEUE = "held-by-breaker"  # where the actions a rule's breaker holds wait for a human
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """A human review queue (signals.triage): what its reviewers clear in an hour, and the
+    wait within which every item should be reviewed (its least urgent items' due time)."""
+
+    capacity_per_hour: int = 100
+    service_level: int = DAY  # ms
+
+
+@dataclass(frozen=True)
+class ReviewTraffic:
+    """Traffic control for human review: how urgent each policy area's items are at least,
+    how reach raises that, and the queues with their capacity and service level."""
+
+    # policy area -> the most urgent priority its items start at (1 most urgent .. 5)
+    area_priority: dict[str, int] = field(default_factory=dict)
+    reach_step: int = 10  # each reach_step-fold of an item's reach: one priority more urgent
+    queues: dict[str, ReviewQueue] = field(default_factory=dict)
+    default: ReviewQueue | None = field(default_factory=ReviewQueue)  # None: declared only
+
+    def queue(self, name: str) -> ReviewQueue:
+        """A queue's capacity and service level (the default's, for one not declared)."""
+        return self.queues.get(name) or self.default or ReviewQueue()
+
+
 @dataclass(frozen=True)
 class Guardrails:
     """The pack's guardrails on automation: each automatic rule's breaker (`default` for the
@@ -243,6 +272,7 @@ class Guardrails:
     file: str = ""
     line: int = 0
     sampling: Sampling = field(default_factory=Sampling)
+    review: ReviewTraffic = field(default_factory=ReviewTraffic)
 
     def breaker(self, rule_id: str) -> Breaker:
         """The breaker of a rule."""

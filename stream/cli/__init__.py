@@ -10,6 +10,7 @@ from stream.cli import (  # noqa: F401  (each module registers its commands)
     golden,
     policy,
     produce,
+    queues,
     replay,
     report,
     rules,

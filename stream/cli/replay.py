@@ -61,4 +61,4 @@ def demo(
     sink = r.MemorySink()
     tune_gc()
     stats, pipe = r.run(pack, lines, sink)
-    summarise(stats, sink, pack.hash, dict(pipe.keys()), Console(width=120))
+    summarise(stats, sink, pack, dict(pipe.keys()), Console(width=120))

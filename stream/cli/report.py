@@ -2,7 +2,6 @@
 `enforcement-quality` records a replay or the workers wrote."""
 
 import asyncio
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ from signals.qualityreport import (
     overturns_rose,
     report,
 )
+from stream import readback
 from stream.cli.common import POLICIES_OPT, app, err, load_or_exit
 from stream.config import Settings
-from stream.errors import VigilError
 from stream.readback import read_output_file, read_topics
 
 _RECORD = msgspec.json.Decoder(EnforcementQuality)
@@ -124,17 +123,7 @@ def _decoded(docs: Iterable[Any]) -> list[EnforcementQuality]:
 
 def from_workers(urls: Iterable[str], token: str | None) -> list[EnforcementQuality]:
     """The records every worker's /enforcement view serves (each holds its own keys)."""
-    docs = []
-    for url in urls:
-        req = urllib.request.Request(url.rstrip("/") + "/enforcement")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                docs += orjson.loads(resp.read())["records"]
-        except (OSError, KeyError, orjson.JSONDecodeError) as exc:
-            raise VigilError(f"{url}/enforcement: {exc}") from None
-    return newest_per_key(_decoded(docs))
+    return newest_per_key(_decoded(readback.from_workers(urls, "/enforcement", "records", token)))
 
 
 def on_kafka(settings: Settings, idle_seconds: float = 2.0) -> list[EnforcementQuality]:

@@ -1,7 +1,6 @@
 """`vigil trends`: the open incidents of a replay's output or of running workers, as a table."""
 
 import json
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -9,8 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stream import readback
 from stream.cli.common import app, err
 from stream.config import Settings
+from stream.errors import VigilError
 from stream.worker.incidents import ActiveTrends
 
 
@@ -28,14 +29,9 @@ def from_replay(directory: Path) -> ActiveTrends:
 def from_workers(urls: Iterable[str], token: str | None = None) -> ActiveTrends:
     """Open incidents from running workers' /trends views (each holds its own partitions)."""
     active = ActiveTrends()
-    for url in urls:
-        req = urllib.request.Request(url.rstrip("/") + "/trends")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            for row in json.loads(resp.read())["trends"]:
-                active.add(row)
-                active.first[row["incident_id"]] = row.get("fired", row["ts"])
+    for row in readback.from_workers(urls, "/trends", "trends", token):
+        active.add(row)
+        active.first[row["incident_id"]] = row.get("fired", row["ts"])
     return active
 
 
@@ -94,7 +90,7 @@ def trends_command(
     else:
         try:
             active = from_workers(url, Settings().api_token)
-        except OSError as exc:
+        except VigilError as exc:
             err.print(f"error: could not read /trends: {exc}")
             raise typer.Exit(1) from None
     show(active, Console(width=160))

@@ -3,27 +3,33 @@
 from collections import Counter, defaultdict
 from typing import Any
 
+import msgspec
 from rich.console import Console
 from rich.table import Table
 
 from schemas.common import (
     ENFORCEMENT_ACTIONS,
     ESCALATIONS,
+    REVIEW_QUEUES,
     RULE_STATE,
     SHADOW_ACTIONS,
     TREND_ALERTS,
 )
+from schemas.outputs import QueueStatus
+from signals.policy import PolicyPack
+from stream import queuetable
 from stream.notify.grouping import merge
 from stream.replay import MemorySink, ReplayStats
 
 
 def summarise(
-    stats: ReplayStats, sink: MemorySink, pack_hash: str, keys: dict[str, int], console: Console
+    stats: ReplayStats, sink: MemorySink, pack: PolicyPack, keys: dict[str, int], console: Console
 ) -> None:
-    """Print throughput, actions by rule, escalations, trend alerts and dead letters."""
+    """Print throughput, actions by rule, escalations, review queues, trend alerts and dead
+    letters."""
     console.print(
         f"[bold]vigil demo[/bold]: {stats.events:,} events in {stats.seconds:.2f}s "
-        f"= [bold]{stats.eps:,.0f} events/s[/bold] (policy pack {pack_hash})"
+        f"= [bold]{stats.eps:,.0f} events/s[/bold] (policy pack {pack.hash})"
     )
     console.print("live state keys: " + ", ".join(f"{k} {v:,}" for k, v in keys.items()))
 
@@ -48,10 +54,19 @@ def summarise(
     by_q: Counter[tuple[str, str, str, str]] = Counter(
         (e["rule"]["id"], e["outcome"], e.get("queue") or "on-call", str(e.get("priority")))
         for e in esc
-    )
+    )  # priority: each item's own (signals.triage), so a rule may show several
     for (rule, outcome, queue, prio), n in by_q.most_common():
         t.add_row(rule, outcome, queue, prio, str(n))
     console.print(t)
+    queues = [msgspec.convert(q, QueueStatus) for q in sink.records(REVIEW_QUEUES)]
+    console.print(queuetable.table(queuetable.newest(queues), pack))
+    for name in sorted({q.queue for q in queues if q.overflow}):
+        top = max((q for q in queues if q.queue == name), key=lambda q: q.depth)
+        console.print(
+            f"  {name} peaked at {top.depth} waiting ({top.ts[11:16]}): {top.overflow} more "
+            f"than its reviewers clear within {queuetable.duration(top.service_level_seconds)} "
+            f"at {top.capacity_per_hour}/h; served earliest due first, nothing dropped"
+        )
 
     shadow = sink.records(SHADOW_ACTIONS)
     if shadow:

@@ -373,10 +373,19 @@ def _bad_model_release(g: TrafficGen) -> None:
     """A model release that misfires: for an hour from 12:00 it scores ordinary uploads as
     near-certain hate. hate.model_remove would remove every one; its breaker holds them."""
     start = g.day + 12 * HOUR
+    videos = []
     for _ in range(int(1200 * g.scale)):
         ts = start + g.r.randint(0, HOUR - 2 * MINUTE)
         tags = [g.zipf(g.tags) for _ in range(g.r.randint(0, 2))]
-        g.upload(ts, g.pick_creator(), tags, None, {"hate": 0.98}, model_version=BAD_RELEASE)
+        creator = g.pick_creator()
+        cid = g.upload(ts, creator, tags, None, {"hate": 0.98}, model_version=BAD_RELEASE)
+        videos.append((ts, cid, creator))
+    # the held-by-breaker queue's reviewers: from 12:20 for four hours, at the queue's
+    # capacity (one every 18 s), oldest first; what they do not reach waits overnight
+    videos.sort()
+    for i, (ts, cid, creator) in enumerate(videos[: int(800 * g.scale)]):
+        at = max(start + 20 * MINUTE + i * 18_000, ts + 10 * MINUTE)
+        g.review(at, cid, creator, "review", "not_violating", "hate")
 
 
 def iter_lines(messages: list[Message]) -> Iterator[bytes]:

@@ -3,9 +3,10 @@
 1. Apply (stream/worker/runtime.py): the batch's records are decoded, folded into their
    keys' states and run through the rules; each touched state is written to its table's
    store, not yet to its changelog, and its changelog record waits in the batch's outbox.
-2. Ledger check: a decision or an enforcement-quality fact whose id the ledger already holds
-   went out before a crash and a redelivery; it is dropped (a decision counted as a
-   duplicate). Quality facts are counted where they land, so a repeated one would count twice.
+2. Ledger check: a decision, an enforcement-quality fact or a review queue's fact whose id the
+   ledger already holds went out before a crash and a redelivery; it is dropped (a decision
+   counted as a duplicate). Quality and queue facts are counted where they land, so a
+   repeated one would count twice.
 3. Outputs: decisions, trend alerts, dead letters and the re-keyed facts are sent, one record
    batch per partition (stream/worker/outbox.py), and every ack awaited.
 4. Ledger record: the ids just acknowledged.
@@ -36,9 +37,10 @@ import msgspec
 from schemas.common import DEAD_LETTER, RULE_STATE, TREND_ALERTS
 from signals.engine import Emit
 from signals.quality import QualityFact
+from signals.reviewitems import QueueFact
 from stream import metrics
 from stream.config import Settings
-from stream.topics import QUALITY_FACTS
+from stream.topics import QUALITY_FACTS, QUEUE_FACTS
 from stream.worker.ledger import Ledger
 from stream.worker.outbox import Outbox
 from stream.worker.tables import Written, persisted
@@ -54,19 +56,22 @@ async def publish(
     producer: Any,
     ledger: Ledger,
     settings: Settings,
-    quality: Sequence[QualityFact] = (),
+    quality: Sequence[QualityFact | QueueFact] = (),
 ) -> list[Emit]:
     """Steps 2 to 5 for an applied batch: the emits that went out (none the ledger knew),
-    and its quality facts the ledger did not know."""
+    and its quality and queue facts the ledger did not know."""
     # 2. ledger check (a dead letter, and a breaker's status on its compacted topic, may
     # go out twice harmlessly: neither has an id of its own)
     keyed = [e for e in emits if e.topic not in UNLEDGERED]
     fresh = await ledger.unseen([e.record.id for e in keyed] + [_fact_key(f) for f in quality])  # type: ignore[attr-defined]
     fresh_facts = [f for f, new in zip(quality, fresh[len(keyed) :], strict=True) if new]
     fresh = fresh[: len(keyed)]
-    facts_topic = settings.topic(QUALITY_FACTS)
+    facts_topics = {
+        QualityFact: settings.topic(QUALITY_FACTS),
+        QueueFact: settings.topic(QUEUE_FACTS),
+    }
     for f in fresh_facts:
-        box.add_fact(facts_topic, f.table_key.encode(), list(f.fields()))
+        box.add_fact(facts_topics[type(f)], f.table_key.encode(), list(f.fields()))
     known = {id(e) for e, new in zip(keyed, fresh, strict=True) if not new}
     sent = []
     for e in emits:
@@ -90,8 +95,8 @@ async def publish(
     return sent
 
 
-def _fact_key(fact: QualityFact) -> str:
-    """A quality fact's ledger key. Its id may be its decision's (a `decided` fact), and the
-    decision may go out from another family's batch (an automatic action, from its rule's
-    breaker): apart, neither hides the other."""
-    return "q:" + fact.id
+def _fact_key(fact: QualityFact | QueueFact) -> str:
+    """A quality or queue fact's ledger key. A quality fact's id may be its decision's (a
+    `decided` fact), and the decision may go out from another family's batch (an automatic
+    action, from its rule's breaker): apart, neither hides the other."""
+    return ("q:" if isinstance(fact, QualityFact) else "rq:") + fact.id

@@ -10,6 +10,10 @@ rule agent      <- vigil-rule-facts (rule id: the content and creator families' 
                    actions) -> the actions its breaker lets through, the review items of those
                    it holds, on-call pages, rule-state (compacted: each breaker's newest status)
                    and the creator facts of the actions enforced
+review agent    <- vigil-review-facts (a video's, or an item's, review key: review items made
+                   by the other families, human outcomes from the content family) -> the
+                   entries and exits of items, re-keyed by queue onto vigil-queue-facts
+queue agent     <- vigil-queue-facts -> review-queues (compacted: each queue's newest status)
 
 Every family's decisions, and the content family's join of reviews and appeals to them, make
 quality facts (signals.qualityjoin), re-keyed by quality key once the ledger has them
@@ -32,6 +36,7 @@ from schemas.common import (
     ENFORCEMENT_QUALITY,
     INPUT_TOPICS,
     MAX_FUTURE_SKEW_MS,
+    REVIEW_QUEUES,
     TREND_ALERTS,
     UPLOADS,
 )
@@ -42,13 +47,17 @@ from signals.engine import Emit, Engine, RuleStep
 from signals.eventtime import MINUTE
 from signals.policy import PolicyPack
 from signals.quality import QualityFact, QualityState
+from signals.queues import QueueState
 from signals.records import (
     CREATOR_FACT_PACK,
+    ITEM_FACT_PACK,
     QUALITY_FACT_PACK,
+    QUEUE_FACT_PACK,
     RULE_FACT_PACK,
     TREND_FACT_PACK,
 )
-from signals.stages import ContentStage, CreatorStage, QualityStage
+from signals.reviewitems import ItemFact, ItemsState, QueueFact
+from signals.stages import ContentStage, CreatorStage, QualityStage, QueueStage, ReviewStage
 from signals.trend import TrendFact, TrendState
 from stream import metrics
 from stream.config import Settings
@@ -56,6 +65,8 @@ from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import (
     CREATOR_FACTS,
     QUALITY_FACTS,
+    QUEUE_FACTS,
+    REVIEW_FACTS,
     RULE_COMMANDS,
     RULE_FACTS,
     TREND_FACTS,
@@ -120,6 +131,10 @@ class Runtime:
         self.breakers = self.app.Table(
             "breaker-state", partitions=n, key_type=bytes, value_type=bytes
         )
+        self.reviews = self.app.Table(
+            "review-state", partitions=n, key_type=bytes, value_type=bytes
+        )
+        self.queues = self.app.Table("queue-state", partitions=n, key_type=bytes, value_type=bytes)
         keys = settings.state_cache_keys
         self.caches = {
             "content": StateCache(self.content, ContentState.decode, keys),
@@ -127,6 +142,8 @@ class Runtime:
             "trend": StateCache(self.trends, TrendState.decode, keys),
             "quality": StateCache(self.quality, QualityState.decode, keys),
             "rule": StateCache(self.breakers, RuleState.decode, keys),
+            "review": StateCache(self.reviews, ItemsState.decode, keys),
+            "queue": StateCache(self.queues, QueueState.decode, keys),
         }
         for cache in self.caches.values():  # a partition that leaves may come back changed
             self.app.on_partitions_revoked.connect(cache.clear)
@@ -140,9 +157,13 @@ class Runtime:
         self.last_input = time.perf_counter()  # when the content family last had a batch
         self.creator_stage = CreatorStage(self.engine)
         self.quality_stage = QualityStage()
+        self.review_stage = ReviewStage()
+        self.queue_stage = QueueStage()
         self._changed_quality: set[bytes] = set()  # since the last publish_quality
+        self._changed_queues: set[bytes] = set()  # since the last publish_queues
         self.gauges = QualityGauges()
         self.app.on_partitions_revoked.connect(self.gauges.clear)
+        self.app.on_partitions_revoked.connect(metrics.clear_queue_gauges)
         self.families = [
             Family(
                 "content",
@@ -172,6 +193,16 @@ class Runtime:
             ),
             Family(
                 "rule", self.breakers, self.caches["rule"], RuleState, settings.topic(RULE_FACTS)
+            ),
+            Family(
+                "review",
+                self.reviews,
+                self.caches["review"],
+                ItemsState,
+                settings.topic(REVIEW_FACTS),
+            ),
+            Family(
+                "queue", self.queues, self.caches["queue"], QueueState, settings.topic(QUEUE_FACTS)
             ),
         ]
         self.packs = PackSwitch(pack, self.engine.set_pack)
@@ -208,6 +239,14 @@ class Runtime:
     async def rule_batch(self, records: Sequence[Record]) -> Publish:
         """Pass automatic actions through their rules' breakers; write each rule once."""
         return self._guarded("rule", lambda: self._rule_batch(records))
+
+    async def review_batch(self, records: Sequence[Record]) -> Publish:
+        """Meet review items and the human outcomes that clear them; write each key once."""
+        return self._guarded("review", lambda: self._review_batch(records))
+
+    async def queue_batch(self, records: Sequence[Record]) -> Publish:
+        """Fold the entries and exits of review items; write each queue once."""
+        return self._guarded("queue", lambda: self._queue_batch(records))
 
     async def quality_batch(self, records: Sequence[Record]) -> Publish:
         """Fold quality facts; write each quality key once and publish its newest figures."""
@@ -277,6 +316,7 @@ class Runtime:
                 box.add_fact(trend_facts, tf.table_key.encode(), tf.fields())
         self._send_clocks(box, trend_facts, stage.trend_clocks(), CLOCK_EVERY)
         self._rule_facts(box)
+        self._item_facts(box)
         self._send_clocks(
             box, self.settings.topic(RULE_FACTS), stage.rule_clocks(), RULE_CLOCK_EVERY
         )
@@ -297,6 +337,7 @@ class Runtime:
             for fields in facts_of(msg, CREATOR_FACT_PACK):
                 emits.extend(stage.feed(CreatorFact(*fields), msg.partition, states))
         self._rule_facts(box)
+        self._item_facts(box)
         written = self._write_back("creator", self.creators, states.states, states.sources, box)
         return self._publishing("creator", t0, box, emits, written, self.engine.take_quality())
 
@@ -351,6 +392,85 @@ class Runtime:
         for rf in self.engine.take_rule_facts():
             box.add_fact(topic, rf.rule_id.encode(), rf.fields())
 
+    def _item_facts(self, box: Outbox) -> None:
+        """Send the review items the engine made, and the human outcomes that may clear them,
+        to the review family."""
+        topic = self.settings.topic(REVIEW_FACTS)
+        for f in self.engine.take_item_facts():
+            box.add_fact(topic, f.key.encode(), list(f.fields()))
+
+    def _review_batch(self, records: Sequence[Record]) -> Publish:
+        """A batch of review item facts: the entries and exits of items go, through the
+        ledger, to their queues (a redelivered item or outcome is known by its id)."""
+        t0 = time.perf_counter()
+        states = BatchStates(self.caches["review"].load)
+        queue_facts: list[QueueFact] = []
+        for msg in records:
+            states.source = msg
+            facts = [ItemFact(*f) for f in facts_of(msg, ITEM_FACT_PACK)]
+            queue_facts += self.review_stage.feed(facts, states)
+        box = Outbox(self.limits)
+        written = self._write_back("review", self.reviews, states.states, states.sources, box)
+        return self._publishing("review", t0, box, [], written, queue_facts)
+
+    def _queue_batch(self, records: Sequence[Record]) -> Publish:
+        """A batch of queue facts: each changed queue's status goes out on the next timer."""
+        return self._summing_batch(
+            "queue", records, self.queues, QUEUE_FACT_PACK, QueueFact, self.queue_stage,
+            self._changed_queues,
+        )  # fmt: skip
+
+    def _summing_batch(
+        self,
+        family: str,
+        records: Sequence[Record],
+        table: Any,
+        decoder: Any,
+        fact: Callable[..., Any],
+        stage: QualityStage | QueueStage,
+        changed: set[bytes],
+    ) -> Publish:
+        """A batch of a family that sums its facts (quality, queue): a record a key applied
+        already (a redelivery) is skipped by its offset; the keys it changed are noted for
+        the next publish of their figures."""
+        t0 = time.perf_counter()
+        states = BatchStates(self.caches[family].load)
+        for msg in records:
+            states.source = msg
+            facts = [fact(*f) for f in facts_of(msg, decoder)]
+            keys = stage.feed(facts, states, msg.partition, msg.offset)
+            changed.update(k.encode() for k in keys)
+        box = Outbox(self.limits)
+        written = self._write_back(family, table, states.states, states.sources, box)
+        return self._publishing(family, t0, box, [], written)
+
+    def queue_statuses(self) -> list[dict[str, Any]]:
+        """The statuses of the review queues this worker holds, as of its watermark."""
+        traffic = self.engine.pack.guardrails.review
+        load = self.caches["queue"].load
+        out = []
+        for k, v in entries(self.queues):
+            st = load(k) if v else None
+            if st is not None:
+                status = st.status(self.watermark, traffic.queue(st.name))
+                out.append(msgspec.to_builtins(status))
+        return out
+
+    async def publish_queues(self, everything: bool = False) -> None:
+        """Publish the statuses of the queues changed since the last call (of every queue
+        this worker holds, with `everything`) on review-queues, as of the worker's watermark,
+        and set their gauges."""
+        traffic = self.engine.pack.guardrails.review
+
+        def status(st: QueueState) -> Any:
+            return st.status(self.watermark, traffic.queue(st.name))
+
+        states = await self._publish_newest(
+            "queue", self.queues, self._changed_queues, everything, REVIEW_QUEUES, status
+        )
+        for st in states:
+            metrics.queue_gauges(status(st))
+
     def _rule_batch(self, records: Sequence[Record]) -> Publish:
         """A batch of rule facts: each breaker's verdicts, statuses and pages; the creator
         facts of the actions it let through go on to the creator family."""
@@ -397,45 +517,51 @@ class Runtime:
         for st in states.states.values():  # once per rule the batch touched
             metrics.BREAKER_HELD.labels(rule=st.rule_id).set(1 if st.mode == "held" else 0)
         metrics.BREAKER_WAITING.set(sum(map(len, family.waiting.values())))
+        self._item_facts(box)
         written = self._write_back("rule", self.breakers, states.states, states.sources, box)
         return self._publishing("rule", t0, box, emits, written, self.engine.take_quality())
 
     def _quality_batch(self, records: Sequence[Record]) -> Publish:
-        """A batch of quality facts: a record a key applied already (a redelivery) is
-        skipped by its offset; each changed key's figures go to enforcement-quality."""
-        t0 = time.perf_counter()
-        states = BatchStates(self.caches["quality"].load)
-        changed: set[str] = set()
-        for msg in records:
-            states.source = msg
-            facts = [QualityFact(*f) for f in facts_of(msg, QUALITY_FACT_PACK)]
-            changed |= self.quality_stage.feed(facts, states, msg.partition, msg.offset)
-        self._changed_quality.update(k.encode() for k in changed)
-        box = Outbox(self.limits)
-        written = self._write_back("quality", self.quality, states.states, states.sources, box)
-        return self._publishing("quality", t0, box, [], written)
+        """A batch of quality facts: each changed key's figures go to enforcement-quality on
+        the next timer."""
+        return self._summing_batch(
+            "quality", records, self.quality, QUALITY_FACT_PACK, QualityFact, self.quality_stage,
+            self._changed_quality,
+        )  # fmt: skip
 
     async def publish_quality(self, everything: bool = False) -> None:
         """Publish the newest figures of the quality keys changed since the last call (of
         every key this worker holds, with `everything`: a restart forgets which changed) and
         refresh their gauges. On a timer, not per batch: a key's record is a few kB and
         dashboards need it every few seconds, not for every batch of facts."""
-        keys = (
-            [k for k, v in entries(self.quality) if v]
-            if everything
-            else sorted(self._changed_quality)
-        )
-        self._changed_quality.clear()
-        load = self.caches["quality"].load
-        states = [st for st in map(load, keys) if st is not None]
-        if not states:
-            return
-        box = Outbox(self.limits)
-        out = self.settings.topic(ENFORCEMENT_QUALITY)
-        for st in states:
-            box.add(out, st.table_key.encode(), _encode(st.record()))
-        await self.publish(box, [], {})
+        states = await self._publish_newest(
+            "quality", self.quality, self._changed_quality, everything, ENFORCEMENT_QUALITY,
+            lambda st: st.record(),
+        )  # fmt: skip
         self.gauges.update(states)
+
+    async def _publish_newest(
+        self,
+        family: str,
+        table: Any,
+        changed: set[bytes],
+        everything: bool,
+        topic: str,
+        record: Callable[[Any], Any],
+    ) -> list[Any]:
+        """Publish on a compacted topic the newest record of each key of a summing family
+        changed since the last call (every key this worker holds, with `everything`); the
+        states published."""
+        keys = [k for k, v in entries(table) if v] if everything else sorted(changed)
+        changed.clear()
+        states = [st for st in map(self.caches[family].load, keys) if st is not None]
+        if states:
+            box = Outbox(self.limits)
+            out = self.settings.topic(topic)
+            for st in states:
+                box.add(out, st.table_key.encode(), _encode(record(st)))
+            await self.publish(box, [], {})
+        return states
 
     def _publishing(
         self,
@@ -444,7 +570,7 @@ class Runtime:
         box: Outbox,
         emits: list[Emit],
         written: Written,
-        quality: Sequence[QualityFact] = (),
+        quality: Sequence[QualityFact | QueueFact] = (),
     ) -> Publish:
         """The publish step of an applied batch; the batch's time runs until it is done."""
 
@@ -480,7 +606,7 @@ class Runtime:
         box: Outbox,
         emits: list[Emit],
         written: Written,
-        quality: Sequence[QualityFact] = (),
+        quality: Sequence[QualityFact | QueueFact] = (),
     ) -> None:
         """Steps 2 to 5 of the delivery guarantee (stream/worker/guarantee.py) for a batch."""
         producer = cast(Producer, self.app.producer)  # vigil's transport's; it holds the client
@@ -502,9 +628,14 @@ class Runtime:
             return
         if time.perf_counter() - self.last_input < QUIET_SECONDS:
             return
-        creator_facts = self.settings.topic(CREATOR_FACTS)
         n = await release_waiting(
-            family, self.engine, self.publish, self.limits, self.settings.partitions, creator_facts
+            family,
+            self.engine,
+            self.publish,
+            self.limits,
+            self.settings.partitions,
+            self.settings.topic(CREATOR_FACTS),
+            self.settings.topic(REVIEW_FACTS),
         )
         metrics.BREAKER_WAITING.set(sum(map(len, family.waiting.values())))
         log.info("breaker_waiting_released", actions=n)

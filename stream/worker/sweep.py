@@ -25,7 +25,8 @@ log = structlog.get_logger("vigil.worker")
 YIELD_EVERY = 5000  # entries between yields to the event loop: a large table stays responsive
 
 
-Publish = Callable[[Outbox, list[Emit], Written], Awaitable[None]]
+# a batch's publish (Runtime.publish): outputs, changelogs, and the quality and queue facts
+Publish = Callable[[Outbox, list[Emit], Written, Sequence[Any]], Awaitable[None]]
 
 
 async def sweep(
@@ -111,7 +112,7 @@ async def sweep(
             )
             cache.drop(k)
         if len(box) or alerts:
-            await publish(box, alerts, written)
+            await publish(box, alerts, written, ())
         if gone:
             metrics.SWEPT.labels(family=family.name).inc(len(gone))
             log.info("state_expired", family=family.name, keys=len(gone))
@@ -124,10 +125,13 @@ async def release_waiting(
     limits: Mapping[str, int],
     partitions: int,
     creator_facts: str,
+    review_facts: str,
 ) -> int:
     """Decide every would-be action still waiting for the content partitions' clocks
     (signals.breaker), as if they had passed it: for when the input went quiet, when no clock
-    will move on until traffic comes back. Returns how many actions were decided."""
+    will move on until traffic comes back. What they make goes out as a batch's would: the
+    creator facts of those enforced, the review items of those held or sampled, and their
+    quality facts. Returns how many actions were decided."""
     box, emits = Outbox(limits), []
     written: Written = {}
     now_stored = getter(family.table)
@@ -150,6 +154,9 @@ async def release_waiting(
             emits += step.emits
             for cf in step.creator_facts:
                 box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
-    if len(box) or emits:
-        await publish(box, emits, written)
+    for f in engine.take_item_facts():
+        box.add_fact(review_facts, f.key.encode(), list(f.fields()))
+    quality = engine.take_quality()
+    if len(box) or emits or quality:
+        await publish(box, emits, written, quality)
     return decided

@@ -1,11 +1,11 @@
 """The worker's web views: /health and /metrics (open), /trends, incident pages and
-/enforcement (token).
+/enforcement and /queues (token).
 
 /health answers 503 while the worker cannot make progress (stream/worker/vitals.py), so a supervisor
 or load balancer takes it out. /metrics is Prometheus. /trends lists the worker's open
 incidents and /trends/{kind}/{value} shows one key's: the default VIGIL_DASHBOARD_LINK of
 every trend alert points there. /enforcement serves the enforcement-quality records of the
-quality keys the worker holds.
+quality keys the worker holds, /queues the statuses of the review queues it holds.
 """
 
 from collections.abc import Callable
@@ -30,6 +30,7 @@ def install(
     pack: Callable[[], PolicyPack],
     active: ActiveTrends,
     figures: Callable[[], list[dict[str, Any]]],
+    queues: Callable[[], list[dict[str, Any]]],
 ) -> None:
     """Register the views on a Faust app."""
 
@@ -70,14 +71,20 @@ def install(
         # every worker's, or reads the compacted enforcement-quality topic (--kafka)
         return web.json({"records": figures()})
 
+    async def review_queues(web: Any, request: Any) -> Any:
+        # the queues of the partitions this worker holds: `vigil queues --url` merges every
+        # worker's, or reads the compacted review-queues topic (--kafka)
+        return web.json({"queues": queues()})
+
     if not token:
         log.warning(
             "api_token_missing",
-            detail="VIGIL_API_TOKEN is unset: /trends and /enforcement refuse "
+            detail="VIGIL_API_TOKEN is unset: /trends, /enforcement and /queues refuse "
             "every request; /health and /metrics stay open",
         )
     app.page("/trends")(require_token(token, trends))
     app.page("/trends/{kind}/{value}")(require_token(token, incident))
     app.page("/enforcement")(require_token(token, enforcement))
+    app.page("/queues")(require_token(token, review_queues))
     app.page("/health")(health)
     app.page("/metrics")(prometheus)

@@ -10,6 +10,8 @@ from schemas.common import INPUT_TOPICS
 from stream.topics import (
     CREATOR_FACTS,
     QUALITY_FACTS,
+    QUEUE_FACTS,
+    REVIEW_FACTS,
     RULE_COMMANDS,
     RULE_FACTS,
     TREND_FACTS,
@@ -42,6 +44,8 @@ def wire(rt: "Runtime") -> None:
     creator_topic = app.topic(s.topic(CREATOR_FACTS), schema=_raw(), partitions=n)
     trend_topic = app.topic(s.topic(TREND_FACTS), schema=_raw(), partitions=n)
     quality_topic = app.topic(s.topic(QUALITY_FACTS), schema=_raw(), partitions=n)
+    review_topic = app.topic(s.topic(REVIEW_FACTS), schema=_raw(), partitions=n)
+    queue_topic = app.topic(s.topic(QUEUE_FACTS), schema=_raw(), partitions=n)
     # the breakers' facts and the commands resetting them, co-partitioned: one agent
     rule_topic = app.topic(s.topic(RULE_FACTS), s.topic(RULE_COMMANDS), schema=_raw(), partitions=n)
 
@@ -61,6 +65,8 @@ def wire(rt: "Runtime") -> None:
     app.agent(trend_topic, name="vigil.trend")(agent(rt.trend_batch))
     app.agent(quality_topic, name="vigil.quality")(agent(rt.quality_batch))
     app.agent(rule_topic, name="vigil.rule")(agent(rt.rule_batch))
+    app.agent(review_topic, name="vigil.review")(agent(rt.review_batch))
+    app.agent(queue_topic, name="vigil.queue")(agent(rt.queue_batch))
     fetch.route(
         app,
         {
@@ -70,11 +76,16 @@ def wire(rt: "Runtime") -> None:
             s.topic(QUALITY_FACTS): rt.quality_batch,
             s.topic(RULE_FACTS): rt.rule_batch,
             s.topic(RULE_COMMANDS): rt.rule_batch,
+            s.topic(REVIEW_FACTS): rt.review_batch,
+            s.topic(QUEUE_FACTS): rt.queue_batch,
         },
         aligned=[s.topic(t) for t in INPUT_TOPICS],
     )  # every family's clock is fed from them
 
-    views.install(app, s.api_token, rt.vitals, lambda: rt.engine.pack, rt.active, rt.figures)
+    views.install(
+        app, s.api_token, rt.vitals, lambda: rt.engine.pack, rt.active, rt.figures,
+        rt.queue_statuses,
+    )  # fmt: skip
 
     async def sweep_tables() -> None:
         await sweep(
@@ -93,7 +104,9 @@ def wire(rt: "Runtime") -> None:
 
     async def quality_figures() -> None:
         ticks[0] += 1
-        await rt.publish_quality(everything=ticks[0] % FULL_PUBLISH_EVERY == 1)
+        everything = ticks[0] % FULL_PUBLISH_EVERY == 1
+        await rt.publish_quality(everything=everything)
+        await rt.publish_queues(everything=everything)
 
     app.timer(s.quality_publish_seconds)(quality_figures)
 

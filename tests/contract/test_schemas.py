@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from schemas import DeadLetter, Decision, TrendAlert
 from schemas.export import COMMITTED_DIR, schema_documents
-from schemas.outputs import RuleStatus
+from schemas.outputs import QueueStatus, RuleStatus
 from signals.engine import Engine
 from signals.pipeline import LocalPipeline
 from stream.cli import app
@@ -51,6 +51,7 @@ RECORD = {
     "trend-alerts": TrendAlert,
     "dead-letter": DeadLetter,
     "rule-state": RuleStatus,
+    "review-queues": QueueStatus,
 }
 
 
@@ -60,7 +61,7 @@ def test_every_output_round_trips_through_its_contract(outputs: list) -> None:
         data = msgspec.json.encode(e.record)
         assert msgspec.json.decode(data, type=RECORD[e.topic]) == e.record
         seen.add(e.topic)
-    assert seen >= {"enforcement-actions", "escalations", "dead-letter"}
+    assert seen >= {"enforcement-actions", "escalations", "dead-letter", "review-queues"}
 
 
 def test_output_keys_are_target_ids(outputs: list) -> None:

@@ -36,6 +36,7 @@ OUTPUTS = (
     "dead-letter",
     "enforcement-quality",
     "rule-state",
+    "review-queues",
 )
 SOURCES = (
     "uploads",

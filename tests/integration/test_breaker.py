@@ -17,7 +17,7 @@ from stream.topics import RULE_COMMANDS
 from tests.misfire import RELEASE, misfire_day
 
 from .conftest import VIGIL, Deployment
-from .test_worker_parity import DECISION_TOPICS, assert_no_duplicates, replay
+from .test_worker_parity import DECISION_TOPICS, assert_no_duplicates, assert_same_queues, replay
 
 RULE = "hate.model_remove"
 
@@ -62,6 +62,9 @@ def test_the_worker_trips_and_holds_as_replay_does_and_a_reset_switches_it_back(
     assert [p["evidence"]["model_versions"].get("mm-safety@2026.12.0", 0) > 0 for p in page] == [
         True
     ]
+    # every held action waits for a human in held-by-breaker, on Kafka as in replay
+    queues = assert_same_queues(deployment, local)
+    assert queues["held-by-breaker"]["depth"] == len(held)
 
     # whoever may reset a breaker cannot hand it an action to enforce: a forged one, sent on
     # rule-commands ahead of the reset (one partition, in order), is refused

@@ -86,6 +86,57 @@ def assert_same_figures(
         time.sleep(1)
 
 
+def newest_queues(outputs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The review-queues topic as compaction leaves it: per queue, what its items' entries
+    and exits add up to.
+
+    Not compared: what is read off them against the clock (the oldest wait, past due), which
+    is as of the watermark a status was published at, and when the oldest item entered: an
+    item enters at its decision's event time, which for a rule reading several topics (or a
+    trend rule) can depend on the order Kafka delivers them (tests/decisions.py)."""
+    newest = {q["queue"]: q for q in outputs["review-queues"]}
+    fields = ("depth", "by_priority", "entered_24h", "cleared_24h", "cleared_late_24h")
+    return {n: {f: q[f] for f in fields} for n, q in newest.items()}
+
+
+def assert_same_queues(
+    deployment: Deployment, local: dict[str, list[dict[str, Any]]], timeout: float = 30
+) -> dict[str, Any]:
+    """The worker's review-queues topic reaches the replay's queues (published every
+    VIGIL_QUALITY_PUBLISH_SECONDS, 1 here)."""
+    want = newest_queues(local)
+    deadline = time.monotonic() + timeout
+    while True:
+        got = newest_queues(deployment.outputs())
+        if got == want or time.monotonic() > deadline:
+            assert got == want
+            return got
+        time.sleep(1)
+
+
+def assert_same_queue_view(deployment: Deployment, port: int, replay_out: Path) -> None:
+    """`vigil queues` shows the same queues from the compacted topic, from the worker's
+    /queues view and from the replay's output; the view wants the token."""
+
+    def queues(*source: str) -> dict[str, Any]:
+        r = subprocess.run(
+            [VIGIL, "queues", *source, "--json"],
+            capture_output=True,
+            timeout=120,
+            env=deployment.env(),
+        )
+        assert r.returncode == 0, r.stderr
+        return newest_queues({"review-queues": orjson.loads(r.stdout)})
+
+    local = queues("--from", str(replay_out))
+    assert local["report-surge"]["depth"] > 0
+    assert queues("--kafka") == local
+    assert queues("--url", f"http://127.0.0.1:{port}") == local
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/queues", timeout=5)
+    assert refused.value.code == 401
+
+
 def assert_same_report(deployment: Deployment, port: int, replay_out: Path) -> None:
     """`vigil report` gives the same counts from the compacted topic, from the worker's
     /enforcement view and from the replay's output; the view wants the token."""
@@ -149,8 +200,13 @@ def test_kafka_worker_and_replay_make_the_same_decisions(
     by_rules = [d for d in local["enforcement-actions"] if "condition" in d["evidence"]]
     assert actions == len(by_rules)
     assert metric(port, "vigil_enforcement_7d") > 0  # and the Prometheus family has them
+    # the review queues too: the same items in and out of each queue, by priority
+    queues = assert_same_queues(deployment, local)
+    assert queues["qa-sample"]["depth"] > 0 and queues["report-surge"]["depth"] > 0
+    assert metric(port, 'vigil_review_queue{figure="depth",queue="report-surge"}') > 0
     if store == "memory":  # the report reads the same figures from the topic, the worker, a replay
         assert_same_report(deployment, port, tmp_path / "replay")
+        assert_same_queue_view(deployment, port, tmp_path / "replay")
     # hot creators and trend keys came from the decoded-state cache, not the table
     for family in ("creator", "trend"):
         assert metric(port, f'vigil_state_reads_total{{family="{family}",source="cache"}}') > 0
@@ -207,3 +263,4 @@ def test_a_restarted_worker_resumes_from_its_changelog(
     outputs, local = deployment.outputs(), replay(day_file, tmp_path / "replay")
     assert_same_decisions(outputs, local)
     assert_same_figures(deployment, local)  # the quality state came back from its changelog too
+    assert_same_queues(deployment, local)  # and the review queues' from theirs

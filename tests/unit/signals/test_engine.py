@@ -61,6 +61,27 @@ def test_reports_alone_route_to_review_never_removal() -> None:
     assert out[0].record.queue == "report-surge"
 
 
+def test_a_routed_item_is_triaged_and_waits_in_its_queue_until_a_review_clears_it() -> None:
+    msgs = [upload("v1"), score("v1", hate=0.05)] + [
+        report("v1", reporter=f"p{i}", reason="harassment_bullying", at=i * MIN) for i in range(12)
+    ]
+    out, pipe = run(msgs)
+    (item,) = [e.record for e in out]
+    # the rule's priority 2 (its area's is 3), one step more urgent for 10+ distinct
+    # reporters in the hour: priority 1, due a fifth of report-surge's 4h service level on
+    t = item.evidence["triage"]
+    assert (item.priority, t["rule_priority"], t["area_priority"], t["reach"]) == (1, 2, 3, 10)
+    assert parse_ts(item.due) - parse_ts(item.ts) == 48 * MIN
+    queue = pipe.queues["report-surge"]
+    assert queue.status(T0 + HOUR, PACK.guardrails.review.queue("report-surge")).depth == 1
+    # a review of the video in another area clears nothing; one in its area clears it
+    pipe.feed(*review("v1", outcome="violating", area="spam", at=30 * MIN))
+    assert sum(map(sum, queue.waiting.values())) == 1
+    pipe.feed(*review("v1", outcome="violating", area="harassment_bullying", at=40 * MIN))
+    s = queue.status(T0 + HOUR, PACK.guardrails.review.queue("report-surge"))
+    assert (s.depth, s.cleared_24h, s.cleared_late_24h) == (0, 1, 0)
+
+
 def test_shadow_rules_only_reach_shadow_actions() -> None:
     msgs = [
         upload("v1"),
@@ -316,9 +337,16 @@ def test_a_misfiring_model_trips_the_breaker_and_the_rest_go_to_review() -> None
     decisions = [e.record for e in out if e.topic != "rule-state"]
     stepped = {d.target.id for d in decisions if d.rule.id.startswith("ladder.")}
     assert stepped == {f"c{cid[1:]}" for cid in removed}
+    # every held item waits in the held-by-breaker queue, at its area's priority (hate: 2)
+    assert {h.queue for h in held} == {"held-by-breaker"} and {h.priority for h in held} == {2}
+    held_queue = PACK.guardrails.review.queue("held-by-breaker")
+    assert pipe.queues["held-by-breaker"].status(T0 + HOUR, held_queue).depth == len(held)
     cid = held[0].target.id
-    cleared, _ = run([*msgs, review(cid, creator=f"c{cid[1:]}", outcome="not_violating", at=HOUR)])
+    review_one = review(cid, creator=f"c{cid[1:]}", outcome="not_violating", at=HOUR)
+    cleared, again = run([*msgs, review_one])
     assert [e for e in cleared[len(out) :] if getattr(e.record, "kind", "") == "reversal"] == []
+    s = again.queues["held-by-breaker"].status(T0 + HOUR, held_queue)
+    assert (s.depth, s.cleared_24h) == (len(held) - 1, 1)
     status = [e.record for e in out if e.topic == "rule-state"][-1]  # as of its own time
     assert (status.mode, status.reason) == ("held", "cap:US") and 0 < status.held <= len(held)
     assert pipe.rules["hate.model_remove"].counts == (len(removed), len(held), 1)

@@ -10,6 +10,7 @@ import pytest
 
 from signals.eventtime import HOUR
 from signals.policy import PolicyPackInvalid, parse_pack
+from signals.policy.model import ReviewQueue
 from stream.config import SHIPPED_POLICIES
 from stream.policyfiles import load_pack
 
@@ -48,6 +49,15 @@ guardrails:
         per_region: {US: 120}
 """
 WITH_GUARDRAILS = "rules:\n" + GOOD_RULE + GUARDRAILS
+REVIEW = """\
+  review:
+    area_priority: {child_safety: 1, hate: 2}
+    reach_step: 10
+    queues:
+      hate: {capacity_per_hour: 60, service_level: 12h}
+      held-by-breaker: {capacity_per_hour: 200, service_level: 4h}
+"""
+ROUTING_RULE = GOOD_RULE.replace("outcome: remove", "outcome: review\n    queue: hate")
 
 CASES = {
     # the strike ladders: every problem at once, each where it is
@@ -66,6 +76,21 @@ CASES = {
     "guardrail_for_a_routing_rule": WITH_GUARDRAILS.replace(
         "outcome: remove", "outcome: review\n    queue: hate"
     ),
+    # traffic control for review: every problem at once, each where it is
+    "review_errors": "rules:\n"
+    + GOOD_RULE
+    + GUARDRAILS
+    + REVIEW.replace("child_safety: 1", "child_safty: 1")
+    .replace("hate: 2}", "hate: 0}")
+    .replace("reach_step: 10", "reach_step: 1")
+    .replace("capacity_per_hour: 60", "capacity_per_hour: lots")
+    .replace("service_level: 4h", "service_level: 0h, sla: 4h"),
+    # declared queues without a default: a rule's queue and the held items' must be declared
+    "review_undeclared_queue": "rules:\n"
+    + GOOD_RULE
+    + ROUTING_RULE.replace("hate.test", "hate.route").replace("queue: hate", "queue: hatred")
+    + "guardrails:\n"
+    + REVIEW.replace("      held-by-breaker: {capacity_per_hour: 200, service_level: 4h}\n", ""),
     "unknown_section": "rules:\n" + GOOD_RULE + "strike:\n  expiry: 90d\n",
     "yaml_syntax": "rules:\n  - id: x\n    when: [unclosed\n",
     "unknown_signal": GOOD_RULE.replace(
@@ -148,6 +173,23 @@ def test_a_pack_has_one_set_of_guardrails_and_each_rule_has_a_breaker() -> None:
     assert parse_pack({"policies/a.yaml": "rules:\n" + GOOD_RULE}).guardrails.breaker("x").spike
     with pytest.raises(PolicyPackInvalid, match="a second `guardrails:` section"):
         parse_pack({"policies/a.yaml": WITH_GUARDRAILS, "policies/b.yaml": GUARDRAILS})
+
+
+def test_review_queues_are_declared_with_a_capacity_and_a_service_level() -> None:
+    pack = parse_pack({"policies/a.yaml": "rules:\n" + ROUTING_RULE + "guardrails:\n" + REVIEW})
+    traffic = pack.guardrails.review
+    assert traffic.area_priority == {"child_safety": 1, "hate": 2}
+    assert traffic.queue("hate") == ReviewQueue(60, 12 * HOUR)
+    # declared queues and no default: every queue an item can go to is declared, so the
+    # default is never used; a pack without a review section has the 100/h, 24h default
+    assert traffic.default is None
+    plain = parse_pack({"policies/a.yaml": "rules:\n" + ROUTING_RULE}).guardrails.review
+    assert plain.queue("anything") == ReviewQueue(100, 24 * HOUR)
+    defaulted = REVIEW.replace("    queues:\n", "    queues:\n      default: {service_level: 2h}\n")
+    pack = parse_pack({"policies/a.yaml": "rules:\n" + ROUTING_RULE + "guardrails:\n" + defaulted})
+    # a declared queue starts from the default and overrides what it names
+    assert pack.guardrails.review.queue("other") == ReviewQueue(100, 2 * HOUR)
+    assert pack.guardrails.review.queue("hate") == ReviewQueue(60, 12 * HOUR)
 
 
 def test_every_error_names_file_line_and_rule() -> None:

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from schemas.outputs import Decision, RuleRef, Target
 from signals import qasample
 from signals.engine import Engine
+from signals.eventtime import DAY, parse_ts
 from signals.pipeline import LocalPipeline
 from signals.policy import parse_pack
+from signals.policy.model import ReviewQueue, ReviewTraffic
 
 from .events import MIN, review, score, upload
 from .test_policy import GOOD_RULE
@@ -55,10 +57,13 @@ def test_the_draw_depends_on_the_action_alone(i: int, share: float) -> None:
 
 def test_a_qa_item_asks_a_human_to_judge_the_action_with_its_evidence() -> None:
     d = action(7, "hate.a", "US")
-    item = qasample.qa_item(d, 0.02, "qa-sample")
+    traffic = ReviewTraffic(area_priority={"hate": 2}, queues={"qa-sample": ReviewQueue(30, DAY)})
+    item = qasample.qa_item(d, 0.02, "qa-sample", parse_ts(d.ts), traffic)
     assert (item.kind, item.outcome, item.queue, item.sample_of) == (
         "escalation", "review", "qa-sample", d.id,
     )  # fmt: skip
+    # triaged as its area's items are; due two fifths of the queue's service level later
+    assert (item.priority, item.due) == (2, "2026-11-20T19:36:00Z")
     assert item.evidence["condition"] == d.evidence["condition"]
     assert item.evidence["qa_sample"] == {"action": "remove", "share": 0.02, "stratum": "hate.a/US"}
 

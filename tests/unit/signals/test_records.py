@@ -7,8 +7,11 @@ vigil before region holds added fields to the content and creator states, encodi
 before the states became msgspec records, encoding 3 the build that added the
 enforcement-quality join to the content state and the quality family, encoding 4 the build
 that added reversals and the strike ladder (content 4, creator 3) and the rule family's
-breakers (rule 1; the same sample plus a misfiring release, tests/misfire.py). They are never
-regenerated: they are what a deploy finds in a changelog.
+breakers (rule 1; the same sample plus a misfiring release, tests/misfire.py), encoding 5 the
+build that added the review and queue families (review 1, queue 1; every family as that build
+wrote it, from the demo day at scale 0.05, seed 11, and the misfiring release, plus review
+states whose items a human cleared, from that day at scale 1). They are
+never regenerated: they are what a deploy finds in a changelog.
 """
 
 from pathlib import Path
@@ -24,6 +27,8 @@ from signals.breaker import RuleState
 from signals.content import ContentState
 from signals.creator import CreatorState
 from signals.quality import QualityState
+from signals.queues import QueueState
+from signals.reviewitems import ItemsState
 from signals.trend import Incident, TrendState
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "records"
@@ -33,6 +38,8 @@ FAMILIES: dict[str, Any] = {
     "trend": TrendState,
     "quality": QualityState,
     "rule": RuleState,
+    "review": ItemsState,
+    "queue": QueueState,
 }
 EMPTY: dict[str, Any] = {
     "content": ContentState,
@@ -40,11 +47,15 @@ EMPTY: dict[str, Any] = {
     "trend": TrendState,
     "quality": lambda: QualityState("hate.x", 1, "hate", "US", "sha256:0"),
     "rule": RuleState,
+    "review": ItemsState,
+    "queue": lambda: QueueState("hate-speech"),
 }
 # the fields each encoding after the first added at the end, and what an older state reads as
 # rule encoding 2 adds the would-be actions waiting for the content partitions' clocks
 ADDED: dict[str, dict[int, list[Any]]] = {"trend": {}, "quality": {}, "rule": {2: [[]]}}
-CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 2, "rule": 2}
+CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 2, "rule": 2, "review": 1, "queue": 1}
+# the encoding each family's first fixture was written by
+FIRST = {"content": 1, "creator": 1, "trend": 1, "quality": 3, "rule": 4, "review": 5, "queue": 5}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
 # stays last, for the sweep's triage): decisions, verdicts, reported; 4 adds each decision's
 # outcome and window (an older one reads as "", "") and the actions reversed
@@ -58,7 +69,7 @@ def fixtures(encoding: int) -> list[dict[str, str]]:
     return [orjson.loads(line) for line in lines]
 
 
-@pytest.mark.parametrize("encoding", [1, 2, 3, 4])
+@pytest.mark.parametrize("encoding", [1, 2, 3, 4, 5])
 def test_states_a_released_version_wrote_restore_with_every_field_in_place(encoding: int) -> None:
     seen = set()
     for item in fixtures(encoding):
@@ -89,9 +100,7 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
         else:
             added = [f for v, fs in sorted(ADDED[family].items()) if v > old[0] for f in fs]
             assert now[1:] == old[1:] + added, (family, item["key"])
-    # the quality family arrived with encoding 3, the rule family with 4
-    new = {"quality", "rule"} if encoding < 3 else {"rule"} if encoding < 4 else set()
-    assert seen == set(FAMILIES) - new
+    assert seen == {f for f, first in FIRST.items() if first <= encoding}
 
 
 def _trend_migrated(old: Any, now: Any) -> None:
@@ -118,6 +127,12 @@ def test_the_fixtures_hold_what_the_migrations_are_about() -> None:
     assert any(s[0] == 4 and s[-3] for s in latest if len(s) > 25)  # a video's reversals
     rules = [records.rule(i["data"].encode()) for i in fixtures(4) if i["family"] == "rule"]
     assert any(r.changes and r.held for r in rules)  # a breaker that tripped and held actions
+    items = [
+        records.review_items(i["data"].encode()) for i in fixtures(5) if i["family"] == "review"
+    ]
+    assert any(r.items for r in items) and any(r.cleared for r in items)  # waiting, and cleared
+    queues = [records.queue(i["data"].encode()) for i in fixtures(5) if i["family"] == "queue"]
+    assert any(q.waiting for q in queues) and any(q.hours for q in queues)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -131,7 +146,8 @@ def test_a_state_from_a_newer_vigil_is_refused_naming_its_encoding(family: str) 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_a_record_whose_fields_do_not_fit_its_version_is_refused(family: str) -> None:
     data: list[Any] = orjson.loads(EMPTY[family]().encode())
-    data[2 if family == "quality" else 1] = "not a number"  # a quality key's version; else wm
+    # a quality key's version; a queue's wm (after its name); else wm
+    data[{"quality": 2, "queue": 2}.get(family, 1)] = "not a number"
     with pytest.raises(records.UnknownEncoding, match=r"does not fit its version: Expected `int`"):
         FAMILIES[family].decode(orjson.dumps(data))
     with pytest.raises(records.UnknownEncoding, match="does not fit its version"):

@@ -46,7 +46,9 @@ class Published:
     def __init__(self) -> None:
         self.calls: list[tuple[Outbox, list[Any], Written]] = []
 
-    async def __call__(self, box: Outbox, emits: list[Any], written: Written) -> None:
+    async def __call__(
+        self, box: Outbox, emits: list[Any], written: Written, facts: Any = ()
+    ) -> None:
         self.calls.append((box, emits, written))
 
 

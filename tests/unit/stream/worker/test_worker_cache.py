@@ -25,15 +25,23 @@ def runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runtime:
     return rt
 
 
+FAMILIES = ("content", "creator", "trend", "quality", "rule", "review", "queue")
+
+
 def cached(rt: Runtime) -> dict[str, int]:
     return {family: len(cache) for family, cache in rt.caches.items()}
 
 
+def all_but(*emptied: str) -> dict[str, int]:
+    """Every family's cache holds its one state but those emptied."""
+    return {f: 0 if f in emptied else 1 for f in FAMILIES}
+
+
 @pytest.mark.parametrize("signal", ["on_partitions_revoked", "on_partitions_assigned"])
 def test_a_rebalance_clears_every_family(runtime: Runtime, signal: str) -> None:
-    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 1, "quality": 1, "rule": 1}
+    assert cached(runtime) == all_but()
     asyncio.run(getattr(runtime.app, signal).send(set()))
-    assert cached(runtime) == {"content": 0, "creator": 0, "trend": 0, "quality": 0, "rule": 0}
+    assert cached(runtime) == all_but(*FAMILIES)
 
 
 def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> None:
@@ -42,7 +50,7 @@ def test_a_batch_that_fails_to_apply_clears_its_own_family(runtime: Runtime) -> 
 
     with pytest.raises(ValueError):
         runtime._guarded("creator", fails)
-    assert cached(runtime) == {"content": 1, "creator": 0, "trend": 1, "quality": 1, "rule": 1}
+    assert cached(runtime) == all_but("creator")
 
 
 def test_a_batch_that_fails_to_publish_clears_its_own_family(
@@ -53,16 +61,10 @@ def test_a_batch_that_fails_to_publish_clears_its_own_family(
 
     monkeypatch.setattr(runtime, "publish", refused)
     publish = runtime._publishing("trend", 0.0, Outbox(), [], {})
-    assert cached(runtime) == {
-        "content": 1,
-        "creator": 1,
-        "trend": 1,
-        "quality": 1,
-        "rule": 1,
-    }  # kept
+    assert cached(runtime) == all_but()  # kept
     with pytest.raises(RuntimeError):
         asyncio.run(publish())
-    assert cached(runtime) == {"content": 1, "creator": 1, "trend": 0, "quality": 1, "rule": 1}
+    assert cached(runtime) == all_but("trend")
 
 
 class FactRecord:
@@ -72,7 +74,9 @@ class FactRecord:
         self.value = value
 
 
-@pytest.mark.parametrize("batch", ["creator_batch", "trend_batch", "quality_batch"])
+@pytest.mark.parametrize(
+    "batch", ["creator_batch", "trend_batch", "quality_batch", "review_batch", "queue_batch"]
+)
 def test_a_fact_record_of_a_newer_encoding_stops_the_batch_naming_where_it_is(
     runtime: Runtime, batch: str
 ) -> None:
