@@ -150,15 +150,17 @@ class Settings:
     web_port: int = setting(
         "VIGIL_WEB_PORT",
         6066,
-        "`/health`, Prometheus `/metrics`, `/trends`, each incident's page and `/enforcement`",
+        "`/health`, Prometheus `/metrics`, `/trends`, each incident's page, `/enforcement` and "
+        "`/queues`",
         kind="int",
     )
     # a secret: kept out of repr, so logging the settings never prints it
     api_token: str | None = setting(
         "VIGIL_API_TOKEN",
         None,
-        "bearer token `/trends` and `/enforcement` require; unset, they refuse every "
-        "request (`vigil trends` and `vigil report --url` send it too)",
+        "bearer token `/trends`, `/enforcement` and `/queues` require; unset, they refuse "
+        "every request (`vigil trends`, `vigil report --url` and `vigil queues --url` send it "
+        "too)",
         secret=True,
     )
     # warm copies of other workers' tables, kept by reading their changelogs record by record:
@@ -211,8 +213,8 @@ class Settings:
     quality_publish_seconds: float = setting(
         "VIGIL_QUALITY_PUBLISH_SECONDS",
         5.0,
-        "how often the worker publishes the changed enforcement-quality keys (and, every 60th "
-        "time, all it holds) on `enforcement-quality`",
+        "how often the worker publishes the changed enforcement-quality keys and review queues "
+        "(and, every 60th time, all it holds) on `enforcement-quality` and `review-queues`",
         kind="float",
         shown="`5`",
     )

@@ -165,6 +165,14 @@ def explain_decision(decision: dict[str, Any], pack: PolicyPack | None) -> list[
         )
     if decision["outcome"] == "review":
         lines.append(f"Routed to queue {decision['queue']} with priority {decision['priority']}.")
+        t = ev.get("triage")
+        if t:  # decisions before traffic control have none
+            lines.append(
+                f"  Triage: the more urgent of its rule's priority ({t['rule_priority']}) and "
+                f"its area's ({t['area_priority']}), {t['reach']} distinct reporters in the "
+                f"last hour; due for review by {t['due']} (queues are served earliest due "
+                "first)."
+            )
     lines.append("Source events: " + ", ".join(decision["source_event_ids"]))
     return lines
 

@@ -84,6 +84,11 @@ def policy_check(
             if pack.guardrails.rules
             else ""
         )
+        + (
+            f", {len(pack.guardrails.review.queues)} review queues declared"
+            if pack.guardrails.review.queues
+            else ""
+        )
         + f", pack {pack.hash}"
         + (f", {n} warning{'s' if n != 1 else ''}" if n else "")
     )

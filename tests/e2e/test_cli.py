@@ -158,6 +158,13 @@ def test_explain_reconstructs_a_decision_in_words(events: Path, tmp_path: Path) 
     assert "What the rule read" in text
     for name in decision["evidence"]["signals"]:
         assert name in text
+    routed = [
+        orjson.loads(x)["value"] for x in (tmp_path / "escalations.jsonl").read_bytes().splitlines()
+    ]
+    item = next(d for d in routed if d["outcome"] == "review" and "condition" in d["evidence"])
+    text = vigil("explain", item["id"], "--events", str(events)).stdout.decode()
+    assert f"Routed to queue {item['queue']} with priority {item['priority']}." in text
+    assert f"due for review by {item['due']}" in text  # and how its triage came about
     missing = vigil("explain", "0" * 32, "--events", str(events))
     assert missing.returncode == 1
     assert b"no decision, trend alert or dead letter has id" in missing.stderr
@@ -359,3 +366,32 @@ def test_rules_commands_refuse_what_they_cannot_do(tmp_path: Path) -> None:
     (tmp_path / "rule-state.jsonl").write_text('{"topic": "rule-state"}\n')
     r = vigil("rules", "status", "--from", str(tmp_path / "rule-state.jsonl"))
     assert r.returncode == 1 and b"rule-state.jsonl:1: not a rule-state record" in r.stderr
+
+
+def test_queues_shows_the_held_actions_waiting_for_review_from_a_replay(tmp_path: Path) -> None:
+    day = misfire_day(tmp_path / "misfire.jsonl")
+    assert vigil("replay", str(day), "--out", str(tmp_path / "out")).returncode == 0
+    r = vigil("queues", "--from", str(tmp_path / "out"), "--json")
+    assert r.returncode == 0, r.stderr
+    queue = {q["queue"]: q for q in orjson.loads(r.stdout)}["held-by-breaker"]
+    held = [
+        orjson.loads(line)["value"]
+        for line in (tmp_path / "out" / "escalations.jsonl").read_bytes().splitlines()
+        if b'"held_action"' in line and b'"held_action":null' not in line
+    ]
+    assert queue["depth"] == len(held) > 0 and queue["by_priority"]["2"] == len(held)
+    # a few hundred: within what its reviewers clear in its 4h service level at 200 an hour
+    assert queue["overflow"] == 0 and queue["oldest_entered"] >= "2026-11-20T12:00:00Z"
+    assert queue["service_level_seconds"] == 4 * 3600 and queue["capacity_per_hour"] == 200
+    table = vigil("queues", "--from", str(tmp_path / "out")).stdout.decode()
+    assert "held-by-breaker" in table and "child-safety-specialists" in table  # declared, empty
+
+
+def test_queues_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    r = vigil("queues")
+    assert r.returncode == 2 and b"give one of --from" in r.stderr
+    r = vigil("queues", "--from", str(tmp_path / "nothing"))
+    assert r.returncode == 1 and b"does not exist" in r.stderr
+    (tmp_path / "review-queues.jsonl").write_text('{"queue": "x"}\n')
+    r = vigil("queues", "--from", str(tmp_path / "review-queues.jsonl"))
+    assert r.returncode == 1 and b"review-queues.jsonl:1: not a review-queues record" in r.stderr
