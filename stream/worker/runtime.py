@@ -83,7 +83,7 @@ from stream.worker.qualitygauges import QualityGauges
 from stream.worker.statecache import StateCache
 from stream.worker.sweep import release_waiting
 from stream.worker.tables import Written, entries, mark_dirty, write_back
-from stream.worker.transport import Producer, compat
+from stream.worker.transport import Producer, compat, fetch
 from stream.worker.transport.fetch import Publish, Record
 from stream.worker.vitals import Vitals
 from stream.worker.wiring import wire
@@ -621,12 +621,17 @@ class Runtime:
                     self.notifier.offer(alert)
 
     async def release_waiting(self) -> None:
-        """Once the input has been quiet for QUIET_SECONDS, decide the would-be actions still
-        waiting for clocks that will not move until it comes back (stream/worker/sweep.py)."""
+        """Once the input has been quiet for QUIET_SECONDS and every input partition is read
+        to its end, decide the would-be actions still waiting for clocks that will not move
+        until more comes (stream/worker/sweep.py)."""
         family = self.families[4]
         if not any(family.waiting.values()):
             return
         if time.perf_counter() - self.last_input < QUIET_SECONDS:
+            return
+        if not fetch.drained(self.app, self.logical):
+            # a loaded worker can go seconds between content batches with input still to
+            # read: deciding now would judge minutes whose actions are still to come
             return
         n = await release_waiting(
             family,

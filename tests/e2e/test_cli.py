@@ -49,6 +49,7 @@ def test_replay_to_a_directory_writes_one_file_per_output_topic(
             "dead-letter",
             "enforcement-quality",
             "rule-state",
+            "review-queues",
         )
     }
     actions = [

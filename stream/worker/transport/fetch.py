@@ -59,6 +59,7 @@ Aligners = dict[Handler, Aligner]  # each handler's fetched records, not yet app
 
 _HANDLERS = "_vigil_fetch_handlers"
 _ALIGNED = "_vigil_fetch_aligned"
+_QUEUED = "_vigil_fetch_queued"  # the drain loop's aligners: fetched records not yet applied
 
 
 def route(app: Any, handlers: Mapping[str, Handler], aligned: Collection[str] = ()) -> None:
@@ -77,6 +78,7 @@ async def drain(consumer: Any, fetcher: Any, handlers: dict[str, Handler]) -> No
     diag = consumer.diag
     inflight = InFlight(consumer)
     aligners: Aligners = {}
+    setattr(consumer.app, _QUEUED, aligners)
     try:
         while not (consumer._stopped.is_set() or fetcher._stopped.is_set()):  # noqa: SLF001
             diag.set_flag(CONSUMER_FETCHING)
@@ -108,6 +110,25 @@ async def drain(consumer: Any, fetcher: Any, handlers: dict[str, Handler]) -> No
     finally:
         diag.unset_flag(CONSUMER_FETCHING)
         await inflight.settle()  # applied already: its outputs must still go out
+
+
+def drained(app: Any, topics: Collection[str]) -> bool:
+    """Whether every assigned partition of these topics (full names) has been read to the end
+    Kafka last reported, with none of its records still waiting to be applied: nothing more
+    of them can come until more is written. A partition not fetched yet is not drained."""
+    consumer = app.consumer
+    aligners: Aligners = getattr(app, _QUEUED, {})
+    read_offset = consumer._read_offset  # noqa: SLF001
+    for tp in consumer.assignment():
+        if tp.topic not in topics:
+            continue
+        high = consumer.highwater(tp)  # the next offset to be written; None until fetched
+        if high is None or any(a.queued(tp) for a in aligners.values()):
+            return False
+        seen = read_offset.get(tp)
+        if seen is not None and seen + 1 < high:
+            return False
+    return True
 
 
 class InFlight:
