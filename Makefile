@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: help venv lock native demo test test-unit test-integration test-reliability services-up services-down lint typecheck bench bench-kafka soak schemas report-picture clean
+.PHONY: help venv lock native demo test test-unit test-integration test-reliability test-browser browser services-up services-down lint typecheck bench bench-kafka soak schemas report-picture screenshot clean
 
 help:
 	@echo "make demo           - replay a synthetic day through vigil (no broker needed)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-kafka    - worker on Kafka vs raw aiokafka ceiling, latency, scale-out, memory"
 	@echo "make soak           - a worker at half its sustained rate for SOAK_MINUTES (20): memory, lag"
 	@echo "make report-picture - two weeks of demo reviews and a pack change -> docs/enforcement-report.png"
+	@echo "make screenshot     - the on-call page on the demo day -> docs/oncall-page.png"
 
 # constraints.txt pins every package to the versions the suite last passed with: a release
 # upstream (msgspec 0.23 changed the JSON Schema it generates) must not break a fresh clone.
@@ -48,6 +49,10 @@ demo: native
 services-up:
 	scripts/services.sh up
 
+# Debian's chromium and chromedriver, for the browser tests and the screenshot
+browser:
+	scripts/browser.sh
+
 services-down:
 	scripts/services.sh down
 
@@ -64,11 +69,14 @@ test-unit: native
 test-integration: native services-up
 	$(BIN)/pytest -q tests/integration tests/e2e
 
-test: native services-up lint typecheck
+test: native services-up browser lint typecheck
 	$(BIN)/pytest -q -rN -p no:cacheprovider tests
 
 test-reliability: native services-up
 	$(BIN)/pytest -q tests/reliability
+
+test-browser: native services-up browser
+	$(BIN)/pytest -q tests/browser
 
 bench: native
 	$(BIN)/python scripts/bench.py
@@ -86,6 +94,10 @@ report-picture: native
 	$(BIN)/vigil report --from .local/quality-demo --window 28d --rule hate.model_limit \
 		--rule hate.model_remove --rule harassment.model_and_reports_remove \
 		--png docs/enforcement-report.png --html .local/quality-demo/report.html
+
+# the on-call page of a worker fed the demo day, in headless chromium: docs/oncall-page.png
+screenshot: native services-up browser
+	$(BIN)/python scripts/screenshot.py
 
 schemas: venv
 	$(BIN)/vigil schemas export schemas/json

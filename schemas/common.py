@@ -49,6 +49,8 @@ DEAD_LETTER: Final = "dead-letter"
 ENFORCEMENT_QUALITY: Final = "enforcement-quality"  # compacted: one record per quality key
 RULE_STATE: Final = "rule-state"  # compacted: each automatic rule's breaker, by rule id
 REVIEW_QUEUES: Final = "review-queues"  # compacted: each human review queue, by name
+# compacted: on-call acknowledgements of trend incidents and snoozes of trend keys
+ONCALL_ACTIONS: Final = "oncall-actions"
 INPUT_TOPICS: Final = (UPLOADS, REPORTS, MODEL_SCORES, REVIEWS)
 OUTPUT_TOPICS: Final = (ENFORCEMENT_ACTIONS, ESCALATIONS, TREND_ALERTS, SHADOW_ACTIONS, DEAD_LETTER)
 

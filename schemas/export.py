@@ -8,7 +8,14 @@ import orjson
 
 from schemas.golden import GoldenItem, GoldenSet
 from schemas.inputs import ModelScore, Report, Review, Upload
-from schemas.outputs import DeadLetter, Decision, QueueStatus, RuleStatus, TrendAlert
+from schemas.outputs import (
+    DeadLetter,
+    Decision,
+    OncallAction,
+    QueueStatus,
+    RuleStatus,
+    TrendAlert,
+)
 from schemas.quality import EnforcementQuality
 
 # file stem -> (record, topics it describes)
@@ -23,6 +30,7 @@ SCHEMA_FILES: dict[str, tuple[type[msgspec.Struct], tuple[str, ...]]] = {
     "enforcement-quality": (EnforcementQuality, ("enforcement-quality",)),
     "rule-status": (RuleStatus, ("rule-state",)),
     "queue-status": (QueueStatus, ("review-queues",)),
+    "oncall-action": (OncallAction, ("oncall-actions",)),
     # file formats, not topics
     "golden-set": (GoldenSet, ()),
     "golden-item": (GoldenItem, ()),

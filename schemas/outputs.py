@@ -148,6 +148,26 @@ class TrendKey(msgspec.Struct, frozen=True, kw_only=True):
     value: str
 
 
+class OncallAction(msgspec.Struct, frozen=True, kw_only=True):
+    """What an on-call person did about a trend alert (topic `oncall-actions`, compacted, key
+    `ack:<incident_id>` or `snooze:<kind>:<value>`): every worker's page shows it and every
+    worker's notifier heeds it.
+
+    `ack`: someone is on the incident; its updates page nobody (a new incident, and its
+    resolution, still do). `snooze`: the trend key pages nobody until `until`. `at` and
+    `until` are wall-clock times (on-call acts in real time); `by` and `reason` say who and why.
+    """
+
+    kind: Literal["ack", "snooze"]
+    at: str
+    by: str
+    reason: str
+    incident_id: str | None = None  # ack
+    key: TrendKey | None = None  # snooze
+    until: str | None = None  # snooze
+    schema_version: SchemaVersion = 1
+
+
 class TrendAlert(msgspec.Struct, frozen=True, kw_only=True):
     """An emerging trend (topic `trend-alerts`), with the evidence an on-call person needs.
 

@@ -13,15 +13,19 @@ sees a trend key's). The breaker counts the would-be actions in event time and t
 Tripped (`held`), the rule's would-be actions become review items, marked with the action
 they would have been: nothing is enforced and nothing is dropped. It switches back by command
 (a `reset` fact) or once no trip condition held for the pack's quiet period, dated when that
-period ended. Every change, and every period's figures, is a status for the compacted
-`rule-state` topic; a trip also pages on-call (the engine builds both from `Change`).
+period ended. On-call may also trip it by command (a `trip` fact: a person saw the rule
+misfire); a breaker tripped so stays held until a reset, whatever its counts. Every change,
+and every period's figures, is a status for the compacted `rule-state` topic; a trip also
+pages on-call (the engine builds both from `Change`; a trip by command pages nobody: on-call
+gave it).
 
 A would-be action is decided in event-time order once every fact it could be judged with has
 come: in replay at once (one stream, in event-time order), on Kafka once the clocks the content
 partitions send after their facts (signals.facts) have passed it, so that a partition that
 drains minutes behind the others cannot change what is counted before a minute is judged.
-Until then it waits in the state (`pending`), for at most BOUND of the rule's own clock (a
-partition that stopped sending does not stop enforcement). Trip and reset fall at the same
+Until then it waits in the state (`pending`), for at most BOUND of the rule's own clock (the
+worker leaves a partition that stopped sending out of the clocks, so that it does not stop
+enforcement). Trip and reset fall at the same
 event times in both, and the same actions are held.
 """
 
@@ -38,13 +42,18 @@ from signals.eventtime import DAY, HOUR, MINUTE
 from signals.policy.model import Breaker
 from signals.sweeping import DECODE
 
-ACTION, REVERSAL, RESET = "action", "reversal", "reset"
+ACTION, REVERSAL, RESET, TRIP = "action", "reversal", "reset", "trip"
+COMMANDS = frozenset({RESET, TRIP})  # what a person may send a breaker (rule-commands)
+MANUAL = "manual: "  # the reason of a trip by command starts so
 AUTOMATIC, HELD = "automatic", "held"
 PERIOD = 5 * MINUTE  # the detector's bucket, as the trend family's
 GRACE = 2 * MINUTE  # a minute closes this long after its end, by the rule's clock (as trends')
 # the longest a would-be action waits for the content partitions' clocks, by the rule's own:
-# longer than a draining worker's partitions drift apart, short enough to keep enforcing
-BOUND = 10 * MINUTE
+# a backstop. In event time a draining backlog's partitions can drift many minutes apart in
+# a fraction of a second (a sparse day's ten minutes are a few dozen records), so the worker
+# itself leaves out of the clocks a partition that stopped sending, by wall time
+# (stream/worker/family.py); this bound only keeps a state from waiting without end
+BOUND = 2 * HOUR
 DETECTOR = DetectorConfig()
 # the normal rate people are shown: a day's exponentially weighted mean of the closed periods'
 # counts (the detector's own expectation is on a variance-stabilised scale, floored at one per
@@ -60,7 +69,7 @@ _to_decision = msgspec.convert
 
 class RuleFact:
     """What a family hands a rule's breaker: a would-be action, a reversal of one, or a
-    reset by command."""
+    trip or reset by command."""
 
     __slots__ = ("by", "decision", "kind", "model", "reason", "rule_id", "ts")
 
@@ -79,8 +88,8 @@ class RuleFact:
         self.ts = ts
         self.decision = _to_decision(decision, Decision) if isinstance(decision, dict) else decision
         self.model = model  # the model (name@version) whose score triggered the action, if any
-        self.reason = reason  # a reset's reason
-        self.by = by  # who reset it
+        self.reason = reason  # a command's reason
+        self.by = by  # who gave it
 
     def fields(self) -> list[Any]:
         """The fact as it travels on the rule re-keying topic."""
@@ -240,13 +249,19 @@ def apply(
     more facts (None: the facts come in event-time order, as in replay)."""
     state.rule_id = fact.rule_id
     d = fact.decision
-    if fact.kind == RESET:
-        if state.mode == HELD:
-            # from the rule's clock on: a worker's clock is the platform's, and a backlog's
-            # actions already held stay in review (fact.ts is only when it was asked for)
-            at = max(state.wm, state.since)
+    if fact.kind in COMMANDS:
+        # from the rule's clock on: a worker's clock is the platform's, and a backlog's
+        # actions already decided stay as they were (fact.ts is only when it was asked for;
+        # it dates a command to a rule that never acted)
+        at = max(state.wm, state.since) or fact.ts
+        if fact.kind == RESET and state.mode == HELD:
             _switch(state, at, AUTOMATIC, f"reset: {fact.reason}", fact.by)
             yield Decided(fact, False, False, [Change(at)])
+        elif fact.kind == TRIP and state.mode == AUTOMATIC:
+            _switch(state, at, HELD, MANUAL + fact.reason, fact.by)
+            passed, held, trips = state.counts
+            state.counts, state.held = (passed, held, trips + 1), []
+            yield Decided(fact, False, False, [Change(at, tripped=True)])
     elif d is None:
         pass
     elif fact.kind == REVERSAL:
@@ -405,8 +420,9 @@ def _to_judge(state: RuleState, counted: list[int], closable: int) -> Iterator[i
 
 
 def _quiet(state: RuleState, breaker: Breaker, now: int) -> list[Change]:
-    """Switch back if the quiet period since the last trip condition ended by `now`."""
-    if state.mode != HELD or not breaker.quiet_period:
+    """Switch back if the quiet period since the last trip condition ended by `now` (a trip
+    by command waits for a reset by command)."""
+    if state.mode != HELD or not breaker.quiet_period or _manual(state):
         return []
     quiet_at = state.hot_at + breaker.quiet_period
     if quiet_at > now:
@@ -464,6 +480,11 @@ def _tripping(state: RuleState, minute: int, breaker: Breaker) -> str:
         end, DETECTOR
     )
     return "spike" if (det.open or enough) and det.judge(end, count, DETECTOR)[1] else ""
+
+
+def _manual(state: RuleState) -> bool:
+    """Whether the breaker is held by a trip by command."""
+    return bool(state.changes) and state.changes[-1][2].startswith(MANUAL)
 
 
 def _switch(state: RuleState, at: int, mode: str, reason: str, by: str) -> None:

@@ -8,6 +8,7 @@ from stream.cli import (  # noqa: F401  (each module registers its commands)
     detect,
     explain,
     golden,
+    oncall,
     policy,
     produce,
     queues,

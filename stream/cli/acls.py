@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import typer
 
-from schemas.common import DEAD_LETTER, INPUT_TOPICS, OUTPUT_TOPICS
+from schemas.common import DEAD_LETTER, INPUT_TOPICS, ONCALL_ACTIONS, OUTPUT_TOPICS
 from stream.cli.common import app, err
 from stream.config import Settings
 from stream.topics import (
@@ -56,16 +56,30 @@ def acl_commands(
     facts = [t(x) for x in INTERNAL_TOPICS]
     changelogs = [f"{settings.app_id}-{table}-changelog" for table in TABLES]
     updates, commands = t(POLICY_UPDATES), t(RULE_COMMANDS)
+    # the on-call page every worker serves reads what the workers publish, and sends the
+    # commands people give on it (breaker trips and resets, acknowledgements, snoozes)
     out = [
-        _grant(worker, ["Read", "Describe"], [*inputs, *facts, *changelogs, updates, commands]),
-        _grant(worker, ["Write", "Describe", "DescribeConfigs"], [*outputs, *facts, *changelogs]),
+        _grant(
+            worker,
+            ["Read", "Describe"],
+            [*inputs, *facts, *changelogs, updates, commands, *outputs],
+        ),
+        _grant(
+            worker,
+            ["Write", "Describe", "DescribeConfigs"],
+            [*outputs, *facts, *changelogs, commands],
+        ),
         _grant(worker, ["Create"], [*inputs, *outputs, *facts, *changelogs, updates, commands]),
         ["--add", "--allow-principal", worker, "--operation", "Read", "--group", settings.app_id],
     ]
     for p in producers:
         out.append(_grant(p, ["Write", "Describe", "Create"], [*inputs, t(DEAD_LETTER)]))
-    for p in publishers:  # policy packs, and resets of rules' breakers (`vigil rules reset`)
-        out.append(_grant(p, ["Write", "Describe", "Create"], [updates, t(RULE_COMMANDS)]))
+    for p in publishers:  # policy packs, breaker trips and resets, on-call acknowledgements
+        out.append(
+            _grant(
+                p, ["Write", "Describe", "Create"], [updates, t(RULE_COMMANDS), t(ONCALL_ACTIONS)]
+            )
+        )
     for p in readers:
         out.append(_grant(p, ["Read", "Describe"], outputs))
         out.append(

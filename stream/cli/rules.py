@@ -1,8 +1,7 @@
-"""`vigil rules`: the circuit breakers of the automatic rules: their status, and a reset."""
+"""`vigil rules`: the circuit breakers of the automatic rules: their status, a trip, a reset."""
 
 import asyncio
 import getpass
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,21 +9,18 @@ from typing import Any
 import msgspec
 import orjson
 import typer
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
 from schemas.common import RULE_STATE
 from schemas.outputs import RuleStatus
-from signals.breaker import RESET, RuleFact
-from signals.facts import pack as pack_facts
 from signals.policy import PolicyPack
+from stream import commands
 from stream.cli.common import POLICIES_OPT, err, group, load_or_exit
 from stream.config import Settings
 from stream.errors import VigilError
 from stream.readback import read_output_file, read_topics
-from stream.topics import RULE_COMMANDS, ensure_own
 
 rules = group("rules", "The circuit breakers of the automatic rules.")
 
@@ -100,20 +96,6 @@ def _cap(pack: PolicyPack, rule_id: str) -> str:
     return str(cap) if cap else "-"
 
 
-async def send_reset(settings: Settings, rule_id: str, reason: str, by: str) -> None:
-    """Send a reset to the rule's breaker on rule-commands (keyed by rule id: the partition
-    of the rule's breaker)."""
-    fact = RuleFact(RESET, rule_id, time.time_ns() // 1_000_000, None, "", reason, by)
-    await ensure_own(settings, RULE_COMMANDS)
-    producer = AIOKafkaProducer(**settings.kafka(), acks="all")
-    await producer.start()
-    try:
-        for value in pack_facts([fact.fields()]):
-            await producer.send_and_wait(settings.topic(RULE_COMMANDS), value, key=rule_id.encode())
-    finally:
-        await producer.stop()
-
-
 @rules.command("status")
 def status_command(
     replay_out: Path | None = typer.Option(
@@ -145,6 +127,28 @@ def status_command(
     Console(width=180).print(table(statuses, pack))
 
 
+def _command(
+    command: commands.BreakerCommand, rule_id: str, reason: str, by: str, policies: Path
+) -> None:
+    """Send a trip or reset of an automatic rule's breaker to the workers."""
+    pack = load_or_exit(policies)
+    rule = pack.rule(rule_id)
+    if rule is None or not rule.acts:
+        what = "is not in the pack" if rule is None else "never acts automatically"
+        err.print(f"error: rule {rule_id!r} {what} ({policies})")
+        raise typer.Exit(2)
+    if not reason.strip():
+        err.print(f"error: --reason must say why the breaker is {command}")
+        raise typer.Exit(2)
+    who = by or getpass.getuser()
+    try:
+        asyncio.run(commands.send_breaker_command(Settings(), command, rule_id, reason, who))
+    except (OSError, KafkaError) as exc:
+        err.print(f"error: could not reach Kafka: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(f"{command} of {rule_id} sent by {who}: {reason.strip()}")
+
+
 @rules.command("reset")
 def reset_command(
     rule_id: str = typer.Argument(..., help="the rule whose breaker to reset"),
@@ -153,19 +157,15 @@ def reset_command(
     policies: Path = POLICIES_OPT,
 ) -> None:
     """Switch a rule whose breaker tripped back to automatic (on the workers' Kafka)."""
-    pack = load_or_exit(policies)
-    rule = pack.rule(rule_id)
-    if rule is None or not rule.acts:
-        what = "is not in the pack" if rule is None else "never acts automatically"
-        err.print(f"error: rule {rule_id!r} {what} ({policies})")
-        raise typer.Exit(2)
-    if not reason.strip():
-        err.print("error: --reason must say why the breaker is reset")
-        raise typer.Exit(2)
-    who = by or getpass.getuser()
-    try:
-        asyncio.run(send_reset(Settings(), rule_id, reason.strip(), who))
-    except (OSError, KafkaError) as exc:
-        err.print(f"error: could not reach Kafka: {exc}")
-        raise typer.Exit(1) from None
-    typer.echo(f"reset of {rule_id} sent by {who}: {reason.strip()}")
+    _command("reset", rule_id, reason, by, policies)
+
+
+@rules.command("trip")
+def trip_command(
+    rule_id: str = typer.Argument(..., help="the rule whose breaker to trip"),
+    reason: str = typer.Option(..., "--reason", help="why (kept in the rule's status)"),
+    by: str = typer.Option("", "--by", help="who trips it (default: the login name)"),
+    policies: Path = POLICIES_OPT,
+) -> None:
+    """Trip a rule's breaker by hand: its automatic actions go to review until a reset."""
+    _command("trip", rule_id, reason, by, policies)

@@ -1,6 +1,7 @@
 """A state family as the worker holds it: its table, its decoded-state cache, how its stored
 states are read, and the topic its keys are co-partitioned with."""
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ class Family:
     marks: dict[int, dict[int, int]] = field(default_factory=dict)
     # per source partition, the keys whose states hold facts that wait for those clocks
     waiting: dict[int, set[str]] = field(default_factory=dict)
+    # per source partition and sender, when (monotonic seconds) its clock last moved on
+    moved: dict[int, dict[int, float]] = field(default_factory=dict)
 
     def advance(self, partition: int, ts: int) -> None:
         """Note an applied fact's event time on its partition's clock."""
@@ -37,9 +40,12 @@ class Family:
         partition counts: a worker that lost a partition in a rebalance may still send its
         older clock."""
         marks = self.marks.setdefault(partition, {})
+        moved = self.moved.setdefault(partition, {})
+        now = time.monotonic()
         for sender, clock in clocks:
             if clock > marks.get(sender, 0):
                 marks[sender] = clock
+                moved[sender] = now
 
     def settled(self, partition: int) -> int | None:
         """The event time before which no more facts will come to this source partition, by
@@ -53,6 +59,20 @@ class Family:
         of a backlog can span hours of several content partitions' events: its facts must
         not close periods on their own clock before the clocks after them come."""
         return self.settled(partition) or 0
+
+    def settled_live(self, partition: int, now: float, stalled: float) -> int:
+        """`settled_for_facts`, leaving out a sender whose clock has not moved for `stalled`
+        seconds while another's did: a content partition that stopped sending (its uploads
+        stopped, or its worker is gone) must not hold the breakers back. Its facts were all
+        sent before its last clock, so nothing it sent is judged without; only what it may
+        send after a stall of that long can be."""
+        marks = self.marks.get(partition)
+        if not marks:
+            return 0
+        moved = self.moved.get(partition, {})
+        newest = max(moved.values(), default=now)
+        live = [c for s, c in marks.items() if newest - moved.get(s, newest) < stalled]
+        return min(live or marks.values())
 
     def note_waiting(self, partition: int, key: str, waits: bool) -> None:
         """Note whether a key's state holds facts that wait for its partition's clocks."""

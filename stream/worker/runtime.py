@@ -27,6 +27,7 @@ steps as replay), and each touched key is written back to its table once.
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -40,7 +41,7 @@ from schemas.common import (
     TREND_ALERTS,
     UPLOADS,
 )
-from signals.breaker import RESET, RuleFact, RuleState
+from signals.breaker import COMMANDS, RuleFact, RuleState
 from signals.content import ContentState
 from signals.creator import CreatorFact, CreatorState
 from signals.engine import Emit, Engine, RuleStep
@@ -74,6 +75,8 @@ from stream.topics import (
 from stream.worker import guarantee
 from stream.worker.app import make_app
 from stream.worker.batchstates import BatchStates, clocked_facts_of, facts_of
+from stream.worker.board.feed import Feed
+from stream.worker.board.panels import Board
 from stream.worker.family import Family
 from stream.worker.incidents import ActiveTrends
 from stream.worker.ledger import Ledger
@@ -95,6 +98,9 @@ CLOCK_EVERY = MINUTE  # event time between the content stage's clocks to every t
 RULE_CLOCK_EVERY = 1_000
 # the input quiet this long (seconds): the clocks will not move, so nothing waits for them
 QUIET_SECONDS = 3.0
+# a content partition whose clock has not moved this long (seconds) while another's did is
+# left out of the clocks the breakers wait for: it stopped sending
+STALLED_SECONDS = 30.0
 
 
 _encode = msgspec.json.Encoder().encode
@@ -207,6 +213,10 @@ class Runtime:
         ]
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
+        # the deployment as every worker publishes it: the on-call page's, and what on-call
+        # acknowledged or snoozed, which this worker's notifier heeds
+        self.board = Board()
+        self.feed = Feed(settings, self.board)
         sinks = configured_sinks(settings)
         self.notifier = (
             Notifier(
@@ -497,11 +507,11 @@ class Runtime:
             if msg.topic != commands:
                 if clocks is not None:  # sent after every fact older than them
                     family.mark(msg.partition, clocks)
-                settled = family.settled_for_facts(msg.partition)
+                settled = family.settled_live(msg.partition, time.monotonic(), STALLED_SECONDS)
             for fields in fact_fields:
                 fact = RuleFact(*fields)
-                if msg.topic == commands and fact.kind != RESET:
-                    # who may reset a breaker may not hand it actions to enforce
+                if msg.topic == commands and fact.kind not in COMMANDS:
+                    # who may trip or reset a breaker may not hand it actions to enforce
                     log.warning("rule_command_refused", kind=fact.kind, rule=fact.rule_id)
                     continue
                 stepped(on_rule(fact, states.get(fact.rule_id), settled), msg.partition)
@@ -617,7 +627,8 @@ class Runtime:
             if e.topic == TREND_ALERTS:
                 alert = msgspec.to_builtins(e.record)
                 self.active.add(alert)
-                if self.notifier is not None:  # only alerts Kafka acknowledged; never blocks
+                # only alerts Kafka acknowledged; never blocks; none on-call silenced
+                if self.notifier is not None and not self.board.silenced(alert, _now()):
                     self.notifier.offer(alert)
 
     async def release_waiting(self) -> None:
@@ -649,6 +660,10 @@ class Runtime:
         c = self.engine.counters
         metrics.RULE_ERRORS.set(self.engine.rule_errors)
         metrics.SUPPRESSED.set(c.suppressed_by_human)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def create_runtime(

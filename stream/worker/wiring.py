@@ -19,6 +19,7 @@ from stream.topics import (
     written_by_worker,
 )
 from stream.worker import views
+from stream.worker.board import views as board
 from stream.worker.policyreload import follow_topic, watch_directory
 from stream.worker.sweep import sweep
 from stream.worker.transport import fetch
@@ -86,6 +87,7 @@ def wire(rt: "Runtime") -> None:
         app, s.api_token, rt.vitals, lambda: rt.engine.pack, rt.active, rt.figures,
         rt.queue_statuses,
     )  # fmt: skip
+    board.install(app, s, rt.board, lambda: rt.engine.pack)  # the on-call page
 
     async def sweep_tables() -> None:
         await sweep(
@@ -119,8 +121,12 @@ def wire(rt: "Runtime") -> None:
     async def topic_limits() -> None:  # changelogs appear after start; limits may change
         rt.limits.update(await size_limits(s, written_by_worker(s)))
 
+    async def follow_deployment() -> None:
+        await rt.feed.run()
+
     app.task(policy_files)
     app.task(policy_topic)
+    app.task(follow_deployment)
     app.timer(LIMITS_REFRESH_SECONDS)(topic_limits)
     if rt.notifier is not None:
         notifier = rt.notifier

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from schemas.outputs import Decision, RuleRef, Target
 from signals import breaker
-from signals.breaker import ACTION, RESET, REVERSAL, RuleFact, RuleState
+from signals.breaker import ACTION, RESET, REVERSAL, TRIP, RuleFact, RuleState
 from signals.eventtime import HOUR, MINUTE, format_ts
 from signals.policy.model import Breaker
 
@@ -121,6 +121,30 @@ def test_a_reset_by_command_switches_back_from_the_rule_s_clock_and_counts_afres
     assert state.hour(clock) == 0
     v = one(state, action(100, clock + 1_000))
     assert v.go and not v.held
+
+
+def test_a_trip_by_command_holds_every_later_action_until_a_reset_whatever_the_counts() -> None:
+    limits = Breaker(max_per_hour=20, spike=False, quiet_period=2 * HOUR)
+    state, held, _ = feed(burst(5, T0, 60_000), limits)  # well under the cap: automatic
+    assert not held and state.mode == "automatic"
+    trip = RuleFact(TRIP, "hate.model_remove", 0, None, "", "model looks off", "ana")
+    v = one(state, trip, limits)
+    assert [(c.at, c.tripped) for c in v.changes] == [(state.wm, True)]
+    assert state.changes[-1] == (state.wm, "held", "manual: model looks off", "ana")
+    assert state.counts[2] == 1  # a trip like any other
+    # a quiet rule stays held past its quiet period: a person tripped it, a person resets it
+    later = T0 + 6 * HOUR
+    state2, held2, _ = feed([action(50, later)], limits, state)
+    assert "d50" in held2 and state2.mode == "held"
+    assert not list(breaker.apply(state2, trip, limits))  # tripped already: nothing to do
+    one(state2, RuleFact(RESET, "hate.model_remove", 0, None, "", "looked", "ben"), limits)
+    assert state2.mode == "automatic" and state2.changes[-1][2:] == ("reset: looked", "ben")
+
+
+def test_a_command_to_a_rule_that_never_acted_is_dated_when_it_was_given() -> None:
+    state = RuleState()
+    one(state, RuleFact(TRIP, "hate.model_remove", T0, None, "", "pre-emptive", "ana"))
+    assert state.changes == [(T0, "held", "manual: pre-emptive", "ana")]
 
 
 def test_a_reversal_of_a_held_action_undoes_nothing_and_one_of_an_enforced_goes_out() -> None:

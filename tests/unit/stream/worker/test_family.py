@@ -30,3 +30,23 @@ def test_an_older_clock_from_a_worker_that_lost_its_partition_never_moves_it_bac
     for sender, clock in clocks:
         newest[sender] = max(newest.get(sender, 0), clock)
     assert f.settled(0) == min(newest.values())
+
+
+def test_a_partition_that_stopped_sending_holds_the_breakers_back_no_longer(
+    monkeypatch: object,
+) -> None:
+    import stream.worker.family as fam
+
+    now = [100.0]
+    monkeypatch.setattr(fam.time, "monotonic", lambda: now[0])  # type: ignore[attr-defined]
+    f = family()
+    f.mark(0, [(0, 1_000), (1, 1_000)])
+    now[0] = 110.0
+    f.mark(0, [(0, 5_000)])  # partition 1 lags: the breakers wait for it
+    assert f.settled_live(0, now[0], stalled=30.0) == 1_000
+    now[0] = 135.0
+    f.mark(0, [(0, 9_000)])  # 35 s without a move of partition 1 while 0 moved: left out
+    assert f.settled_live(0, now[0], stalled=30.0) == 9_000
+    f.mark(0, [(1, 9_500)])  # back: it counts again
+    assert f.settled_live(0, now[0], stalled=30.0) == 9_000
+    assert family().settled_live(0, now[0], stalled=30.0) == 0  # no clock yet: nothing settled
