@@ -62,7 +62,8 @@ def test_queues_in_trouble_and_held_rules_come_first_and_stale_statuses_never_wi
         {"queue": "c", "ts": "2026-11-20T13:00:00Z", "depth": 1, "overflow": 0, "past_due": 0},
     )  # an older status, read late
     b.add("escalations", {"id": "e1", "ts": "2026-11-20T14:00:00Z", "queue": "c",
-                          "rule": {"id": "r"}, "target": {"id": "v1"}, "priority": 2})  # fmt: skip
+                          "rule": {"id": "r"}, "target": {"id": "v1"}, "priority": 2,
+                          "outcome": "review"})  # fmt: skip
     queues = panels(b, NOW)["queues"]
     assert [q["queue"] for q in queues] == ["b", "c", "a"]
     assert queues[1]["depth"] == 50 and queues[1]["recent"][0]["target"] == "v1"
