@@ -29,6 +29,8 @@ class Family:
     waiting: dict[int, set[str]] = field(default_factory=dict)
     # per source partition and sender, when (monotonic seconds) its clock last moved on
     moved: dict[int, dict[int, float]] = field(default_factory=dict)
+    # the content partitions that send clocks (0: not known, the first clock settles)
+    senders: int = 0
 
     def advance(self, partition: int, ts: int) -> None:
         """Note an applied fact's event time on its partition's clock."""
@@ -53,12 +55,24 @@ class Family:
         marks = self.marks.get(partition)
         return min(marks.values()) if marks else None
 
-    def settled_for_facts(self, partition: int) -> int:
+    def settled_for_facts(
+        self, partition: int, now: float | None = None, stalled: float = 0.0
+    ) -> int:
         """`settled` for the facts of a record: 0 (nothing is settled) until the partition
         has carried a clock. A sender's clocks follow its batch's facts, and the first batch
         of a backlog can span hours of several content partitions' events: its facts must
-        not close periods on their own clock before the clocks after them come."""
-        return self.settled(partition) or 0
+        not close periods on their own clock before the clocks after them come. With `now`
+        and a known number of senders, nothing is settled either until every sender's clock
+        came, or `stalled` seconds passed since the first did (a partition with nothing to
+        read sends none, and must not hold the family back for ever)."""
+        marks = self.marks.get(partition)
+        if not marks:
+            return 0
+        if now is not None and self.senders and len(marks) < self.senders:
+            first = min(self.moved.get(partition, {}).values(), default=now)
+            if now - first < stalled:
+                return 0
+        return min(marks.values())
 
     def settled_live(self, partition: int, now: float, stalled: float) -> int:
         """`settled_for_facts`, leaving out a sender whose clock has not moved for `stalled`
@@ -66,9 +80,9 @@ class Family:
         stopped, or its worker is gone) must not hold the breakers back. Its facts were all
         sent before its last clock, so nothing it sent is judged without; only what it may
         send after a stall of that long can be."""
-        marks = self.marks.get(partition)
-        if not marks:
+        if not self.settled_for_facts(partition, now, stalled):
             return 0
+        marks = self.marks[partition]
         moved = self.moved.get(partition, {})
         newest = max(moved.values(), default=now)
         live = [c for s, c in marks.items() if newest - moved.get(s, newest) < stalled]

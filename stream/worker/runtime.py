@@ -99,7 +99,8 @@ RULE_CLOCK_EVERY = 1_000
 # the input quiet this long (seconds): the clocks will not move, so nothing waits for them
 QUIET_SECONDS = 3.0
 # a content partition whose clock has not moved this long (seconds) while another's did is
-# left out of the clocks the breakers wait for: it stopped sending
+# left out of the clocks the breakers wait for (it stopped sending); and the trend and rule
+# families wait this long at most for every content partition's first clock
 STALLED_SECONDS = 30.0
 
 
@@ -188,7 +189,12 @@ class Runtime:
                 self.creator_stage.holds,
             ),
             Family(
-                "trend", self.trends, self.caches["trend"], TrendState, settings.topic(TREND_FACTS)
+                "trend",
+                self.trends,
+                self.caches["trend"],
+                TrendState,
+                settings.topic(TREND_FACTS),
+                senders=n,
             ),
             Family(
                 "quality",
@@ -198,7 +204,12 @@ class Runtime:
                 settings.topic(QUALITY_FACTS),
             ),
             Family(
-                "rule", self.breakers, self.caches["rule"], RuleState, settings.topic(RULE_FACTS)
+                "rule",
+                self.breakers,
+                self.caches["rule"],
+                RuleState,
+                settings.topic(RULE_FACTS),
+                senders=n,
             ),
             Family(
                 "review",
@@ -364,7 +375,7 @@ class Runtime:
             fact_fields, clocks = clocked_facts_of(msg, TREND_FACT_PACK)
             if clocks is not None:  # sent after every fact older than them
                 family.mark(msg.partition, clocks)
-            settled = family.settled_for_facts(msg.partition)
+            settled = family.settled_for_facts(msg.partition, time.monotonic(), STALLED_SECONDS)
             for fields in fact_fields:
                 fact = TrendFact(*fields)
                 family.advance(msg.partition, fact.ts)

@@ -50,3 +50,14 @@ def test_a_partition_that_stopped_sending_holds_the_breakers_back_no_longer(
     f.mark(0, [(1, 9_500)])  # back: it counts again
     assert f.settled_live(0, now[0], stalled=30.0) == 9_000
     assert family().settled_live(0, now[0], stalled=30.0) == 0  # no clock yet: nothing settled
+
+
+def test_nothing_is_settled_until_every_content_partition_sent_a_clock_or_a_while_passed() -> None:
+    f = Family("trend", None, None, None, "vigil-trend-facts", senders=3)  # type: ignore[arg-type]
+    f.mark(0, [(0, 500), (1, 300)])
+    first = min(f.moved[0].values())
+    assert f.settled_for_facts(0, first + 1, stalled=30.0) == 0  # partition 2 still to come
+    assert f.settled_for_facts(0, first + 31, stalled=30.0) == 300  # it has nothing to send
+    f.mark(0, [(2, 400)])
+    assert f.settled_for_facts(0, first + 1, stalled=30.0) == 300
+    assert f.settled_for_facts(0) == 300  # without a clock of its own: as before
