@@ -6,6 +6,7 @@ from rich.table import Table
 
 from schemas.outputs import QueueStatus
 from signals.policy import PolicyPack
+from stream import readback
 
 
 def duration(seconds: int) -> str:
@@ -22,11 +23,7 @@ def duration(seconds: int) -> str:
 
 def newest(statuses: Iterable[QueueStatus]) -> list[QueueStatus]:
     """The status with the newest event time per queue (as compaction leaves the topic)."""
-    out: dict[str, QueueStatus] = {}
-    for s in statuses:
-        if s.queue not in out or s.ts >= out[s.queue].ts:
-            out[s.queue] = s
-    return [out[k] for k in sorted(out)]
+    return readback.newest(statuses, lambda s: s.queue, lambda s: s.ts)
 
 
 def table(statuses: list[QueueStatus], pack: PolicyPack) -> Table:

@@ -4,7 +4,7 @@ topic of a replay's --out directory, or the workers' own views (`--url`)."""
 
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +38,20 @@ def read_output_file(source: Path, topic: str, record: type[R]) -> list[R]:
             except (orjson.JSONDecodeError, msgspec.DecodeError, KeyError, TypeError) as exc:
                 raise VigilError(f"{path}:{n}: not {_a(topic)} {topic} record: {exc}") from None
     return out
+
+
+S = TypeVar("S")
+
+
+def newest(statuses: Iterable[S], key: Callable[[S], str], ts: Callable[[S], str]) -> list[S]:
+    """The status with the newest event time per key, in key order: a compacted topic of
+    statuses as compaction leaves it (rule-state, review-queues)."""
+    out: dict[str, S] = {}
+    for s in statuses:
+        k = key(s)
+        if k not in out or ts(s) >= ts(out[k]):
+            out[k] = s
+    return [out[k] for k in sorted(out)]
 
 
 def from_workers(urls: Iterable[str], view: str, field: str, token: str | None) -> list[Any]:

@@ -16,7 +16,7 @@ from rich.table import Table
 from schemas.common import RULE_STATE
 from schemas.outputs import RuleStatus
 from signals.policy import PolicyPack
-from stream import commands
+from stream import commands, readback
 from stream.cli.common import POLICIES_OPT, err, group, load_or_exit
 from stream.config import Settings
 from stream.errors import VigilError
@@ -45,11 +45,7 @@ def _decoded(docs: Iterable[Any], where: str) -> list[RuleStatus]:
 
 def newest(statuses: Iterable[RuleStatus]) -> list[RuleStatus]:
     """The status with the newest event time per rule (as compaction leaves the topic)."""
-    out: dict[str, RuleStatus] = {}
-    for s in statuses:
-        if s.rule_id not in out or s.ts >= out[s.rule_id].ts:
-            out[s.rule_id] = s
-    return [out[k] for k in sorted(out)]
+    return readback.newest(statuses, lambda s: s.rule_id, lambda s: s.ts)
 
 
 def table(statuses: list[RuleStatus], pack: PolicyPack) -> Table:

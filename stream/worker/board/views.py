@@ -12,6 +12,7 @@ Every response forbids framing and caching, and the page's content security poli
 scripts, styles and requests from the worker itself only.
 """
 
+import functools
 import html
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ Send = Callable[[Settings, OncallAction], Awaitable[None]]
 Command = Callable[[Settings, commands.BreakerCommand, str, str, str], Awaitable[None]]
 
 
+@functools.cache  # read once: they ship with the package
 def _static(name: str) -> bytes:
     return resources.files("stream.worker.board").joinpath("static", name).read_bytes()
 
