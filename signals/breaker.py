@@ -22,11 +22,12 @@ gave it).
 A would-be action is decided in event-time order once every fact it could be judged with has
 come: in replay at once (one stream, in event-time order), on Kafka once the clocks the content
 partitions send after their facts (signals.facts) have passed it, so that a partition that
-drains minutes behind the others cannot change what is counted before a minute is judged.
-Until then it waits in the state (`pending`), for at most BOUND of the rule's own clock (the
-worker leaves a partition that stopped sending out of the clocks, so that it does not stop
-enforcement). Trip and reset fall at the same
-event times in both, and the same actions are held.
+drains hours of event time behind the others cannot change what is counted before a minute is
+judged.
+Until then it waits in the state (`pending`; at most PENDING_CAP of them): the worker leaves
+a partition that stopped sending out of the clocks, so that it does not stop enforcement, and
+an input gone quiet decides everything waiting. Trip and reset fall at the same event times
+in both, and the same actions are held.
 """
 
 from collections.abc import Iterator
@@ -48,12 +49,13 @@ MANUAL = "manual: "  # the reason of a trip by command starts so
 AUTOMATIC, HELD = "automatic", "held"
 PERIOD = 5 * MINUTE  # the detector's bucket, as the trend family's
 GRACE = 2 * MINUTE  # a minute closes this long after its end, by the rule's clock (as trends')
-# the longest a would-be action waits for the content partitions' clocks, by the rule's own:
-# a backstop. In event time a draining backlog's partitions can drift many minutes apart in
-# a fraction of a second (a sparse day's ten minutes are a few dozen records), so the worker
-# itself leaves out of the clocks a partition that stopped sending, by wall time
-# (stream/worker/family.py); this bound only keeps a state from waiting without end
-BOUND = 2 * HOUR
+# the most would-be actions a rule's state holds waiting for the clocks: a memory backstop,
+# past which the oldest is decided without them. Not a bound in event time: a draining
+# backlog's content partitions drift hours of event time apart in a second (one fetch of a
+# sparse partition is hours of it), and what is judged must not depend on that. A partition
+# that stopped sending the worker leaves out of the clocks by wall time
+# (stream/worker/family.py), and an input gone quiet decides everything waiting
+PENDING_CAP = 20_000
 DETECTOR = DetectorConfig()
 # the normal rate people are shown: a day's exponentially weighted mean of the closed periods'
 # counts (the detector's own expectation is on a variance-stabilised scale, floored at one per
@@ -286,10 +288,13 @@ def release(state: RuleState, breaker: Breaker, settled: int | None) -> Iterator
     for `settled` None), one at a time (the caller reads the state as of each): first the
     minutes the rule's clock closed before it are judged (which may trip or reset it, dated
     then), then a would-be action is enforced or held by the mode in force at its own time."""
-    clock = state.wm if settled is None else max(settled, state.wm - BOUND)
+    clock = state.wm if settled is None else settled
+    pending = state.pending
     # a reversal waits right behind its action: at the head, its action was just decided
-    while state.pending and (state.pending[0].ts <= clock or state.pending[0].kind == REVERSAL):
-        fact = state.pending.pop(0)
+    while pending and (
+        pending[0].ts <= clock or pending[0].kind == REVERSAL or len(pending) > PENDING_CAP
+    ):
+        fact = pending.pop(0)
         d = fact.decision
         assert d is not None  # only decisions wait
         if fact.kind == REVERSAL:

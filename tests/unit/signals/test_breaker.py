@@ -3,6 +3,7 @@ holding exactly the actions at or after the trip, whatever order they arrive in.
 
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -205,13 +206,20 @@ def test_an_action_waits_until_the_clocks_pass_it_and_is_then_decided_in_order()
     assert state.pending == []
 
 
-def test_an_action_waits_no_longer_than_the_bound_of_the_rule_s_own_clock() -> None:
+def test_an_action_waits_for_the_clocks_however_far_the_rule_s_own_clock_ran_ahead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backlog's partitions drain hours of event time apart: what waits is decided by the
+    clocks alone, and only a state past PENDING_CAP decides its oldest without them."""
     state = RuleState()
     assert list(breaker.apply(state, action(1, T0), CAP, settled=0)) == []
-    later = action(2, T0 + breaker.BOUND)  # a partition that stopped sending holds back no more
-    decided = list(breaker.apply(state, later, CAP, settled=0))
+    later = action(2, T0 + 6 * HOUR)  # another partition, hours ahead
+    assert list(breaker.apply(state, later, CAP, settled=0)) == []
+    assert [p.decision.id for p in state.pending if p.decision] == ["d1", "d2"]
+    monkeypatch.setattr(breaker, "PENDING_CAP", 2)
+    decided = list(breaker.apply(state, action(3, T0 + 7 * HOUR), CAP, settled=0))
     assert [v.fact.decision.id for v in decided if v.fact.decision] == ["d1"]
-    assert [p.decision.id for p in state.pending if p.decision] == ["d2"]
+    assert [p.decision.id for p in state.pending if p.decision] == ["d2", "d3"]
 
 
 def test_a_reversal_of_a_waiting_action_is_decided_right_after_it() -> None:
@@ -252,7 +260,7 @@ def test_partitions_minutes_apart_decide_as_one_stream_when_the_clocks_settle_it
     seed: int, lags: list[int], cap: int
 ) -> None:
     """Each content partition sends its facts in event-time order followed by its clock, but
-    the partitions drain minutes of event time apart (less than BOUND): with the clocks, the
+    the partitions drain minutes of event time apart: with the clocks, the
     same trips and the same actions held as one in-order stream."""
     limits = Breaker(max_per_hour=cap, spike=True, quiet_period=HOUR)
     rng = random.Random(seed)
