@@ -1,11 +1,28 @@
 """A state family as the worker holds it: its table, its decoded-state cache, how its stored
-states are read, and the topic its keys are co-partitioned with."""
+states are read, and the topic its keys are co-partitioned with; and the worker's families."""
 
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.common import UPLOADS
+from signals.breaker import RuleState
+from signals.content import ContentState
+from signals.creator import CreatorState
+from signals.quality import QualityState
+from signals.queues import QueueState
 from signals.regionhold import RegionHolds
+from signals.reviewitems import ItemsState
+from signals.trend import TrendState
+from stream.config import Settings
+from stream.topics import (
+    CREATOR_FACTS,
+    QUALITY_FACTS,
+    QUEUE_FACTS,
+    REVIEW_FACTS,
+    RULE_FACTS,
+    TREND_FACTS,
+)
 from stream.worker.statecache import StateCache
 
 
@@ -100,3 +117,43 @@ class Family:
         """Register a hold a restored state still has (after a restart)."""
         if self.holds is not None:
             self.holds.hold(partition, key, deadline)
+
+
+# the families in the order the sweep and the batches index them: name, table, state class,
+# the logical topic its keys follow, and whether its facts wait for the content partitions'
+# clocks (signals.facts: one sender per content partition)
+FAMILIES: tuple[tuple[str, str, Any, str, bool], ...] = (
+    ("content", "content-state", ContentState, UPLOADS, False),
+    ("creator", "creator-state", CreatorState, CREATOR_FACTS, False),
+    ("trend", "trend-state", TrendState, TREND_FACTS, True),
+    ("quality", "quality-state", QualityState, QUALITY_FACTS, False),
+    ("rule", "breaker-state", RuleState, RULE_FACTS, True),
+    ("review", "review-state", ItemsState, REVIEW_FACTS, False),
+    ("queue", "queue-state", QueueState, QUEUE_FACTS, False),
+)
+
+
+def build_families(
+    app: Any, settings: Settings, holds: dict[str, RegionHolds]
+) -> dict[str, Family]:
+    """Every family with its changelog-backed table and decoded-state cache; `holds`: the
+    region holds of the families whose rules wait for a video's region."""
+    n, out = settings.partitions, {}
+    for name, table_name, state, topic, clocked in FAMILIES:
+        # bytes in, bytes out: Faust picks the changelog and store serializers from the types
+        # (anything else means JSON, which would mangle the encoded state on recovery)
+        table = app.Table(table_name, partitions=n, key_type=bytes, value_type=bytes)
+        cache = StateCache(table, state.decode, settings.state_cache_keys)
+        # a partition that leaves may come back changed
+        app.on_partitions_revoked.connect(cache.clear)
+        app.on_partitions_assigned.connect(cache.clear)
+        out[name] = Family(
+            name,
+            table,
+            cache,
+            state,
+            settings.topic(topic),
+            holds.get(name),
+            senders=n if clocked else 0,
+        )
+    return out

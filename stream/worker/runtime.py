@@ -1,4 +1,4 @@
-"""The Faust worker: four agents, one per state family, each with a changelog-backed table.
+"""The Faust worker: seven agents, one per state family, each with a changelog-backed table.
 
 content agent   <- uploads, reports, model-scores, reviews (keyed content_id)
                 -> decisions, dead letters; creator facts and trend facts re-keyed onto
@@ -34,21 +34,16 @@ import msgspec
 import structlog
 
 from schemas.common import (
-    ENFORCEMENT_QUALITY,
     INPUT_TOPICS,
     MAX_FUTURE_SKEW_MS,
-    REVIEW_QUEUES,
     TREND_ALERTS,
-    UPLOADS,
 )
-from signals.breaker import COMMANDS, RuleFact, RuleState
-from signals.content import ContentState
-from signals.creator import CreatorFact, CreatorState
+from signals.breaker import COMMANDS, RuleFact
+from signals.creator import CreatorFact
 from signals.engine import Emit, Engine, RuleStep
 from signals.eventtime import MINUTE
 from signals.policy import PolicyPack
-from signals.quality import QualityFact, QualityState
-from signals.queues import QueueState
+from signals.quality import QualityFact
 from signals.records import (
     CREATOR_FACT_PACK,
     ITEM_FACT_PACK,
@@ -57,16 +52,14 @@ from signals.records import (
     RULE_FACT_PACK,
     TREND_FACT_PACK,
 )
-from signals.reviewitems import ItemFact, ItemsState, QueueFact
+from signals.reviewitems import ItemFact, QueueFact
 from signals.stages import ContentStage, CreatorStage, QualityStage, QueueStage, ReviewStage
-from signals.trend import TrendFact, TrendState
+from signals.trend import TrendFact
 from stream import metrics
 from stream.config import Settings
 from stream.notify import Notifier, configured_sinks, notifier_config
 from stream.topics import (
     CREATOR_FACTS,
-    QUALITY_FACTS,
-    QUEUE_FACTS,
     REVIEW_FACTS,
     RULE_COMMANDS,
     RULE_FACTS,
@@ -77,15 +70,14 @@ from stream.worker.app import make_app
 from stream.worker.batchstates import BatchStates, clocked_facts_of, facts_of
 from stream.worker.board.feed import Feed
 from stream.worker.board.panels import Board
-from stream.worker.family import Family
+from stream.worker.family import build_families
+from stream.worker.figures import Figures
 from stream.worker.incidents import ActiveTrends
 from stream.worker.ledger import Ledger
 from stream.worker.outbox import Outbox
 from stream.worker.policyreload import PackSwitch
-from stream.worker.qualitygauges import QualityGauges
-from stream.worker.statecache import StateCache
 from stream.worker.sweep import release_waiting
-from stream.worker.tables import Written, entries, mark_dirty, write_back
+from stream.worker.tables import Written, mark_dirty, write_back
 from stream.worker.transport import Producer, compat, fetch
 from stream.worker.transport.fetch import Publish, Record
 from stream.worker.vitals import Vitals
@@ -122,39 +114,6 @@ class Runtime:
         # before anything runs: the transport's private Faust names are all still there
         compat.check(self.app.consumer)
         self.vitals = Vitals(self.app, settings.shutdown_timeout)
-        n = settings.partitions
-        # bytes in, bytes out: Faust picks the changelog and store serializers from the types
-        # (anything else means JSON, which would mangle the encoded state on recovery)
-        self.content = self.app.Table(
-            "content-state", partitions=n, key_type=bytes, value_type=bytes
-        )
-        self.creators = self.app.Table(
-            "creator-state", partitions=n, key_type=bytes, value_type=bytes
-        )
-        self.trends = self.app.Table("trend-state", partitions=n, key_type=bytes, value_type=bytes)
-        self.quality = self.app.Table(
-            "quality-state", partitions=n, key_type=bytes, value_type=bytes
-        )
-        self.breakers = self.app.Table(
-            "breaker-state", partitions=n, key_type=bytes, value_type=bytes
-        )
-        self.reviews = self.app.Table(
-            "review-state", partitions=n, key_type=bytes, value_type=bytes
-        )
-        self.queues = self.app.Table("queue-state", partitions=n, key_type=bytes, value_type=bytes)
-        keys = settings.state_cache_keys
-        self.caches = {
-            "content": StateCache(self.content, ContentState.decode, keys),
-            "creator": StateCache(self.creators, CreatorState.decode, keys),
-            "trend": StateCache(self.trends, TrendState.decode, keys),
-            "quality": StateCache(self.quality, QualityState.decode, keys),
-            "rule": StateCache(self.breakers, RuleState.decode, keys),
-            "review": StateCache(self.reviews, ItemsState.decode, keys),
-            "queue": StateCache(self.queues, QueueState.decode, keys),
-        }
-        for cache in self.caches.values():  # a partition that leaves may come back changed
-            self.app.on_partitions_revoked.connect(cache.clear)
-            self.app.on_partitions_assigned.connect(cache.clear)
         self.logical = {settings.topic(t): t for t in INPUT_TOPICS}
         # the stages replay runs too (signals/stages.py), with their region holds per
         # partition: the sweep registers the holds a restored state still has
@@ -166,62 +125,19 @@ class Runtime:
         self.quality_stage = QualityStage()
         self.review_stage = ReviewStage()
         self.queue_stage = QueueStage()
-        self._changed_quality: set[bytes] = set()  # since the last publish_quality
-        self._changed_queues: set[bytes] = set()  # since the last publish_queues
-        self.gauges = QualityGauges()
-        self.app.on_partitions_revoked.connect(self.gauges.clear)
+        self.family = build_families(
+            self.app,
+            settings,
+            {"content": self.content_stage.holds, "creator": self.creator_stage.holds},
+        )
+        self.families = list(self.family.values())  # in FAMILIES' order, as the sweep reads it
+        self.caches = {name: f.cache for name, f in self.family.items()}
+        self.figures = Figures(
+            settings, self.family, self.limits, self.publish,
+            lambda: self.engine.pack.guardrails.review, lambda: self.watermark,
+        )  # fmt: skip
+        self.app.on_partitions_revoked.connect(self.figures.gauges.clear)
         self.app.on_partitions_revoked.connect(metrics.clear_queue_gauges)
-        self.families = [
-            Family(
-                "content",
-                self.content,
-                self.caches["content"],
-                ContentState,
-                settings.topic(UPLOADS),
-                self.content_stage.holds,
-            ),
-            Family(
-                "creator",
-                self.creators,
-                self.caches["creator"],
-                CreatorState,
-                settings.topic(CREATOR_FACTS),
-                self.creator_stage.holds,
-            ),
-            Family(
-                "trend",
-                self.trends,
-                self.caches["trend"],
-                TrendState,
-                settings.topic(TREND_FACTS),
-                senders=n,
-            ),
-            Family(
-                "quality",
-                self.quality,
-                self.caches["quality"],
-                QualityState,
-                settings.topic(QUALITY_FACTS),
-            ),
-            Family(
-                "rule",
-                self.breakers,
-                self.caches["rule"],
-                RuleState,
-                settings.topic(RULE_FACTS),
-                senders=n,
-            ),
-            Family(
-                "review",
-                self.reviews,
-                self.caches["review"],
-                ItemsState,
-                settings.topic(REVIEW_FACTS),
-            ),
-            Family(
-                "queue", self.queues, self.caches["queue"], QueueState, settings.topic(QUEUE_FACTS)
-            ),
-        ]
         self.packs = PackSwitch(pack, self.engine.set_pack)
         self.active = ActiveTrends()
         # the deployment as every worker publishes it: the on-call page's, and what on-call
@@ -273,14 +189,6 @@ class Runtime:
         """Fold quality facts; write each quality key once and publish its newest figures."""
         return self._guarded("quality", lambda: self._quality_batch(records))
 
-    def figures(self) -> list[dict[str, Any]]:
-        """The enforcement-quality records of the keys this worker holds (/enforcement)."""
-        return [
-            msgspec.to_builtins(QualityState.decode(v).record())
-            for _, v in entries(self.quality)
-            if v
-        ]
-
     @property
     def watermark(self) -> int:
         """The newest event time the worker has accepted (its sweep's clock)."""
@@ -304,7 +212,7 @@ class Runtime:
 
     def _content_batch(self, records: Sequence[Record]) -> Publish:
         t0 = self.last_input = time.perf_counter()
-        stage, table = self.content_stage, self.content
+        stage = self.content_stage
         states = BatchStates(self.caches["content"].load)
         emits: list[Emit] = []
         box = Outbox(self.limits)
@@ -343,7 +251,7 @@ class Runtime:
         )
         for topic, n in seen.items():
             metrics.EVENTS.labels(topic=topic).inc(n)
-        written = self._write_back("content", table, states.states, states.sources, box)
+        written = self._write_back("content", states.states, states.sources, box)
         self._gauges()
         return self._publishing("content", t0, box, emits, written, self.engine.take_quality())
 
@@ -359,7 +267,7 @@ class Runtime:
                 emits.extend(stage.feed(CreatorFact(*fields), msg.partition, states))
         self._rule_facts(box)
         self._item_facts(box)
-        written = self._write_back("creator", self.creators, states.states, states.sources, box)
+        written = self._write_back("creator", states.states, states.sources, box)
         return self._publishing("creator", t0, box, emits, written, self.engine.take_quality())
 
     def _trend_batch(self, records: Sequence[Record]) -> Publish:
@@ -370,7 +278,7 @@ class Runtime:
         emits: list[Emit] = []
         load = self.caches["trend"].load
         on_trend = self.engine.on_trend
-        family = self.families[2]
+        family = self.family["trend"]
         for msg in records:
             fact_fields, clocks = clocked_facts_of(msg, TREND_FACT_PACK)
             if clocks is not None:  # sent after every fact older than them
@@ -389,10 +297,10 @@ class Runtime:
                     states[bkey] = st
                     sources[bkey] = msg
         # the page budget this worker holds: its share of the trend partitions it has seen
-        clock = self.families[2].clock
+        clock = self.family["trend"].clock
         self.engine.budget.share = min(1.0, len(clock) / self.settings.partitions)
         box = Outbox(self.limits)
-        written = self._write_back("trend", self.trends, states, sources, box)
+        written = self._write_back("trend", states, sources, box)
         return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
 
     def _send_clocks(self, box: Outbox, topic: str, clocks: dict[int, int], every: int) -> None:
@@ -431,66 +339,35 @@ class Runtime:
             facts = [ItemFact(*f) for f in facts_of(msg, ITEM_FACT_PACK)]
             queue_facts += self.review_stage.feed(facts, states)
         box = Outbox(self.limits)
-        written = self._write_back("review", self.reviews, states.states, states.sources, box)
+        written = self._write_back("review", states.states, states.sources, box)
         return self._publishing("review", t0, box, [], written, queue_facts)
 
     def _queue_batch(self, records: Sequence[Record]) -> Publish:
         """A batch of queue facts: each changed queue's status goes out on the next timer."""
-        return self._summing_batch(
-            "queue", records, self.queues, QUEUE_FACT_PACK, QueueFact, self.queue_stage,
-            self._changed_queues,
-        )  # fmt: skip
+        return self._summing_batch("queue", records, QUEUE_FACT_PACK, QueueFact, self.queue_stage)
 
     def _summing_batch(
         self,
         family: str,
         records: Sequence[Record],
-        table: Any,
         decoder: Any,
         fact: Callable[..., Any],
         stage: QualityStage | QueueStage,
-        changed: set[bytes],
     ) -> Publish:
         """A batch of a family that sums its facts (quality, queue): a record a key applied
         already (a redelivery) is skipped by its offset; the keys it changed are noted for
         the next publish of their figures."""
         t0 = time.perf_counter()
         states = BatchStates(self.caches[family].load)
+        changed = self.figures.changed[family]
         for msg in records:
             states.source = msg
             facts = [fact(*f) for f in facts_of(msg, decoder)]
             keys = stage.feed(facts, states, msg.partition, msg.offset)
             changed.update(k.encode() for k in keys)
         box = Outbox(self.limits)
-        written = self._write_back(family, table, states.states, states.sources, box)
+        written = self._write_back(family, states.states, states.sources, box)
         return self._publishing(family, t0, box, [], written)
-
-    def queue_statuses(self) -> list[dict[str, Any]]:
-        """The statuses of the review queues this worker holds, as of its watermark."""
-        traffic = self.engine.pack.guardrails.review
-        load = self.caches["queue"].load
-        out = []
-        for k, v in entries(self.queues):
-            st = load(k) if v else None
-            if st is not None:
-                status = st.status(self.watermark, traffic.queue(st.name))
-                out.append(msgspec.to_builtins(status))
-        return out
-
-    async def publish_queues(self, everything: bool = False) -> None:
-        """Publish the statuses of the queues changed since the last call (of every queue
-        this worker holds, with `everything`) on review-queues, as of the worker's watermark,
-        and set their gauges."""
-        traffic = self.engine.pack.guardrails.review
-
-        def status(st: QueueState) -> Any:
-            return st.status(self.watermark, traffic.queue(st.name))
-
-        states = await self._publish_newest(
-            "queue", self.queues, self._changed_queues, everything, REVIEW_QUEUES, status
-        )
-        for st in states:
-            metrics.queue_gauges(status(st))
 
     def _rule_batch(self, records: Sequence[Record]) -> Publish:
         """A batch of rule facts: each breaker's verdicts, statuses and pages; the creator
@@ -502,7 +379,7 @@ class Runtime:
         creator_facts = self.settings.topic(CREATOR_FACTS)
         on_rule = self.engine.on_rule
         commands = self.settings.topic(RULE_COMMANDS)
-        family = self.families[4]
+        family = self.family["rule"]
 
         def stepped(step: RuleStep, partition: int) -> None:
             states[step.state.rule_id] = step.state
@@ -539,50 +416,15 @@ class Runtime:
             metrics.BREAKER_HELD.labels(rule=st.rule_id).set(1 if st.mode == "held" else 0)
         metrics.BREAKER_WAITING.set(sum(map(len, family.waiting.values())))
         self._item_facts(box)
-        written = self._write_back("rule", self.breakers, states.states, states.sources, box)
+        written = self._write_back("rule", states.states, states.sources, box)
         return self._publishing("rule", t0, box, emits, written, self.engine.take_quality())
 
     def _quality_batch(self, records: Sequence[Record]) -> Publish:
         """A batch of quality facts: each changed key's figures go to enforcement-quality on
         the next timer."""
         return self._summing_batch(
-            "quality", records, self.quality, QUALITY_FACT_PACK, QualityFact, self.quality_stage,
-            self._changed_quality,
-        )  # fmt: skip
-
-    async def publish_quality(self, everything: bool = False) -> None:
-        """Publish the newest figures of the quality keys changed since the last call (of
-        every key this worker holds, with `everything`: a restart forgets which changed) and
-        refresh their gauges. On a timer, not per batch: a key's record is a few kB and
-        dashboards need it every few seconds, not for every batch of facts."""
-        states = await self._publish_newest(
-            "quality", self.quality, self._changed_quality, everything, ENFORCEMENT_QUALITY,
-            lambda st: st.record(),
-        )  # fmt: skip
-        self.gauges.update(states)
-
-    async def _publish_newest(
-        self,
-        family: str,
-        table: Any,
-        changed: set[bytes],
-        everything: bool,
-        topic: str,
-        record: Callable[[Any], Any],
-    ) -> list[Any]:
-        """Publish on a compacted topic the newest record of each key of a summing family
-        changed since the last call (every key this worker holds, with `everything`); the
-        states published."""
-        keys = [k for k, v in entries(table) if v] if everything else sorted(changed)
-        changed.clear()
-        states = [st for st in map(self.caches[family].load, keys) if st is not None]
-        if states:
-            box = Outbox(self.limits)
-            out = self.settings.topic(topic)
-            for st in states:
-                box.add(out, st.table_key.encode(), _encode(record(st)))
-            await self.publish(box, [], {})
-        return states
+            "quality", records, QUALITY_FACT_PACK, QualityFact, self.quality_stage
+        )
 
     def _publishing(
         self,
@@ -608,14 +450,13 @@ class Runtime:
     def _write_back(
         self,
         family: str,
-        table: Any,
         states: dict[bytes, Any],
         sources: dict[bytes, Record],
         box: Outbox,
     ) -> Written:
         """Write a batch's states to their table and changelog, and keep them decoded."""
         cache = self.caches[family]
-        written = write_back(table, states, sources, box)
+        written = write_back(self.family[family].table, states, sources, box)
         cache.keep(states)
         metrics.STATE_READS.labels(family=family, source="cache").inc(cache.hits)
         metrics.STATE_READS.labels(family=family, source="table").inc(cache.misses)
@@ -646,7 +487,7 @@ class Runtime:
         """Once the input has been quiet for QUIET_SECONDS and every input partition is read
         to its end, decide the would-be actions still waiting for clocks that will not move
         until more comes (stream/worker/sweep.py)."""
-        family = self.families[4]
+        family = self.family["rule"]
         if not any(family.waiting.values()):
             return
         if time.perf_counter() - self.last_input < QUIET_SECONDS:

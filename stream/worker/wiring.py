@@ -84,8 +84,8 @@ def wire(rt: "Runtime") -> None:
     )  # every family's clock is fed from them
 
     views.install(
-        app, s.api_token, rt.vitals, lambda: rt.engine.pack, rt.active, rt.figures,
-        rt.queue_statuses,
+        app, s.api_token, rt.vitals, lambda: rt.engine.pack, rt.active, rt.figures.quality_records,
+        rt.figures.queue_statuses,
     )  # fmt: skip
     board.install(app, s, rt.board, lambda: rt.engine.pack)  # the on-call page
 
@@ -107,8 +107,8 @@ def wire(rt: "Runtime") -> None:
     async def quality_figures() -> None:
         ticks[0] += 1
         everything = ticks[0] % FULL_PUBLISH_EVERY == 1
-        await rt.publish_quality(everything=everything)
-        await rt.publish_queues(everything=everything)
+        await rt.figures.publish_quality(everything=everything)
+        await rt.figures.publish_queues(everything=everything)
 
     app.timer(s.quality_publish_seconds)(quality_figures)
 

@@ -57,36 +57,38 @@ def run(rt: Runtime, published: Published) -> None:
 
 
 def test_expired_keys_go_as_tombstones_and_silent_incidents_resolve(runtime: Runtime) -> None:
-    put(runtime, runtime.content, b"old", video(NOW - TTL - DAY))
-    put(runtime, runtime.content, b"live", video(NOW - DAY))
-    put(runtime, runtime.trends, b"hashtag:x", incident(NOW - 30 * MINUTE))
+    put(runtime, runtime.family["content"].table, b"old", video(NOW - TTL - DAY))
+    put(runtime, runtime.family["content"].table, b"live", video(NOW - DAY))
+    put(runtime, runtime.family["trend"].table, b"hashtag:x", incident(NOW - 30 * MINUTE))
     published = Published()
     run(runtime, published)
-    assert sorted(k for k, _ in entries(runtime.content)) == [b"live"]
+    assert sorted(k for k, _ in entries(runtime.family["content"].table)) == [b"live"]
     boxes = [box for box, _, _ in published.calls]
     tombstones = [r for b in boxes for q in b._changelog.values() for r in q if r[1] is None]
     assert tombstones == [(b"old", None)]
     alerts = [e.record for _, emits, _ in published.calls for e in emits]
     assert [(a.status, a.incident_id) for a in alerts] == [("resolved", "inc-1")]
-    stored = TrendState.decode(getter(runtime.trends)(b"hashtag:x"))
+    stored = TrendState.decode(getter(runtime.family["trend"].table)(b"hashtag:x"))
     assert stored.incident == Incident("inc-1", 1, NOW - 30 * MINUTE, open=False)
 
 
 def test_a_key_a_batch_changes_while_the_sweep_yields_is_left_alone(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    put(runtime, runtime.content, b"old", video(NOW - TTL - DAY))
-    put(runtime, runtime.content, b"other", video(NOW - TTL - DAY))
+    put(runtime, runtime.family["content"].table, b"old", video(NOW - TTL - DAY))
+    put(runtime, runtime.family["content"].table, b"other", video(NOW - TTL - DAY))
     monkeypatch.setattr(sweeping, "YIELD_EVERY", 1)
     real_sleep, calls = asyncio.sleep, []
 
     async def meanwhile(delay: float) -> None:
         calls.append(delay)
         if len(calls) == 2:  # after the first key was seen expired, a batch touches it
-            put(runtime, runtime.content, b"old", video(NOW))
+            put(runtime, runtime.family["content"].table, b"old", video(NOW))
         await real_sleep(delay)
 
     monkeypatch.setattr(sweeping.asyncio, "sleep", meanwhile)
     run(runtime, Published())
-    assert [k for k, _ in entries(runtime.content)] == [b"old"]  # "other" went, "old" stayed
-    assert ContentState.decode(getter(runtime.content)(b"old")).wm == NOW
+    assert [k for k, _ in entries(runtime.family["content"].table)] == [
+        b"old"
+    ]  # "other" went, "old" stayed
+    assert ContentState.decode(getter(runtime.family["content"].table)(b"old")).wm == NOW

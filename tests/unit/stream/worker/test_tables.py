@@ -35,7 +35,7 @@ def state(uploads: int) -> CreatorState:
 
 
 def test_write_back_stores_each_key_once_and_queues_its_changelog(runtime: Runtime) -> None:
-    table, box = runtime.creators, Outbox()
+    table, box = runtime.family["creator"].table, Outbox()
     written = write_back(
         table,
         {b"u1": state(1), b"u2": state(2)},
@@ -55,7 +55,7 @@ def test_write_back_stores_each_key_once_and_queues_its_changelog(runtime: Runti
 
 
 def test_write_direct_deletes_with_a_tombstone(runtime: Runtime) -> None:
-    table, box = runtime.creators, Outbox()
+    table, box = runtime.family["creator"].table, Outbox()
     write_back(table, {b"u1": state(1)}, {b"u1": Rec("vigil-creator-facts", 1)}, box)
     box = Outbox()
     write_direct(table, box, b"u1", None, Where("vigil-creator-facts", 1))
