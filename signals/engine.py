@@ -539,6 +539,10 @@ class Engine:
         """Fold one trend fact (signals.trendfamily.TrendFamily.on_trend)."""
         return self.trend.on_trend(fact, state, partition, settled)
 
+    def release_trend(self, state: trend.TrendState, settled: int | None) -> list[Emit]:
+        """What a trend key's waiting facts the clocks passed decide (TrendFamily.release)."""
+        return self.trend.release(state, settled)
+
     def on_watermark(self, state: trend.TrendState, now: int, settled: int) -> list[Emit]:
         """What the watermark decides for a trend key (TrendFamily.on_watermark)."""
         return self.trend.on_watermark(state, now, settled)

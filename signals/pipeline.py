@@ -63,8 +63,6 @@ class LocalPipeline:
         """Process one input message; return everything it emits, in order."""
         self.events += 1
         before = self.watermark
-        # the trend clock before this event: its own facts are no older (trend.apply)
-        settled = self.content_stage.trend_clock()
         fed = self.content_stage.feed(
             topic, key, raw, 0, self.content, self.not_after, {"line": line}
         )
@@ -81,19 +79,15 @@ class LocalPipeline:
         if crossed(before, after, RESOLVE_EVERY):
             out.extend(self.pass_watermark())
         engine = self.engine
+        # the trend clock after this event: a key applies the facts it passed (trend.release)
+        settled = self.content_stage.trend_clock()
         for tf in fed.trend_facts:
             tkey = tf.table_key
             tstate, emits = engine.on_trend(tf, self.trends.get(tkey), 0, settled)
             if tstate is not None:
                 self.trends[tkey] = tstate
             out.extend(emits)
-        quality = engine.take_quality()
-        if quality:
-            self.quality_stage.feed(quality, self.quality)
-        items = engine.take_item_facts()
-        if items:
-            facts = self.review_stage.feed(items, self.items)
-            self.changed_queues |= self.queue_stage.feed(facts, self.queues)
+        self._fold_facts()
         if crossed(before, after, QUEUE_STATUS_EVERY):
             out.extend(self.queue_statuses())
         return out
@@ -111,6 +105,27 @@ class LocalPipeline:
             for n in names
             if n in self.queues
         ]
+
+    def finish(self) -> list[Emit]:
+        """The input ended: every trend fact still waiting for the clocks is applied, as a
+        worker whose input went quiet applies them."""
+        out: list[Emit] = []
+        for tstate in self.trends.values():
+            if tstate.waiting:
+                out.extend(self.engine.release_trend(tstate, None))
+        self._fold_facts()
+        return out
+
+    def _fold_facts(self) -> None:
+        """Fold the quality facts and review items the engine made into their families."""
+        engine = self.engine
+        quality = engine.take_quality()
+        if quality:
+            self.quality_stage.feed(quality, self.quality)
+        items = engine.take_item_facts()
+        if items:
+            facts = self.review_stage.feed(items, self.items)
+            self.changed_queues |= self.queue_stage.feed(facts, self.queues)
 
     def pass_breakers(self) -> list[Emit]:
         """Take the engine's automatic actions through their rules' breakers; the creator

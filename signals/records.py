@@ -287,6 +287,13 @@ CreatorFields = tuple[str, int, str, str, str, str, str, str, str]
 TrendFields = tuple[str, str, int, str, str, str, str]
 
 
+class TrendV3(TrendV2, tag=3):
+    """Version 3 adds the facts that wait for the content partitions' clocks before the key
+    applies them, in event-time order (signals.trend.release)."""
+
+    waiting: list[TrendFields] = []
+
+
 # RuleFact.fields: kind, rule_id, ts, decision (its output form), model, reason, by
 RuleFields = tuple[str, str, int, dict[str, Any] | None, str, str, str]
 
@@ -396,7 +403,7 @@ encode = msgspec.json.Encoder().encode
 
 _CONTENT = msgspec.json.Decoder(ContentV1 | ContentV2 | ContentV3 | ContentV4)
 _CREATOR = msgspec.json.Decoder(CreatorV1 | CreatorV2 | CreatorV3)
-_TREND = msgspec.json.Decoder(TrendV1 | TrendV2)
+_TREND = msgspec.json.Decoder(TrendV1 | TrendV2 | TrendV3)
 _RULE = msgspec.json.Decoder(RuleV1 | RuleV2)
 CREATOR_FACT_PACK = msgspec.json.Decoder(FactsV1[CreatorFields] | FactsV2[CreatorFields])
 RULE_FACT_PACK = msgspec.json.Decoder(FactsV1[RuleFields] | FactsV2[RuleFields])

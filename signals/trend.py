@@ -9,8 +9,9 @@ still-open period is judged against the detector's expectation.
 """
 
 import math
+from bisect import insort
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from signals import records
 from signals import windows as w
@@ -22,6 +23,9 @@ from signals.sweeping import DECODE
 CREATOR_CAP = 64
 SAMPLE_CAP = 16  # newest content ids: alert samples, and the redelivery guard
 TTL = 7 * 24 * HOUR
+# the most facts a key holds waiting for the clocks (about 100 bytes each): past it the
+# oldest is applied without them, so that the state stays well inside a changelog record
+WAIT_CAP = 2048
 
 SEVERITIES = ("low", "medium", "high", "critical")
 NEW_KEY = HOUR  # a key first seen this recently that spikes is a new key, not a spike
@@ -132,6 +136,7 @@ class TrendState:
         "recent",
         "samples",
         "total",
+        "waiting",
         "wm",
     )
 
@@ -154,11 +159,15 @@ class TrendState:
         self.samples: list[str] = []
         self.incident: Incident | None = None  # the key's newest incident
         self.judged = -1  # the newest period counted in the page budget
+        # facts waiting for the content partitions' clocks, in (event time, event id) order:
+        # applied once the clocks pass them, so the key sees its facts in event-time order
+        # however the partitions drain (release)
+        self.waiting: list[TrendFact] = []
 
     def encode(self) -> bytes:
         """Serialize compactly for a table value / changelog record (signals.records)."""
         return records.encode(
-            records.TrendV2(
+            records.TrendV3(
                 self.wm,
                 self.first_seen,
                 self.total,
@@ -175,6 +184,7 @@ class TrendState:
                 self.fired,
                 self.recent,
                 self.judged,
+                [cast(records.TrendFields, tuple(f.fields())) for f in self.waiting],
             )
         )
 
@@ -199,6 +209,8 @@ class TrendState:
         s.kind, s.key, s.fired, s.recent = r.kind, r.key, r.fired, r.recent
         if isinstance(r, records.TrendV2):
             s.judged = r.judged
+        if isinstance(r, records.TrendV3):
+            s.waiting = [TrendFact(*f) for f in r.waiting]
         return s
 
     @property
@@ -219,8 +231,8 @@ class TrendState:
         return DECODE
 
     def expired(self, now: int) -> bool:
-        """True when the newest fact is more than TTL before now."""
-        return self.wm > 0 and now - self.wm > TTL
+        """True when the newest fact is more than TTL before now (and none waits)."""
+        return self.wm > 0 and now - self.wm > TTL and not self.waiting
 
 
 class Reading:
@@ -305,23 +317,61 @@ class Reading:
         return self.alert and self.distinct >= cfg.min_creators
 
 
+def offer(state: TrendState, fact: TrendFact) -> bool:
+    """Queue a fact to wait for the clocks, in (event time, event id) order. False for one the
+    key applied or queued already (a redelivered upload under the same key)."""
+    if fact.ts <= state.wm and fact.event_id in state.recent:
+        return False
+    at = (fact.ts, fact.event_id)
+    if any((f.ts, f.event_id) == at for f in state.waiting):
+        return False
+    state.kind, state.key = fact.kind, fact.key
+    insort(state.waiting, fact, key=lambda f: (f.ts, f.event_id))
+    return True
+
+
+def release(
+    state: TrendState,
+    cfg: TrendConfig,
+    lateness: int,
+    budget: PageBudget | None = None,
+    settled: int | None = None,
+) -> list[tuple[TrendFact, Reading]]:
+    """Apply the waiting facts the clocks passed, oldest first, each with the reading as of it:
+    those at or before `settled` (the time before which no more facts will come for any key,
+    signals.facts; None: every one, the input ended), and the oldest past WAIT_CAP.
+
+    A key applies its facts in event-time order, as replay reads the day, however the content
+    partitions drain on Kafka: the detector's open-period readings, the periods it closes and
+    the trend rules see the same facts in the same order on both (a backlog drains partitions
+    hours apart, and a reading taken with a lagging partition's facts still to come would fire,
+    or not, where replay does not)."""
+    waiting, n = state.waiting, 0
+    while n < len(waiting) and (
+        settled is None or waiting[n].ts <= settled or len(waiting) - n > WAIT_CAP
+    ):
+        n += 1
+    if not n:
+        return []
+    state.waiting = waiting[n:]
+    out = []
+    for fact in waiting[:n]:
+        r = apply(state, fact, cfg, lateness, budget)
+        if r is not None:
+            out.append((fact, r))
+    return out
+
+
 def apply(
     state: TrendState,
     fact: TrendFact,
     cfg: TrendConfig,
     lateness: int,
     budget: PageBudget | None = None,
-    settled: int | None = None,
 ) -> Reading | None:
     """Fold one fact into the key's state and return the detector's reading; `budget` is the
-    page budget across keys (None: the key's own only).
-
-    `settled` is the event time before which no more facts will come for any key (the content
-    stage's `trend_clock` as of when this fact was sent; None: the key's own clock decides).
-    Periods close only once both the key's clock and `settled` are `grace` past their end, so
-    a fact that comes late (a model score that waited for its video's region, a partition
-    read behind the others) still counts where it belongs, as it does when replay reads the
-    day in order.
+    page budget across keys (None: the key's own only). The facts come in event-time order
+    (release): a period closes once the key's clock is `grace` past its end.
 
     None when the fact was already applied (a redelivered upload under the same key).
     """
@@ -341,8 +391,7 @@ def apply(
     period = ts // cfg.period
     if state.cur_period < 0:
         state.cur_period = period
-    clock = state.wm if settled is None else min(state.wm, settled)
-    opened = _close_periods(state, cfg, clock, budget)
+    opened = _close_periods(state, cfg, state.wm, budget)
     capped = False
     if period >= state.cur_period:  # a fact of a closed period only adds to minutes
         count, who = state.pending.get(period, (0, {}))

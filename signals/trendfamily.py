@@ -55,8 +55,9 @@ class TrendFamily:
         partition: int = 0,
         settled: int | None = None,
     ) -> tuple[trend.TrendState | None, list[Emit]]:
-        """Fold one trend fact and open, grow or resolve the key's incident; `settled`: the
-        event time before which no more facts will come (trend.apply).
+        """Take one trend fact: it waits in the key's state until the clocks pass it
+        (`settled`: the event time up to which no more facts will come; None: at once), and
+        what it and the key's other waiting facts then decide goes out (`release`).
 
         A key without exact state first passes its partition's sketch tier; until it is a
         candidate the returned state is None (nothing to store).
@@ -72,15 +73,22 @@ class TrendFamily:
             past = gate.history(fact)
             if past is not None:
                 state.detector(cfg).seed_quiet(past, cfg.detector)
-        r = trend.apply(state, fact, cfg, self.lateness, self.budget, settled)
-        if r is None:
+        if not trend.offer(state, fact):
             self.counters.redelivered += 1
             return state, []
-        page = self._earlier(state, r.earlier)
-        page += self._page(state, r, state.wm)
-        # trend rules (watchlists, escalation policies) run on every fact, like the detector
-        emits = self.rules(state, fact)
-        return state, [*emits, *page]
+        return state, self.release(state, settled)
+
+    def release(self, state: trend.TrendState, settled: int | None) -> list[Emit]:
+        """Apply the key's waiting facts the clocks passed (every one, for None), oldest
+        first: each opens, grows or resolves its incident as of its own time, and the trend
+        rules (watchlists, escalation policies) run on it, as the detector does."""
+        out: list[Emit] = []
+        for fact, r in trend.release(state, self.cfg, self.lateness, self.budget, settled):
+            page = self._earlier(state, r.earlier)
+            page += self._page(state, r, state.wm)
+            out += self.rules(state, fact)
+            out += page
+        return out
 
     def on_watermark(self, state: trend.TrendState, now: int, settled: int) -> list[Emit]:
         """What the watermark passing a key decides when the key has no newer fact of its own.
@@ -96,7 +104,7 @@ class TrendFamily:
         cfg = self.cfg
         if not state.kind:
             return []
-        out: list[Emit] = []
+        out = self.release(state, settled)  # the facts it passed come first
         closed, opened = trend.settle(state, cfg, settled, self.budget)
         if closed:
             out += self._earlier(state, opened[:-1])
@@ -107,7 +115,9 @@ class TrendFamily:
             out += self._page(state, r, max(at, state.wm))
         inc = state.incident
         silent_at = state.wm + SILENT_PERIODS * cfg.period
-        if inc is not None and inc.open and now >= silent_at:
+        # silent only once no fact of that stretch can still come: the clocks passed it, and
+        # none waits (a backlog's watermark runs hours ahead of a lagging partition's facts)
+        if inc is not None and inc.open and min(now, settled) >= silent_at and not state.waiting:
             inc.open = False
             expected = state.detector(cfg).expected(silent_at, cfg.detector)
             out.append(self._alert(state, "resolved", inc, silent_at, 0, expected, 0.0, 0.0, 0))

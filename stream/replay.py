@@ -77,6 +77,10 @@ def run(
             sink.write(e)
         if progress and pipe.events % PROGRESS_EVERY == 0:
             progress.advance(pipe.events)
+    # the input ended: the trend facts still waiting for the clocks are applied
+    for e in pipe.finish():
+        stats.by_topic[e.topic] += 1
+        sink.write(e)
     # the compacted quality topic's final record per key, as a worker leaves it
     for key, state in sorted(pipe.quality.items()):
         stats.by_topic[ENFORCEMENT_QUALITY] += 1

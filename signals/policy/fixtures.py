@@ -27,7 +27,7 @@ import yaml
 from schemas.common import MODEL_SCORES, REPORTS, UPLOADS
 from schemas.outputs import Decision
 from signals.catalogue import for_target
-from signals.engine import Engine
+from signals.engine import Emit, Engine
 from signals.eventtime import format_ts, parse_ts
 from signals.pipeline import LocalPipeline
 from signals.policy.errors import PolicyError
@@ -171,15 +171,17 @@ def _from_events(pack: PolicyPack, spec: dict[str, Any]) -> dict[str, tuple[str,
     """What the engine emitted for each rule when the events ran through it in order."""
     pipe = LocalPipeline(Engine(pack))
     out: dict[str, tuple[str, dict[str, Any]]] = {}
+    emits: list[Emit] = []
     for i, ev in enumerate(spec["events"]):
         topic, value = _event(ev, i, spec.get("region", "US"))
-        for e in pipe.feed(topic, value["content_id"].encode(), orjson.dumps(value)):
-            d = e.record
-            if not isinstance(d, Decision) or "signals" not in d.evidence:
-                continue  # a ladder step or a reversal: not a rule's decision
-            out[d.rule.id] = (d.outcome, d.evidence["signals"])
-            for other in d.evidence.get("also_matched", []):
-                out.setdefault(other["rule"], ("outranked", {}))
+        emits += pipe.feed(topic, value["content_id"].encode(), orjson.dumps(value))
+    for e in [*emits, *pipe.finish()]:
+        d = e.record
+        if not isinstance(d, Decision) or "signals" not in d.evidence:
+            continue  # a ladder step or a reversal: not a rule's decision
+        out[d.rule.id] = (d.outcome, d.evidence["signals"])
+        for other in d.evidence.get("also_matched", []):
+            out.setdefault(other["rule"], ("outranked", {}))
     return out
 
 

@@ -41,7 +41,6 @@ from schemas.common import (
 from signals.breaker import COMMANDS, RuleFact
 from signals.creator import CreatorFact
 from signals.engine import Emit, Engine, RuleStep
-from signals.eventtime import MINUTE
 from signals.policy import PolicyPack
 from signals.quality import QualityFact
 from signals.records import (
@@ -85,7 +84,7 @@ from stream.worker.wiring import wire
 
 log = structlog.get_logger("vigil.worker")
 T = TypeVar("T")
-CLOCK_EVERY = MINUTE  # event time between the content stage's clocks to every trend partition
+CLOCK_EVERY = 1_000  # event time between the content stage's clocks to every trend partition
 # to every rule partition: would-be actions wait for these clocks before their breakers decide
 RULE_CLOCK_EVERY = 1_000
 # the input quiet this long (seconds): the clocks will not move, so nothing waits for them
@@ -271,7 +270,9 @@ class Runtime:
         return self._publishing("creator", t0, box, emits, written, self.engine.take_quality())
 
     def _trend_batch(self, records: Sequence[Record]) -> Publish:
-        """A batch of trend facts; a key still in the sketch tier has no exact state."""
+        """A batch of trend facts; a key still in the sketch tier has no exact state. A key's
+        facts wait in its state until the content partitions' clocks pass them (signals.trend):
+        the keys waiting on a partition whose clocks moved apply theirs at the batch's end."""
         t0 = time.perf_counter()
         states: dict[bytes, Any] = {}
         sources: dict[bytes, Record] = {}
@@ -279,26 +280,48 @@ class Runtime:
         load = self.caches["trend"].load
         on_trend = self.engine.on_trend
         family = self.family["trend"]
+        clocked: dict[int, Record] = {}  # partitions whose clocks came, with their last record
+        # per trend partition, the batch's facts with their records: applied oldest first,
+        # not pack by pack (each pack is one content partition's span of the batch, hours of a
+        # backlog), so that the sketch tier counts them nearly in event-time order too
+        facts: dict[int, list[tuple[TrendFact, Record]]] = {}
         for msg in records:
             fact_fields, clocks = clocked_facts_of(msg, TREND_FACT_PACK)
             if clocks is not None:  # sent after every fact older than them
                 family.mark(msg.partition, clocks)
-            settled = family.settled_for_facts(msg.partition, time.monotonic(), STALLED_SECONDS)
-            for fields in fact_fields:
-                fact = TrendFact(*fields)
-                family.advance(msg.partition, fact.ts)
+                clocked[msg.partition] = msg
+            facts.setdefault(msg.partition, []).extend(
+                (TrendFact(*fields), msg) for fields in fact_fields
+            )
+        for partition, batch in sorted(facts.items()):
+            # the clocks of the whole batch: each came after the facts before it
+            settled = family.settled_live(partition, time.monotonic(), STALLED_SECONDS)
+            batch.sort(key=lambda fm: (fm[0].ts, fm[0].event_id))
+            for fact, msg in batch:
+                family.advance(partition, fact.ts)
                 bkey = fact.table_key.encode()
                 st = states.get(bkey)
                 if st is None:
                     st = load(bkey)
-                st, out = on_trend(fact, st, msg.partition, settled)
+                st, out = on_trend(fact, st, partition, settled)
                 emits.extend(out)
                 if st is not None:
                     states[bkey] = st
                     sources[bkey] = msg
+                    family.note_waiting(partition, fact.table_key, bool(st.waiting))
+        for partition, msg in sorted(clocked.items()):
+            settled = family.settled_live(partition, time.monotonic(), STALLED_SECONDS)
+            for key in sorted(family.waiting.get(partition, ())):
+                bkey = key.encode()
+                st = states.get(bkey) or load(bkey)
+                if st is None or not st.waiting:
+                    family.note_waiting(partition, key, False)
+                elif st.waiting[0].ts <= settled:
+                    emits += self.engine.release_trend(st, settled)
+                    states[bkey], sources[bkey] = st, msg
+                    family.note_waiting(partition, key, bool(st.waiting))
         # the page budget this worker holds: its share of the trend partitions it has seen
-        clock = self.family["trend"].clock
-        self.engine.budget.share = min(1.0, len(clock) / self.settings.partitions)
+        self.engine.budget.share = min(1.0, len(family.clock) / self.settings.partitions)
         box = Outbox(self.limits)
         written = self._write_back("trend", states, sources, box)
         return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
@@ -485,10 +508,10 @@ class Runtime:
 
     async def release_waiting(self) -> None:
         """Once the input has been quiet for QUIET_SECONDS and every input partition is read
-        to its end, decide the would-be actions still waiting for clocks that will not move
-        until more comes (stream/worker/sweep.py)."""
-        family = self.family["rule"]
-        if not any(family.waiting.values()):
+        to its end, decide the would-be actions and apply the trend facts still waiting for
+        clocks that will not move until more comes (stream/worker/sweep.py)."""
+        families = [self.family["rule"], self.family["trend"]]
+        if not any(keys for f in families for keys in f.waiting.values()):
             return
         if time.perf_counter() - self.last_input < QUIET_SECONDS:
             return
@@ -497,16 +520,15 @@ class Runtime:
             # read: deciding now would judge minutes whose actions are still to come
             return
         n = await release_waiting(
-            family,
+            families,
             self.engine,
             self.publish,
             self.limits,
-            self.settings.partitions,
             self.settings.topic(CREATOR_FACTS),
             self.settings.topic(REVIEW_FACTS),
         )
-        metrics.BREAKER_WAITING.set(sum(map(len, family.waiting.values())))
-        log.info("breaker_waiting_released", actions=n)
+        metrics.BREAKER_WAITING.set(sum(map(len, self.family["rule"].waiting.values())))
+        log.info("waiting_released", waited=n)
 
     def _gauges(self) -> None:
         c = self.engine.counters

@@ -2,8 +2,8 @@
 newer facts are passed the watermark (periods in grace close, silent incidents resolve).
 It runs on a timer (`VIGIL_SWEEP_SECONDS`), outside any batch, at the worker's watermark.
 
-`release_waiting` decides the would-be actions that wait for clocks which will not move
-while the input is quiet (on its own, shorter timer).
+`release_waiting` decides the would-be actions and applies the trend facts that wait for
+clocks which will not move while the input is quiet (on its own, shorter timer).
 """
 
 import asyncio
@@ -84,11 +84,13 @@ async def sweep(
                 # partition carried (signals.facts), or, from senders of before clocks, at the
                 # partition's own clock, no later than this content stage has sent every fact
                 p = partition_for(k, partitions)
+                family.note_waiting(p, st.table_key, bool(st.waiting))  # after a restart, too
                 clock = family.settled(p)
                 if clock is None:
                     clock = min(trend_clock, family.clock.get(p, 0))
+                waited = len(st.waiting)
                 emits = engine.on_watermark(st, now, clock)
-                if emits:
+                if emits or len(st.waiting) != waited:
                     quiet.append((k, v, st, emits))
         # a key that went silent is back to baseline: its state is stored before the await,
         # so that a batch for it meanwhile builds on the resolved state and is not overwritten
@@ -119,44 +121,47 @@ async def sweep(
 
 
 async def release_waiting(
-    family: Family,
+    families: Sequence[Family],
     engine: Engine,
     publish: Publish,
     limits: Mapping[str, int],
-    partitions: int,
     creator_facts: str,
     review_facts: str,
 ) -> int:
-    """Decide every would-be action still waiting for the content partitions' clocks
-    (signals.breaker), as if they had passed it: for when the input went quiet, when no clock
-    will move on until traffic comes back. What they make goes out as a batch's would: the
-    creator facts of those enforced, the review items of those held or sampled, and their
-    quality facts. Returns how many actions were decided."""
+    """Decide every would-be action (signals.breaker) and apply every trend fact
+    (signals.trend) still waiting for the content partitions' clocks, as if they had passed
+    them: for when the input went quiet, when no clock will move on until traffic comes back.
+    What they make goes out as a batch's would: the creator facts of the actions enforced,
+    the review items of those held or sampled, alerts, and their quality facts. Returns how
+    many actions and facts were waiting."""
     box, emits = Outbox(limits), []
     written: Written = {}
-    now_stored = getter(family.table)
-    decided = 0
-    for partition, keys in sorted(family.waiting.items()):
-        for key in sorted(keys):
-            k = key.encode()
-            seen = now_stored(k)
-            if not seen:
+    released = 0
+    for family in families:
+        now_stored = getter(family.table)
+        for partition, keys in sorted(family.waiting.items()):
+            for key in sorted(keys):
+                k = key.encode()
+                seen = now_stored(k)
                 keys.discard(key)
-                continue
-            st = family.state.decode(seen)
-            waited = len(st.pending)
-            step = engine.release_rule(st, None)
-            keys.discard(key)
-            decided += waited
-            where = Where(family.source, partition)
-            written |= write_direct(family.table, box, k, stored(st.encode()), where)
-            family.cache.drop(k)
-            emits += step.emits
-            for cf in step.creator_facts:
-                box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+                if not seen:
+                    continue
+                st = family.state.decode(seen)
+                if isinstance(st, RuleState):
+                    released += len(st.pending)
+                    step = engine.release_rule(st, None)
+                    emits += step.emits
+                    for cf in step.creator_facts:
+                        box.add_fact(creator_facts, cf.creator_id.encode(), cf.fields())
+                else:  # a trend key
+                    released += len(st.waiting)
+                    emits += engine.release_trend(st, None)
+                where = Where(family.source, partition)
+                written |= write_direct(family.table, box, k, stored(st.encode()), where)
+                family.cache.drop(k)
     for f in engine.take_item_facts():
         box.add_fact(review_facts, f.key.encode(), list(f.fields()))
     quality = engine.take_quality()
     if len(box) or emits or quality:
         await publish(box, emits, written, quality)
-    return decided
+    return released

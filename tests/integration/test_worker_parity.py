@@ -264,3 +264,23 @@ def test_a_restarted_worker_resumes_from_its_changelog(
     assert_same_decisions(outputs, local)
     assert_same_figures(deployment, local)  # the quality state came back from its changelog too
     assert_same_queues(deployment, local)  # and the review queues' from theirs
+
+
+def test_a_stream_that_pauses_fires_the_same_trends_as_one_that_does_not(
+    deployment: Deployment, day_file: Path, tmp_path: Path
+) -> None:
+    """The day in four parts, the worker idle between them (its sweeps run meanwhile): a
+    platform's traffic lulls and resumes, and no trend may be missed or invented for it."""
+    deployment.start_worker(VIGIL_SWEEP_SECONDS="1")
+    for part in split(day_file, 4, tmp_path):
+        deployment.produce(part)
+        deployment.drained()
+        time.sleep(4)  # idle: the quiet release and a few sweeps run
+    kafka = resolved_by_sweeps(deployment)
+    local = replay(day_file, tmp_path / "replay")
+    assert_same_decisions(kafka, local)
+
+    def firing(alerts: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        return {(a["key"]["kind"], a["key"]["value"]) for a in alerts if a["status"] == "firing"}
+
+    assert firing(kafka["trend-alerts"]) == firing(local["trend-alerts"])

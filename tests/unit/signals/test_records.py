@@ -29,7 +29,7 @@ from signals.creator import CreatorState
 from signals.quality import QualityState
 from signals.queues import QueueState
 from signals.reviewitems import ItemsState
-from signals.trend import Incident, TrendState
+from signals.trend import Incident, TrendFact, TrendState
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "records"
 FAMILIES: dict[str, Any] = {
@@ -51,9 +51,10 @@ EMPTY: dict[str, Any] = {
     "queue": lambda: QueueState("hate-speech"),
 }
 # the fields each encoding after the first added at the end, and what an older state reads as
-# rule encoding 2 adds the would-be actions waiting for the content partitions' clocks
-ADDED: dict[str, dict[int, list[Any]]] = {"trend": {}, "quality": {}, "rule": {2: [[]]}}
-CURRENT = {"content": 4, "creator": 3, "trend": 2, "quality": 2, "rule": 2, "review": 1, "queue": 1}
+# rule encoding 2 adds the would-be actions waiting for the content partitions' clocks, trend
+# encoding 3 the facts waiting for them
+ADDED: dict[str, dict[int, list[Any]]] = {"trend": {3: [[]]}, "quality": {}, "rule": {2: [[]]}}
+CURRENT = {"content": 4, "creator": 3, "trend": 3, "quality": 2, "rule": 2, "review": 1, "queue": 1}
 # the encoding each family's first fixture was written by
 FIRST = {"content": 1, "creator": 1, "trend": 1, "quality": 3, "rule": 4, "review": 5, "queue": 5}
 # content encoding 3 adds the quality join's fields before what waits for the region (which
@@ -69,7 +70,7 @@ def fixtures(encoding: int) -> list[dict[str, str]]:
     return [orjson.loads(line) for line in lines]
 
 
-@pytest.mark.parametrize("encoding", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("encoding", [1, 2, 3, 4, 5, 6])
 def test_states_a_released_version_wrote_restore_with_every_field_in_place(encoding: int) -> None:
     seen = set()
     for item in fixtures(encoding):
@@ -81,7 +82,7 @@ def test_states_a_released_version_wrote_restore_with_every_field_in_place(encod
         seen.add(family)
         if old[0] == CURRENT[family]:
             assert now == old, (family, item["key"])
-        elif family == "trend":
+        elif family == "trend" and old[0] == 1:
             _trend_migrated(records.trend(data), records.trend(state.encode()))
         elif family == "content":
             waited = old[-2:] if old[0] >= 2 else [[], {}]
@@ -133,6 +134,8 @@ def test_the_fixtures_hold_what_the_migrations_are_about() -> None:
     assert any(r.items for r in items) and any(r.cleared for r in items)  # waiting, and cleared
     queues = [records.queue(i["data"].encode()) for i in fixtures(5) if i["family"] == "queue"]
     assert any(q.waiting for q in queues) and any(q.hours for q in queues)
+    trends = [records.trend(i["data"].encode()) for i in fixtures(6) if i["family"] == "trend"]
+    assert any(isinstance(t, records.TrendV3) and t.waiting for t in trends)  # facts waiting
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -214,6 +217,15 @@ def test_a_trend_state_keeps_its_incident(incident: tuple[str, int, int, bool] |
     s.incident = None if incident is None else Incident(*incident)
     back = TrendState.decode(s.encode())
     assert back.incident == s.incident
+    assert back.encode() == s.encode()
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**53), ids, ids, ids), max_size=4))
+def test_a_trend_state_keeps_its_waiting_facts(waiting: list[tuple[int, str, str, str]]) -> None:
+    s = TrendState()
+    s.waiting = [TrendFact("hashtag", "x", ts, c, v, e, "US") for ts, c, v, e in sorted(waiting)]
+    back = TrendState.decode(s.encode())
+    assert [f.fields() for f in back.waiting] == [f.fields() for f in s.waiting]
     assert back.encode() == s.encode()
 
 

@@ -3,6 +3,10 @@
 import math
 import random
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from signals import trend as t
 from signals.eventtime import DAY, MINUTE
 
@@ -105,22 +109,71 @@ def test_an_incident_is_a_typed_record_stored_as_the_list_it_always_was() -> Non
     assert back.incident is not None and not back.incident.open
 
 
-def test_a_late_fact_still_counts_in_its_period_until_the_trend_clock_passes_it() -> None:
-    """A key's own clock can run ahead of facts still to come (a model score that waited for
-    its video's region): with the trend clock behind, its period stays open for them."""
+def fact(ts: int, who: str, key: str = "fyp") -> t.TrendFact:
+    return t.TrendFact("hashtag", key, ts, who, f"v-{who}", f"e-{who}-{ts}", "US")
 
-    def fact(ts: int, who: str) -> t.TrendFact:
-        return t.TrendFact("hashtag", "fyp", ts, who, f"v-{who}", f"e-{who}-{ts}", "US")
 
-    def run(settled: int | None) -> t.TrendState:
-        state = t.TrendState()
-        t.apply(state, fact(MINUTE, "a"), CFG, DAY)
-        t.apply(state, fact(20 * CFG.period, "b"), CFG, DAY, settled=settled)
-        t.apply(state, fact(2 * MINUTE, "c"), CFG, DAY, settled=settled)  # late
-        return state
+def test_facts_wait_for_the_clocks_and_are_applied_in_event_time_order() -> None:
+    """A key's facts can come out of event-time order (a model score that waited for its
+    video's region, a partition read behind the others): each waits until the clocks pass
+    it, and they are applied oldest first, so the late one counts in its period."""
+    state = t.TrendState()
+    for f in (fact(MINUTE, "a"), fact(20 * CFG.period, "b"), fact(2 * MINUTE, "c")):
+        assert t.offer(state, f)
+    assert not t.offer(state, fact(2 * MINUTE, "c"))  # redelivered while it waits
+    assert [f.creator_id for f, _ in t.release(state, CFG, DAY, settled=MINUTE)] == ["a"]
+    assert [f.creator_id for f, _ in t.release(state, CFG, DAY, settled=5 * MINUTE)] == ["c"]
+    assert state.pending[0][0] == 2  # both facts of the first period
+    assert not t.offer(state, fact(MINUTE, "a"))  # redelivered once applied
+    assert [f.creator_id for f, _ in t.release(state, CFG, DAY, settled=None)] == ["b"]
+    assert state.waiting == [] and 0 not in state.pending and state.cur_period > 0
 
-    assert 0 not in run(None).pending  # closed on the key's own clock: the late one missed it
-    waited = run(MINUTE)
-    assert waited.pending[0][0] == 2  # both facts of the first period
-    closed, _ = t.settle(waited, CFG, 20 * CFG.period)  # the trend clock moves on
-    assert closed and 0 not in waited.pending and waited.cur_period > 0
+
+def test_past_the_cap_the_oldest_facts_are_applied_without_the_clocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(t, "WAIT_CAP", 2)
+    state = t.TrendState()
+    for i in range(4):
+        t.offer(state, fact(i * MINUTE, f"c{i}"))
+    assert [f.creator_id for f, _ in t.release(state, CFG, DAY, settled=0)] == ["c0", "c1"]
+    assert len(state.waiting) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    lags=st.lists(st.integers(0, 3 * 3600_000), min_size=2, max_size=4),
+)
+def test_partitions_hours_apart_read_as_one_stream_once_the_clocks_settle_them(
+    seed: int, lags: list[int]
+) -> None:
+    """Content partitions drain hours of event time apart, each sending its facts in order
+    followed by its clock: the key takes the same readings, fact by fact, as replay's one
+    in-order stream (a quiet day, then a spike)."""
+    rng = random.Random(seed)
+    series = poisson_series(0.2, 180, rng) + poisson_series(6, 12, rng, start=180 * MINUTE)
+    facts = [fact(ts, who) for ts, who in sorted(series)]
+
+    def readings(pairs: list[tuple[t.TrendFact, t.Reading]]) -> list[tuple[str, int, bool]]:
+        return [(f.event_id, r.observed, r.alerting(CFG)) for f, r in pairs]
+
+    alone = t.TrendState()
+    want = []
+    for f in facts:
+        t.offer(alone, f)
+        want += readings(t.release(alone, CFG, DAY, settled=None))
+    assert any(alert for _, _, alert in want)
+
+    home = [rng.randrange(len(lags)) for _ in facts]  # each fact's content partition
+    arrival = sorted(
+        ((f.ts + lags[p], p, f) for f, p in zip(facts, home, strict=True)),
+        key=lambda x: (x[0], x[1], x[2].ts),
+    )
+    clocks, state, got = [0] * len(lags), t.TrendState(), []
+    for _, p, f in arrival:
+        t.offer(state, f)
+        clocks[p] = f.ts
+        got += readings(t.release(state, CFG, DAY, settled=min(clocks)))
+    got += readings(t.release(state, CFG, DAY, settled=None))
+    assert got == want
