@@ -293,6 +293,10 @@ class Runtime:
             facts.setdefault(msg.partition, []).extend(
                 (TrendFact(*fields), msg) for fields in fact_fields
             )
+        # the page budget this worker holds: its share of the trend partitions it has heard
+        # from (a batch may carry only clocks: never none, or a key would page at no limit)
+        heard = {*family.clock, *family.marks, *facts}
+        self.engine.budget.share = min(1.0, max(1, len(heard)) / self.settings.partitions)
         for partition, batch in sorted(facts.items()):
             # the clocks of the whole batch: each came after the facts before it
             settled = family.settled_live(partition, time.monotonic(), STALLED_SECONDS)
@@ -320,8 +324,6 @@ class Runtime:
                     emits += self.engine.release_trend(st, settled)
                     states[bkey], sources[bkey] = st, msg
                     family.note_waiting(partition, key, bool(st.waiting))
-        # the page budget this worker holds: its share of the trend partitions it has seen
-        self.engine.budget.share = min(1.0, len(family.clock) / self.settings.partitions)
         box = Outbox(self.limits)
         written = self._write_back("trend", states, sources, box)
         return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
