@@ -22,6 +22,10 @@ BREAKER_WAITING = Gauge(
     "vigil_breaker_waiting",
     "rules whose would-be actions wait for the content partitions' clocks on this worker",
 )
+TREND_WAITING = Gauge(
+    "vigil_trend_waiting",
+    "trend keys whose facts wait for the content partitions' clocks on this worker",
+)
 SUPPRESSED = Gauge("vigil_human_suppressed", "automatic actions suppressed by a human verdict")
 BATCH_SECONDS = Histogram("vigil_batch_seconds", "time to process one batch", ["family"])
 STATE_READS = Counter(

@@ -324,6 +324,7 @@ class Runtime:
                     emits += self.engine.release_trend(st, settled)
                     states[bkey], sources[bkey] = st, msg
                     family.note_waiting(partition, key, bool(st.waiting))
+        metrics.TREND_WAITING.set(sum(map(len, family.waiting.values())))
         box = Outbox(self.limits)
         written = self._write_back("trend", states, sources, box)
         return self._publishing("trend", t0, box, emits, written, self.engine.take_quality())
@@ -530,6 +531,7 @@ class Runtime:
             self.settings.topic(REVIEW_FACTS),
         )
         metrics.BREAKER_WAITING.set(sum(map(len, self.family["rule"].waiting.values())))
+        metrics.TREND_WAITING.set(sum(map(len, self.family["trend"].waiting.values())))
         log.info("waiting_released", waited=n)
 
     def _gauges(self) -> None:

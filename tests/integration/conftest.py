@@ -165,8 +165,9 @@ class Deployment:
 
     def drained(self, timeout: float = 180) -> None:
         """Wait until the worker group has committed every source and re-keying topic's end
-        and no live worker's breakers have would-be actions waiting for clocks (they are
-        decided once the input has been quiet a few seconds, and their facts drained)."""
+        and no live worker's breakers or trend keys have actions or facts waiting for clocks
+        (they are decided once the input has been quiet a few seconds, and their facts
+        drained)."""
         deadline = time.monotonic() + timeout
 
         def lag_gone() -> None:
@@ -183,9 +184,10 @@ class Deployment:
         while True:
             lag_gone()
             live = [self.ports[p.pid] for p in self.procs if p.poll() is None]
-            if not any(metric(port, "vigil_breaker_waiting") for port in live):
+            waiting = ("vigil_breaker_waiting", "vigil_trend_waiting")
+            if not any(metric(port, name) for port in live for name in waiting):
                 break
-            assert time.monotonic() < deadline, "breakers still have actions waiting"
+            assert time.monotonic() < deadline, "breakers or trend keys still have facts waiting"
             time.sleep(1)
         lag_gone()  # the creator facts of the actions decided last
 
