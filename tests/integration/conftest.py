@@ -283,13 +283,15 @@ def split(path: Path, parts: int, into: Path) -> list[Path]:
 
 @contextmanager
 def running(d: Deployment) -> Iterator[Deployment]:
-    """The deployment, with every worker it started stopped and its topics dropped afterwards."""
+    """The deployment, with every worker it started stopped and its topics dropped afterwards
+    (kept with VIGIL_TEST_KEEP_TOPICS=1, to read what a failed run's workers published)."""
     try:
         yield d
     finally:
         for p in d.procs:
             d.stop(p)
-        d.drop_topics()
+        if os.environ.get("VIGIL_TEST_KEEP_TOPICS") != "1":
+            d.drop_topics()
 
 
 @pytest.fixture
