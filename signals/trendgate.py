@@ -17,7 +17,8 @@ gate's clock is in: a key's promotion and its quiet history depend only on its o
 on how the facts of other keys interleave with them (replay and Kafka agree, however a
 backlog drains, even one read topic by topic: reports' area facts hours ahead of the
 uploads' tags). The gate keeps the `KEPT` sketches used most recently, so its memory is fixed:
-`KEPT x depth x width` counters; a period whose sketch was dropped has an unknown history.
+`KEPT x depth x width` counters; a period whose sketch was dropped reads as quiet (its
+count is lost, not that the key stayed under the bar).
 There is one per trend partition, rebuilt from traffic after a restart (exact state is in the
 changelog).
 """
@@ -31,10 +32,8 @@ from signals.trend import TrendFact
 # sketches kept, the most recently used. A trend partition hears from every content partition,
 # each with two clocks (uploads' tags, reports' areas) that drain a backlog at their own pace:
 # with 6, four partitions' current periods need not fit, and a key whose previous period's
-# sketch was dropped starts cold: the Kafka parity test missed an incident about 1 run in 8
-# (none in 8 with 16)
+# sketch was dropped is seeded with a count of 0 where replay may know 1 or 2
 KEPT = 16
-EVICTED_CAP = 2048  # dropped periods remembered (a week of 5-minute periods)
 
 
 class CandidateGate:
@@ -47,7 +46,6 @@ class CandidateGate:
         self.promote_at = promote_at
         self._shape = (depth, width, seed)
         self._sketches: OrderedDict[int, count_min_sketch] = OrderedDict()  # period -> sketch
-        self._evicted: set[int] = set()  # periods whose sketch was dropped: history unknown
         self._first = -1  # the earliest period this process saw: before it, the past is unknown
         self.held = 0  # facts kept only in the sketch (their keys are not candidates yet)
 
@@ -59,9 +57,8 @@ class CandidateGate:
         sketch = self._sketches.get(p)
         if sketch is None:
             sketch = self._sketches[p] = count_min_sketch(*self._shape)
-            self._evicted.discard(p)  # counted afresh: from here on a lower bound
-            if len(self._sketches) > KEPT:
-                self._evict()
+            if len(self._sketches) > KEPT:  # the least recently used goes
+                self._sketches.popitem(last=False)
         else:
             self._sketches.move_to_end(p)
         key = fact.table_key
@@ -71,18 +68,19 @@ class CandidateGate:
         self.held += 1
         return False
 
-    def _evict(self) -> None:
-        gone, _ = self._sketches.popitem(last=False)
-        self._evicted.add(gone)
-        if len(self._evicted) > EVICTED_CAP:
-            self._evicted = set(sorted(self._evicted)[EVICTED_CAP // 2 :])
-
     def history(self, fact: TrendFact) -> float | None:
         """What the sketch knows of the key's period before the fact's: its count there (under
-        the promotion bar, or it would have been promoted), or None when this process did not
-        see that period whole (the key's past is unknown, not quiet)."""
+        the promotion bar, or it would have been promoted), or None when that period came
+        before this process's first (the key's past is unknown, not quiet).
+
+        A period whose sketch was dropped is still known to be quiet for a key promoted only
+        now (it would have had exact state since), so it reads as 0: its count is lost, not its
+        quietness. Read as unknown, a backlog that drains partitions out of step (reports'
+        area facts released by region holds an hour behind) dropped the sketch of the period
+        before a brigade's first report, and the key started cold and missed it on Kafka
+        where replay paged."""
         before = fact.ts // self.period - 1
-        if self._first < 0 or before < self._first or before in self._evicted:
+        if self._first < 0 or before < self._first:
             return None
         sketch = self._sketches.get(before)
         return 0.0 if sketch is None else float(sketch.get_estimate(fact.table_key))
