@@ -9,7 +9,7 @@ still-open period is judged against the detector's expectation.
 """
 
 import math
-from bisect import insort
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
@@ -322,12 +322,17 @@ def offer(state: TrendState, fact: TrendFact) -> bool:
     key applied or queued already (a redelivered upload under the same key)."""
     if fact.ts <= state.wm and fact.event_id in state.recent:
         return False
-    at = (fact.ts, fact.event_id)
-    if any((f.ts, f.event_id) == at for f in state.waiting):
+    at, waiting = (fact.ts, fact.event_id), state.waiting
+    i = bisect_left(waiting, at, key=_order)  # a redelivered one sits where it would go
+    if i < len(waiting) and _order(waiting[i]) == at:
         return False
     state.kind, state.key = fact.kind, fact.key
-    insort(state.waiting, fact, key=lambda f: (f.ts, f.event_id))
+    waiting.insert(i, fact)
     return True
+
+
+def _order(f: TrendFact) -> tuple[int, str]:
+    return f.ts, f.event_id
 
 
 def release(
